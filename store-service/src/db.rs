@@ -1,0 +1,359 @@
+//! Storage: SQLite (WAL) or PostgreSQL behind one code path (sqlx `Any`).
+//!
+//! Every statement is portable SQL; a purchase is one transaction whose
+//! conditional `UPDATE ... WHERE stock >= quantity` makes overselling impossible
+//! whatever the number of concurrent buyers or replicas.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use rand::RngExt;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use storeops_contract::spans;
+use tracing::Instrument;
+
+use crate::domain::{DomainError, Money, Product, Purchase};
+use crate::telemetry::metrics::DbMetrics;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS products (
+        name TEXT PRIMARY KEY,
+        category TEXT NOT NULL,
+        price_cents BIGINT NOT NULL CHECK (price_cents >= 0),
+        stock BIGINT NOT NULL CHECK (stock >= 0))",
+    "CREATE TABLE IF NOT EXISTS purchases (
+        id TEXT PRIMARY KEY,
+        product_name TEXT NOT NULL REFERENCES products(name),
+        quantity BIGINT NOT NULL CHECK (quantity > 0),
+        amount_cents BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS storeops_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+];
+
+/// The database engine behind a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbSystem {
+    Sqlite,
+    Postgres,
+}
+
+impl DbSystem {
+    /// Recognises `sqlite:` and `postgres:`/`postgresql:` URLs.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0;
+        match scheme {
+            "sqlite" => Some(DbSystem::Sqlite),
+            "postgres" | "postgresql" => Some(DbSystem::Postgres),
+            _ => None,
+        }
+    }
+
+    /// The OpenTelemetry `db.system` value.
+    pub fn otel_name(self) -> &'static str {
+        match self {
+            DbSystem::Sqlite => "sqlite",
+            DbSystem::Postgres => "postgresql",
+        }
+    }
+}
+
+/// A storage failure (as opposed to a domain refusal).
+#[derive(Debug, thiserror::Error)]
+#[error("database {operation} failed: {source}")]
+pub struct DbError {
+    pub operation: &'static str,
+    #[source]
+    pub source: sqlx::Error,
+}
+
+/// Why a purchase or restock did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The store's database.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    system: DbSystem,
+    metrics: DbMetrics,
+}
+
+impl Database {
+    /// Connects, enables WAL for SQLite and creates the schema.
+    pub async fn connect(url: &str, metrics: DbMetrics) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let system = DbSystem::from_url(url).ok_or_else(|| DbError {
+            operation: "connect",
+            source: sqlx::Error::Configuration("unsupported database URL scheme".into()),
+        })?;
+        let url = match system {
+            // Create the file on first start.
+            DbSystem::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if system == DbSystem::Sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if system == DbSystem::Sqlite {
+                        // FULL: a committed sale survives a power cut, not only a crash.
+                        sqlx::raw_sql("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON")
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|source| DbError {
+                operation: "connect",
+                source,
+            })?;
+        let db = Database {
+            pool,
+            system,
+            metrics,
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The engine, for span attributes.
+    pub fn system(&self) -> DbSystem {
+        self.system
+    }
+
+    async fn migrate(&self) -> Result<(), DbError> {
+        if self.system == DbSystem::Sqlite {
+            // WAL is persistent in the file: readers never block the writer.
+            self.run("migrate", "PRAGMA", sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&self.pool))
+                .await?;
+        }
+        for statement in SCHEMA {
+            self.run("migrate", "CREATE", sqlx::raw_sql(*statement).execute(&self.pool))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Seeds the catalog once in the database's life; later starts keep the stock.
+    /// Returns the number of products inserted.
+    pub async fn seed_once(&self, products: &[Product]) -> Result<u64, DbError> {
+        let op = "seed";
+        let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
+        let claimed = self
+            .run(
+                op,
+                "INSERT",
+                sqlx::query("INSERT INTO storeops_meta (key, value) VALUES ('catalog_seeded', $1) ON CONFLICT (key) DO NOTHING")
+                    .bind(now_ms().to_string())
+                    .execute(&mut *tx),
+            )
+            .await?
+            .rows_affected();
+        let mut inserted = 0;
+        if claimed == 1 {
+            for p in products {
+                inserted += self
+                    .run(
+                        op,
+                        "INSERT",
+                        sqlx::query("INSERT INTO products (name, category, price_cents, stock) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+                            .bind(&p.name)
+                            .bind(&p.category)
+                            .bind(p.price.0)
+                            .bind(p.stock)
+                            .execute(&mut *tx),
+                    )
+                    .await?
+                    .rows_affected();
+            }
+        }
+        self.run(op, "COMMIT", tx.commit()).await?;
+        Ok(inserted)
+    }
+
+    /// Every product, optionally of one category, ordered by name.
+    pub async fn list_products(&self, category: Option<&str>) -> Result<Vec<Product>, DbError> {
+        let rows = match category {
+            Some(c) => {
+                let q = sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE category = $1 ORDER BY name").bind(c);
+                self.run("list_products", "SELECT", q.fetch_all(&self.pool)).await?
+            }
+            None => {
+                let q = sqlx::query("SELECT name, category, price_cents, stock FROM products ORDER BY name");
+                self.run("list_products", "SELECT", q.fetch_all(&self.pool)).await?
+            }
+        };
+        rows.iter().map(product_from_row).collect()
+    }
+
+    /// One product by name.
+    pub async fn get_product(&self, name: &str) -> Result<Option<Product>, DbError> {
+        let q = sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE name = $1").bind(name);
+        let row = self.run("get_product", "SELECT", q.fetch_optional(&self.pool)).await?;
+        row.as_ref().map(product_from_row).transpose()
+    }
+
+    /// Buys `quantity` units in one transaction: all of it or nothing.
+    pub async fn buy(&self, name: &str, quantity: i64) -> Result<Purchase, WriteError> {
+        let op = "buy";
+        let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
+        let updated = self
+            .run(
+                op,
+                "UPDATE",
+                sqlx::query("UPDATE products SET stock = stock - $1 WHERE name = $2 AND stock >= $3 RETURNING name, category, price_cents, stock")
+                    .bind(quantity)
+                    .bind(name)
+                    .bind(quantity)
+                    .fetch_optional(&mut *tx),
+            )
+            .await?;
+        let Some(row) = updated else {
+            let current = self
+                .run(
+                    op,
+                    "SELECT",
+                    sqlx::query("SELECT stock FROM products WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&mut *tx),
+                )
+                .await?;
+            self.run(op, "ROLLBACK", tx.rollback()).await?;
+            return Err(match current {
+                None => DomainError::ProductNotFound.into(),
+                Some(row) => DomainError::InsufficientStock {
+                    available: row.try_get("stock").map_err(|source| DbError { operation: op, source })?,
+                    requested: quantity,
+                }
+                .into(),
+            });
+        };
+        let product = product_from_row(&row)?;
+        let total = product.price.times(quantity)?;
+        let id = purchase_id();
+        self.run(
+            op,
+            "INSERT",
+            sqlx::query("INSERT INTO purchases (id, product_name, quantity, amount_cents, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(name)
+                .bind(quantity)
+                .bind(total.0)
+                .bind(now_ms())
+                .execute(&mut *tx),
+        )
+        .await?;
+        self.run(op, "COMMIT", tx.commit()).await?;
+        Ok(Purchase {
+            id,
+            product,
+            quantity,
+            total,
+        })
+    }
+
+    /// Sets the stock of a product; returns the product and its previous stock.
+    pub async fn set_stock(&self, name: &str, stock: i64) -> Result<(Product, i64), WriteError> {
+        let op = "set_stock";
+        let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
+        let previous = self
+            .run(
+                op,
+                "SELECT",
+                sqlx::query("SELECT stock FROM products WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx),
+            )
+            .await?
+            .ok_or(DomainError::ProductNotFound)?
+            .try_get::<i64, _>("stock")
+            .map_err(|source| DbError { operation: op, source })?;
+        let row = self
+            .run(
+                op,
+                "UPDATE",
+                sqlx::query("UPDATE products SET stock = $1 WHERE name = $2 RETURNING name, category, price_cents, stock")
+                    .bind(stock)
+                    .bind(name)
+                    .fetch_one(&mut *tx),
+            )
+            .await?;
+        self.run(op, "COMMIT", tx.commit()).await?;
+        Ok((product_from_row(&row)?, previous))
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run("ping", "SELECT", sqlx::query("SELECT 1").execute(&self.pool))
+            .await
+            .map(|_| ())
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Runs one statement in a client span, timed and counted under `operation`.
+    async fn run<T>(
+        &self,
+        operation: &'static str,
+        statement: &'static str,
+        fut: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, DbError> {
+        let span = tracing::info_span!(
+            "db",
+            otel.name = statement,
+            otel.kind = "client",
+            { spans::ATTR_DB_SYSTEM } = self.system.otel_name(),
+            { spans::ATTR_DB_OPERATION } = statement,
+            otel.status_code = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = fut.instrument(span.clone()).await;
+        self.metrics.observe(operation, started.elapsed(), result.is_ok());
+        result.map_err(|source| {
+            span.record("otel.status_code", "ERROR");
+            tracing::warn!(parent: &span, operation, error = %source, "database operation failed");
+            DbError { operation, source }
+        })
+    }
+}
+
+fn product_from_row(row: &AnyRow) -> Result<Product, DbError> {
+    let read = || -> Result<Product, sqlx::Error> {
+        Ok(Product {
+            name: row.try_get("name")?,
+            category: row.try_get("category")?,
+            price: Money(row.try_get("price_cents")?),
+            stock: row.try_get("stock")?,
+        })
+    };
+    read().map_err(|source| DbError {
+        operation: "decode",
+        source,
+    })
+}
+
+fn purchase_id() -> String {
+    format!("{:032x}", rand::rng().random::<u128>())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,169 @@
+//! Middleware: the server span and RED metrics, admin authentication, faults.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use opentelemetry::global;
+use opentelemetry::trace::TraceContextExt;
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use serde::{Deserialize, Serialize};
+use storeops_contract::spans;
+use tracing::{Instrument, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use super::AppState;
+use super::error::{ApiError, ErrorCode};
+
+/// One server span per request (W3C trace context in and out), the
+/// request-duration histogram with a `trace_id` exemplar, in-flight gauge,
+/// error counts by code, and one access log line.
+pub async fn observe(State(s): State<AppState>, matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or("").to_string();
+    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
+    let span = tracing::info_span!(
+        "http",
+        otel.name = format!("{method} {route}").trim_end(),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        url.path = %req.uri().path(),
+        http.response.status_code = Empty,
+        otel.status_code = Empty,
+        { spans::ATTR_APP_ERROR_CODE } = Empty,
+    );
+    let _ = span.set_parent(parent);
+    let _active = s.metrics.http.start(&method, &route);
+    let started = Instant::now();
+
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>().copied() {
+        span.record(spans::ATTR_APP_ERROR_CODE, code);
+        s.metrics.app.error(code);
+    }
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
+    let cx = span.context();
+    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderInjector(response.headers_mut())));
+    if response.headers().get("tracestate").is_some_and(|v| v.is_empty()) {
+        response.headers_mut().remove("tracestate");
+    }
+    let sc = cx.span().span_context().clone();
+    let exemplar = sc.is_sampled().then(|| sc.trace_id().to_string());
+    s.metrics.http.finish(&method, &route, status, elapsed, exemplar);
+    let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    span.in_scope(|| {
+        // Probes and scrapes are frequent and dull: debug only.
+        if matches!(route.as_str(), "/metrics" | "/livez" | "/readyz") {
+            tracing::debug!(http.route = %route, http.response.status_code = status, duration_ms, "request served");
+        } else {
+            tracing::info!(
+                http.request.method = %method,
+                http.route = %route,
+                http.response.status_code = status,
+                duration_ms,
+                "request served"
+            );
+        }
+    });
+    response
+}
+
+/// Admin routes need `Authorization: Bearer <token>`.
+pub async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(expected) = s.admin_token.as_deref() else {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "admin_disabled", "no admin token is configured").into_response();
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => next.run(req).await,
+        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the bearer token is wrong").into_response(),
+        None => ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "an admin bearer token is required").into_response(),
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal a prefix.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Demo faults on the product routes: added latency and a ratio of 500s.
+#[derive(Debug, Default)]
+pub struct Faults(Mutex<FaultSettings>);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSettings {
+    /// Added to every product request, in milliseconds (at most 30000).
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Share of product requests answered with 500, from 0 to 1.
+    #[serde(default)]
+    pub error_ratio: f64,
+}
+
+impl Faults {
+    pub fn get(&self) -> FaultSettings {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set(&self, settings: FaultSettings) -> Result<(), String> {
+        if settings.latency_ms > 30_000 {
+            return Err(format!("latency_ms must be at most 30000, got {}", settings.latency_ms));
+        }
+        if !(0.0..=1.0).contains(&settings.error_ratio) {
+            return Err(format!("error_ratio must be from 0 to 1, got {}", settings.error_ratio));
+        }
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        Ok(())
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = FaultSettings::default();
+    }
+}
+
+pub async fn inject_faults(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let f = s.faults.get();
+    if f.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    }
+    if f.error_ratio > 0.0 && rand::random::<f64>() < f.error_ratio {
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "injected_fault", "fault injected for a demo").into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"secret-token", b"secret-token"));
+        assert!(!constant_time_eq(b"secret-token", b"secret-tokem"));
+        assert!(!constant_time_eq(b"secret", b"secret-token"));
+    }
+
+    #[test]
+    fn faults_are_bounded() {
+        let f = Faults::default();
+        assert!(f.set(FaultSettings { latency_ms: 10, error_ratio: 0.5 }).is_ok());
+        assert!(f.set(FaultSettings { latency_ms: 10, error_ratio: 1.5 }).is_err());
+        assert!(f.set(FaultSettings { latency_ms: 60_000, error_ratio: 0.0 }).is_err());
+        assert_eq!(f.get(), FaultSettings { latency_ms: 10, error_ratio: 0.5 });
+    }
+}

@@ -1,0 +1,381 @@
+//! `store-service loadgen`: weighted scenarios at a rate, with W3C
+//! `traceparent` on every request, and a summary at the end.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use rand::RngExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::serve::RunError;
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadgenArgs {
+    /// Base URL of the store-service, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "LOADGEN_TARGET")]
+    pub target: String,
+    /// Requests per second in total; 0 sends as fast as the workers can.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Concurrent workers.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// How long to run, e.g. 30s, 5m.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Scenario weights: browse, filter, search_miss, buy, buy_beyond_stock, restock.
+    #[arg(long, default_value = "browse=40,filter=15,search_miss=5,buy=30,buy_beyond_stock=5,restock=5")]
+    pub weights: String,
+    /// Admin token for the restock scenario (without it, restock is skipped).
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Stock that the restock scenario sets.
+    #[arg(long, default_value_t = 1000)]
+    pub restock_to: i64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    Browse,
+    Filter,
+    SearchMiss,
+    Buy,
+    BuyBeyondStock,
+    Restock,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 6] = [
+        Scenario::Browse,
+        Scenario::Filter,
+        Scenario::SearchMiss,
+        Scenario::Buy,
+        Scenario::BuyBeyondStock,
+        Scenario::Restock,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Browse => "browse",
+            Scenario::Filter => "filter",
+            Scenario::SearchMiss => "search_miss",
+            Scenario::Buy => "buy",
+            Scenario::BuyBeyondStock => "buy_beyond_stock",
+            Scenario::Restock => "restock",
+        }
+    }
+}
+
+/// Parses `name=weight,...`; unknown names and all-zero weights are errors.
+pub fn parse_weights(text: &str) -> Result<Vec<(Scenario, u32)>, String> {
+    let mut weights = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, w) = pair.split_once('=').ok_or_else(|| format!("--weights: expected name=weight, got {pair:?}"))?;
+        let scenario = Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == name.trim())
+            .ok_or_else(|| format!("--weights: unknown scenario {name:?}"))?;
+        let w: u32 = w.trim().parse().map_err(|_| format!("--weights: bad weight in {pair:?}"))?;
+        weights.push((scenario, w));
+    }
+    if weights.iter().all(|(_, w)| *w == 0) {
+        return Err("--weights: at least one scenario needs a positive weight".into());
+    }
+    Ok(weights)
+}
+
+struct Catalog {
+    names: Vec<String>,
+    categories: Vec<String>,
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies: BTreeMap<Scenario, Vec<Duration>>,
+    statuses: BTreeMap<u16, u64>,
+    error_codes: BTreeMap<String, u64>,
+    transport_errors: u64,
+}
+
+impl Stats {
+    fn merge(&mut self, other: Stats) {
+        for (s, mut v) in other.latencies {
+            self.latencies.entry(s).or_default().append(&mut v);
+        }
+        for (k, v) in other.statuses {
+            *self.statuses.entry(k).or_default() += v;
+        }
+        for (k, v) in other.error_codes {
+            *self.error_codes.entry(k).or_default() += v;
+        }
+        self.transport_errors += other.transport_errors;
+    }
+}
+
+pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
+    let fail = |m: String| RunError::Loadgen(m);
+    let mut weights = parse_weights(&args.weights).map_err(fail)?;
+    if args.admin_token.is_none() {
+        weights.retain(|(s, _)| *s != Scenario::Restock);
+    }
+    if args.concurrency == 0 || args.concurrency > 1024 || !(args.rate >= 0.0) {
+        return Err(fail("--concurrency must be 1..1024 and --rate >= 0".into()));
+    }
+    let base = args.target.trim_end_matches('/').to_string();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let catalog = Arc::new(fetch_catalog(&client, &base).await.map_err(fail)?);
+    let started = Instant::now();
+    let deadline = started + args.duration;
+
+    // Tickets pace the workers when a rate is set.
+    let (ticket_tx, ticket_rx) = async_channel(args.concurrency);
+    if args.rate > 0.0 {
+        let period = Duration::from_secs_f64(1.0 / args.rate);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            while Instant::now() < deadline {
+                tick.tick().await;
+                if ticket_tx.send(()).await.is_err() {
+                    break;
+                }
+            }
+        });
+    } else {
+        drop(ticket_tx);
+    }
+    let paced = args.rate > 0.0;
+    let mut workers = Vec::new();
+    for _ in 0..args.concurrency {
+        let (client, base, catalog, weights, rx) = (client.clone(), base.clone(), catalog.clone(), weights.clone(), ticket_rx.clone());
+        let (token, restock_to) = (args.admin_token.clone(), args.restock_to);
+        workers.push(tokio::spawn(async move {
+            let mut stats = Stats::default();
+            while Instant::now() < deadline {
+                if paced && rx.lock().await.recv().await.is_none() {
+                    break;
+                }
+                let scenario = pick(&weights);
+                let req = build(&client, &base, &catalog, scenario, token.as_deref(), restock_to);
+                let t0 = Instant::now();
+                match req.header("traceparent", traceparent()).send().await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let body = resp.bytes().await.unwrap_or_default();
+                        stats.latencies.entry(scenario).or_default().push(t0.elapsed());
+                        *stats.statuses.entry(status).or_default() += 1;
+                        if status >= 400 {
+                            let code = serde_json::from_slice::<Value>(&body)
+                                .ok()
+                                .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+                                .unwrap_or_else(|| format!("http_{status}"));
+                            *stats.error_codes.entry(code).or_default() += 1;
+                        }
+                    }
+                    Err(_) => stats.transport_errors += 1,
+                }
+            }
+            stats
+        }));
+    }
+    let mut total = Stats::default();
+    for w in workers {
+        total.merge(w.await.map_err(|e| fail(e.to_string()))?);
+    }
+    let summary = summarize(&total, started.elapsed());
+    if args.json {
+        println!("{summary}");
+    } else {
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+type TicketRx = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>;
+
+fn async_channel(capacity: usize) -> (tokio::sync::mpsc::Sender<()>, TicketRx) {
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+    (tx, Arc::new(tokio::sync::Mutex::new(rx)))
+}
+
+async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, String> {
+    let products: Vec<Value> = client
+        .get(format!("{base}/products"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| format!("cannot list products at {base}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("bad product list from {base}: {e}"))?;
+    let field = |key: &str| -> Vec<String> {
+        let mut v: Vec<String> = products.iter().filter_map(|p| p[key].as_str().map(str::to_string)).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let catalog = Catalog {
+        names: field("name"),
+        categories: field("category"),
+    };
+    if catalog.names.is_empty() {
+        return Err(format!("{base} has no products to load"));
+    }
+    Ok(catalog)
+}
+
+fn pick(weights: &[(Scenario, u32)]) -> Scenario {
+    let total: u32 = weights.iter().map(|(_, w)| w).sum();
+    let mut roll = rand::rng().random_range(0..total);
+    for (s, w) in weights {
+        if roll < *w {
+            return *s;
+        }
+        roll -= w;
+    }
+    weights[0].0
+}
+
+fn build(
+    client: &reqwest::Client,
+    base: &str,
+    catalog: &Catalog,
+    scenario: Scenario,
+    token: Option<&str>,
+    restock_to: i64,
+) -> reqwest::RequestBuilder {
+    let mut rng = rand::rng();
+    let product = &catalog.names[rng.random_range(0..catalog.names.len())];
+    let path = |suffix: &str| format!("{base}/products/{}{suffix}", urlencode(product));
+    match scenario {
+        Scenario::Browse => client.get(format!("{base}/products")),
+        Scenario::Filter => {
+            let c = &catalog.categories[rng.random_range(0..catalog.categories.len())];
+            client.get(format!("{base}/products?category={}", urlencode(c)))
+        }
+        Scenario::SearchMiss => client.get(format!("{base}/products/no-such-product-{}", rng.random_range(0..1000))),
+        Scenario::Buy => client.post(path("/buy")).json(&json!({"quantity": rng.random_range(1..=3)})),
+        Scenario::BuyBeyondStock => client.post(path("/buy")).json(&json!({"quantity": crate::domain::MAX_PURCHASE_QUANTITY})),
+        Scenario::Restock => client
+            .put(path("/stock"))
+            .bearer_auth(token.unwrap_or_default())
+            .json(&json!({"stock": restock_to})),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A fresh sampled W3C trace context, so every request starts its own trace.
+fn traceparent() -> String {
+    let mut rng = rand::rng();
+    let trace: u128 = rng.random_range(1..=u128::MAX);
+    let span: u64 = rng.random_range(1..=u64::MAX);
+    format!("00-{trace:032x}-{span:016x}-01")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+fn summarize(stats: &Stats, elapsed: Duration) -> Value {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let mut all = Vec::new();
+    let mut scenarios = serde_json::Map::new();
+    for (s, lat) in &stats.latencies {
+        let mut sorted = lat.clone();
+        sorted.sort();
+        all.extend_from_slice(&sorted);
+        scenarios.insert(
+            s.name().into(),
+            json!({"requests": sorted.len(), "rps": sorted.len() as f64 / secs,
+                   "p50_ms": percentile(&sorted, 50.0), "p95_ms": percentile(&sorted, 95.0), "p99_ms": percentile(&sorted, 99.0)}),
+        );
+    }
+    all.sort();
+    json!({
+        "duration_s": secs,
+        "requests": all.len(),
+        "rps": all.len() as f64 / secs,
+        "p50_ms": percentile(&all, 50.0),
+        "p95_ms": percentile(&all, 95.0),
+        "p99_ms": percentile(&all, 99.0),
+        "transport_errors": stats.transport_errors,
+        "statuses": stats.statuses,
+        "errors_by_code": stats.error_codes,
+        "scenarios": scenarios,
+    })
+}
+
+fn print_summary(s: &Value) {
+    println!(
+        "{} requests in {:.1}s: {:.1} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} transport errors",
+        s["requests"], s["duration_s"].as_f64().unwrap_or(0.0), s["rps"].as_f64().unwrap_or(0.0),
+        s["p50_ms"].as_f64().unwrap_or(0.0), s["p95_ms"].as_f64().unwrap_or(0.0), s["p99_ms"].as_f64().unwrap_or(0.0),
+        s["transport_errors"]
+    );
+    println!("{:<18} {:>9} {:>9} {:>9} {:>9} {:>9}", "scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms");
+    if let Some(map) = s["scenarios"].as_object() {
+        for (name, v) in map {
+            let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+            println!("{name:<18} {:>9} {:>9.1} {:>9.2} {:>9.2} {:>9.2}", v["requests"], f("rps"), f("p50_ms"), f("p95_ms"), f("p99_ms"));
+        }
+    }
+    println!("statuses: {}", s["statuses"]);
+    println!("errors by code: {}", s["errors_by_code"]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_parse_and_reject_nonsense() {
+        assert_eq!(parse_weights("browse=3,buy=1").unwrap(), vec![(Scenario::Browse, 3), (Scenario::Buy, 1)]);
+        assert!(parse_weights("browse=0").is_err());
+        assert!(parse_weights("dance=1").unwrap_err().contains("dance"));
+        assert!(parse_weights("browse").is_err());
+    }
+
+    #[test]
+    fn picks_follow_weights() {
+        let w = [(Scenario::Browse, 0), (Scenario::Buy, 5)];
+        assert!((0..100).all(|_| pick(&w) == Scenario::Buy));
+    }
+
+    #[test]
+    fn traceparent_is_w3c() {
+        let t = traceparent();
+        let parts: Vec<&str> = t.split('-').collect();
+        assert_eq!((parts[0], parts[1].len(), parts[2].len(), parts[3]), ("00", 32, 16, "01"));
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&[], 99.0), 0.0);
+    }
+}

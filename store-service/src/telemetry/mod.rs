@@ -1,0 +1,219 @@
+//! Telemetry wiring: one `tracing` subscriber feeds three outputs.
+//!
+//! ```text
+//! tracing spans/events ─┬─ JsonLines ──────────── stdout (non-blocking, lossy, counted)
+//!                       ├─ OpenTelemetryLayer ─── BoundedProcessor ── OTLP traces
+//!                       └─ OTel log bridge ────── BoundedProcessor ── OTLP logs
+//! metrics ── prometheus-client registry ── GET /metrics
+//! ```
+
+pub mod export;
+pub mod exposition;
+pub mod logs;
+pub mod metrics;
+pub mod process;
+
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{KeyValue, global};
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler as SdkSampler, SdkTracerProvider};
+use storeops_contract::resource as r;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+use crate::config::{OtlpProtocol, RootSampler, Sampler, TelemetryConfig};
+use metrics::{Metrics, Signal};
+
+/// Targets whose own logs must not be exported (they run the export).
+const EXPORT_INTERNALS: [&str; 7] = ["opentelemetry", "opentelemetry_sdk", "opentelemetry_otlp", "tonic", "h2", "hyper", "storeops::export"];
+
+/// Handles to flush and stop telemetry at shutdown.
+pub struct Telemetry {
+    tracer_provider: SdkTracerProvider,
+    logger_provider: Option<SdkLoggerProvider>,
+    _stdout: tracing_appender::non_blocking::WorkerGuard,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("cannot build the OTLP exporter for {endpoint}: {source}")]
+    Exporter {
+        endpoint: String,
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+    #[error("a global tracing subscriber is already installed")]
+    AlreadyInstalled,
+}
+
+/// Installs the global subscriber and propagator. Call inside the Tokio runtime.
+pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, TelemetryError> {
+    let attributes = resource_attributes(cfg);
+    let resource = Resource::builder_empty()
+        .with_attributes(attributes.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())))
+        .build();
+
+    let (stdout, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(16_384)
+        .finish(std::io::stdout());
+    metrics.dropped.watch_stdout(stdout.error_counter());
+
+    let mut traces = SdkTracerProvider::builder()
+        .with_sampler(sdk_sampler(cfg.sampler))
+        .with_resource(resource.clone());
+    let mut logger_provider = None;
+    if let Some(endpoint) = &cfg.endpoint {
+        let (span_exporter, log_exporter) = exporters(endpoint, cfg.protocol, &resource)?;
+        traces = traces.with_span_processor(export::BoundedProcessor::spawn(
+            export::Spans(span_exporter),
+            metrics.dropped.clone(),
+            Signal::Traces,
+        ));
+        logger_provider = Some(
+            SdkLoggerProvider::builder()
+                .with_resource(resource)
+                .with_log_processor(export::BoundedProcessor::spawn(
+                    export::Logs(log_exporter),
+                    metrics.dropped.clone(),
+                    Signal::Logs,
+                ))
+                .build(),
+        );
+    }
+    // Without an endpoint spans are still made: trace context flows in and out.
+    let tracer_provider = traces.build();
+    global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let internals_quiet = EXPORT_INTERNALS
+        .iter()
+        .fold(Targets::new().with_default(cfg.log_level), |t, target| t.with_target(*target, tracing::Level::ERROR));
+    let otel_logs_filter = EXPORT_INTERNALS
+        .iter()
+        .fold(Targets::new().with_default(cfg.log_level), |t, target| {
+            t.with_target(*target, tracing_subscriber::filter::LevelFilter::OFF)
+        });
+    tracing_subscriber::registry()
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer_provider.tracer(r::STORE_SERVICE_NAME))
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+        .with(logs::JsonLines::new(stdout, &cfg.store_id, &attributes).with_filter(internals_quiet))
+        .with(
+            logger_provider
+                .as_ref()
+                .map(|p| OpenTelemetryTracingBridge::new(p).with_filter(otel_logs_filter)),
+        )
+        .try_init()
+        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+
+    Ok(Telemetry {
+        tracer_provider,
+        logger_provider,
+        _stdout: guard,
+    })
+}
+
+impl Telemetry {
+    /// Flushes and stops exporters, waiting at most `timeout` for each signal.
+    /// Blocks: call from a blocking context.
+    pub fn shutdown(self, timeout: Duration) {
+        if let Err(error) = self.tracer_provider.shutdown_with_timeout(timeout) {
+            eprintln!("trace export did not finish: {error}");
+        }
+        if let Some(p) = self.logger_provider {
+            if let Err(error) = p.shutdown_with_timeout(timeout) {
+                eprintln!("log export did not finish: {error}");
+            }
+        }
+    }
+}
+
+/// The resource: user attributes, then the ones the service owns.
+fn resource_attributes(cfg: &TelemetryConfig) -> Vec<(String, String)> {
+    let mut attrs: Vec<(String, String)> = cfg.resource_attributes.clone();
+    let mut set = |key: &str, value: String, overwrite: bool| {
+        match attrs.iter_mut().find(|(k, _)| k == key) {
+            Some(existing) if overwrite => existing.1 = value,
+            Some(_) => {}
+            None => attrs.push((key.to_string(), value)),
+        }
+    };
+    set(r::SERVICE_NAME, cfg.service_name.clone(), true);
+    set(r::STORE_ID, cfg.store_id.clone(), true);
+    set(r::SERVICE_VERSION, env!("CARGO_PKG_VERSION").to_string(), false);
+    let instance = std::env::var("HOSTNAME").unwrap_or_else(|_| format!("{:016x}", rand::random::<u64>()));
+    set(r::SERVICE_INSTANCE_ID, instance, false);
+    attrs
+}
+
+fn sdk_sampler(s: Sampler) -> SdkSampler {
+    let root = match s.root {
+        RootSampler::AlwaysOn => SdkSampler::AlwaysOn,
+        RootSampler::AlwaysOff => SdkSampler::AlwaysOff,
+        RootSampler::TraceIdRatio(ratio) => SdkSampler::TraceIdRatioBased(ratio),
+    };
+    if s.parent_based {
+        SdkSampler::ParentBased(Box::new(root))
+    } else {
+        root
+    }
+}
+
+fn exporters(
+    endpoint: &str,
+    protocol: OtlpProtocol,
+    resource: &Resource,
+) -> Result<(opentelemetry_otlp::SpanExporter, opentelemetry_otlp::LogExporter), TelemetryError> {
+    let err = |source| TelemetryError::Exporter {
+        endpoint: endpoint.to_string(),
+        source,
+    };
+    let timeout = Duration::from_secs(5);
+    let base = endpoint.trim_end_matches('/');
+    let (mut spans, mut logs) = match protocol {
+        OtlpProtocol::Grpc => (
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(base)
+                .with_timeout(timeout)
+                .build()
+                .map_err(err)?,
+            opentelemetry_otlp::LogExporter::builder()
+                .with_tonic()
+                .with_endpoint(base)
+                .with_timeout(timeout)
+                .build()
+                .map_err(err)?,
+        ),
+        OtlpProtocol::HttpProtobuf => (
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::Client::new())
+                .with_endpoint(format!("{base}/v1/traces"))
+                .with_timeout(timeout)
+                .build()
+                .map_err(err)?,
+            opentelemetry_otlp::LogExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::Client::new())
+                .with_endpoint(format!("{base}/v1/logs"))
+                .with_timeout(timeout)
+                .build()
+                .map_err(err)?,
+        ),
+    };
+    use opentelemetry_sdk::logs::LogExporter as _;
+    use opentelemetry_sdk::trace::SpanExporter as _;
+    spans.set_resource(resource);
+    logs.set_resource(resource);
+    Ok((spans, logs))
+}
