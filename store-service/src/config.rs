@@ -13,7 +13,11 @@ use tracing_subscriber::filter::LevelFilter;
 use crate::db::DbSystem;
 
 #[derive(Debug, Parser)]
-#[command(name = "store-service", version, about = "The product service of one store")]
+#[command(
+    name = "store-service",
+    version,
+    about = "The product service of one store"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -166,31 +170,54 @@ impl ServeConfig {
         }
         if let Some(path) = &a.catalog_file {
             if !path.is_file() {
-                return Err(bad(env::CATALOG_FILE, &path.display().to_string(), "no such file"));
+                return Err(bad(
+                    env::CATALOG_FILE,
+                    &path.display().to_string(),
+                    "no such file",
+                ));
             }
         }
         let admin_token = read_admin_token(a.admin_token_file.as_deref(), a.admin_token)?;
         let currency = a.currency.clone();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(bad(env::CURRENCY, &currency, "must be an ISO 4217 code such as USD"));
+            return Err(bad(
+                env::CURRENCY,
+                &currency,
+                "must be an ISO 4217 code such as USD",
+            ));
         }
         let max_body_bytes = a
             .max_body_bytes
             .parse()
             .ok()
             .filter(|n| (64..=10 * 1024 * 1024).contains(n))
-            .ok_or_else(|| bad("MAX_BODY_BYTES", &a.max_body_bytes, "must be from 64 to 10485760"))?;
+            .ok_or_else(|| {
+                bad(
+                    "MAX_BODY_BYTES",
+                    &a.max_body_bytes,
+                    "must be from 64 to 10485760",
+                )
+            })?;
         let shutdown_timeout = a
             .shutdown_timeout_seconds
             .parse::<u64>()
             .ok()
             .filter(|s| (1..=300).contains(s))
             .map(Duration::from_secs)
-            .ok_or_else(|| bad("SHUTDOWN_TIMEOUT_SECONDS", &a.shutdown_timeout_seconds, "must be from 1 to 300"))?;
-        let log_level = a
-            .log_level
-            .parse::<LevelFilter>()
-            .map_err(|_| bad(env::LOG_LEVEL, &a.log_level, "must be error, warn, info, debug or trace"))?;
+            .ok_or_else(|| {
+                bad(
+                    "SHUTDOWN_TIMEOUT_SECONDS",
+                    &a.shutdown_timeout_seconds,
+                    "must be from 1 to 300",
+                )
+            })?;
+        let log_level = a.log_level.parse::<LevelFilter>().map_err(|_| {
+            bad(
+                env::LOG_LEVEL,
+                &a.log_level,
+                "must be error, warn, info, debug or trace",
+            )
+        })?;
         let telemetry = TelemetryConfig::from_args(&store_id, a.otel, log_level)?;
         Ok(ServeConfig {
             listen: (ip, port).into(),
@@ -211,13 +238,23 @@ impl TelemetryConfig {
         let endpoint = o.otel_exporter_otlp_endpoint.filter(|e| !e.is_empty());
         if let Some(e) = &endpoint {
             if !(e.starts_with("http://") || e.starts_with("https://")) {
-                return Err(bad(env::OTEL_EXPORTER_OTLP_ENDPOINT, e, "must be an http:// or https:// URL"));
+                return Err(bad(
+                    env::OTEL_EXPORTER_OTLP_ENDPOINT,
+                    e,
+                    "must be an http:// or https:// URL",
+                ));
             }
         }
         let protocol = match o.otel_exporter_otlp_protocol.as_str() {
             "grpc" => OtlpProtocol::Grpc,
             "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            other => return Err(bad(env::OTEL_EXPORTER_OTLP_PROTOCOL, other, "must be grpc or http/protobuf")),
+            other => {
+                return Err(bad(
+                    env::OTEL_EXPORTER_OTLP_PROTOCOL,
+                    other,
+                    "must be grpc or http/protobuf",
+                ));
+            }
         };
         Ok(TelemetryConfig {
             store_id: store_id.to_string(),
@@ -235,17 +272,32 @@ impl TelemetryConfig {
 pub fn validate_store_id(id: &str) -> Result<(), &'static str> {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     let ends_ok = id.starts_with(ok_char) && id.ends_with(ok_char);
-    if id.is_empty() || id.len() > 63 || !ends_ok || !id.chars().all(|c| ok_char(c) || c == '-' || c == '_') {
-        return Err("must be 1-63 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit");
+    if id.is_empty()
+        || id.len() > 63
+        || !ends_ok
+        || !id.chars().all(|c| ok_char(c) || c == '-' || c == '_')
+    {
+        return Err(
+            "must be 1-63 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit",
+        );
     }
     Ok(())
 }
 
-fn read_admin_token(file: Option<&std::path::Path>, inline: Option<String>) -> Result<Option<String>, ConfigError> {
+fn read_admin_token(
+    file: Option<&std::path::Path>,
+    inline: Option<String>,
+) -> Result<Option<String>, ConfigError> {
     let token = match file {
         Some(path) => Some(
             std::fs::read_to_string(path)
-                .map_err(|e| bad(env::ADMIN_TOKEN_FILE, &path.display().to_string(), &e.to_string()))?
+                .map_err(|e| {
+                    bad(
+                        env::ADMIN_TOKEN_FILE,
+                        &path.display().to_string(),
+                        &e.to_string(),
+                    )
+                })?
                 .trim()
                 .to_string(),
         ),
@@ -271,7 +323,8 @@ pub fn parse_resource_attributes(text: &str) -> Result<Vec<(String, String)>, Co
                 .split_once('=')
                 .filter(|(k, _)| !k.trim().is_empty())
                 .ok_or_else(|| bad(env::OTEL_RESOURCE_ATTRIBUTES, pair, "expected key=value"))?;
-            let v = percent_decode(v.trim()).ok_or_else(|| bad(env::OTEL_RESOURCE_ATTRIBUTES, pair, "bad percent-encoding"))?;
+            let v = percent_decode(v.trim())
+                .ok_or_else(|| bad(env::OTEL_RESOURCE_ATTRIBUTES, pair, "bad percent-encoding"))?;
             Ok((k.trim().to_string(), v))
         })
         .collect()
@@ -301,7 +354,13 @@ pub fn parse_sampler(name: &str, arg: Option<&str>) -> Result<Sampler, ConfigErr
         raw.parse::<f64>()
             .ok()
             .filter(|r| (0.0..=1.0).contains(r))
-            .ok_or_else(|| bad(env::OTEL_TRACES_SAMPLER_ARG, raw, "must be a number from 0 to 1"))
+            .ok_or_else(|| {
+                bad(
+                    env::OTEL_TRACES_SAMPLER_ARG,
+                    raw,
+                    "must be a number from 0 to 1",
+                )
+            })
     };
     let parent_based = name.starts_with("parentbased_");
     let root = match name.trim_start_matches("parentbased_") {
@@ -338,9 +397,17 @@ mod tests {
         let attrs = parse_resource_attributes("store.id=alpha, k8s.pod.name=p%2D1,").unwrap();
         assert_eq!(
             attrs,
-            vec![("store.id".into(), "alpha".into()), ("k8s.pod.name".into(), "p-1".into())]
+            vec![
+                ("store.id".into(), "alpha".into()),
+                ("k8s.pod.name".into(), "p-1".into())
+            ]
         );
-        assert!(parse_resource_attributes("novalue").unwrap_err().0.contains("OTEL_RESOURCE_ATTRIBUTES"));
+        assert!(
+            parse_resource_attributes("novalue")
+                .unwrap_err()
+                .0
+                .contains("OTEL_RESOURCE_ATTRIBUTES")
+        );
     }
 
     #[test]
@@ -352,7 +419,17 @@ mod tests {
                 root: RootSampler::TraceIdRatio(0.25)
             }
         );
-        assert!(parse_sampler("traceidratio", Some("2")).unwrap_err().0.contains("OTEL_TRACES_SAMPLER_ARG"));
-        assert!(parse_sampler("sometimes", None).unwrap_err().0.contains("OTEL_TRACES_SAMPLER"));
+        assert!(
+            parse_sampler("traceidratio", Some("2"))
+                .unwrap_err()
+                .0
+                .contains("OTEL_TRACES_SAMPLER_ARG")
+        );
+        assert!(
+            parse_sampler("sometimes", None)
+                .unwrap_err()
+                .0
+                .contains("OTEL_TRACES_SAMPLER")
+        );
     }
 }

@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use rand::RngExt;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use storeops_contract::spans;
@@ -29,6 +28,17 @@ const SCHEMA: &[&str] = &[
         amount_cents BIGINT NOT NULL,
         created_at_ms BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS storeops_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+];
+
+/// The operations timed in `app_db_operation_duration_seconds`.
+pub const OPERATIONS: &[&str] = &[
+    "migrate",
+    "seed",
+    "list_products",
+    "get_product",
+    "buy",
+    "set_stock",
+    "ping",
 ];
 
 /// The database engine behind a URL.
@@ -88,6 +98,7 @@ impl Database {
     /// Connects, enables WAL for SQLite and creates the schema.
     pub async fn connect(url: &str, metrics: DbMetrics) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
+        metrics.known_operations(OPERATIONS);
         let system = DbSystem::from_url(url).ok_or_else(|| DbError {
             operation: "connect",
             source: sqlx::Error::Configuration("unsupported database URL scheme".into()),
@@ -124,7 +135,7 @@ impl Database {
             system,
             metrics,
         };
-        db.migrate().await?;
+        db.timed("migrate", db.migrate()).await?;
         Ok(db)
     }
 
@@ -136,12 +147,20 @@ impl Database {
     async fn migrate(&self) -> Result<(), DbError> {
         if self.system == DbSystem::Sqlite {
             // WAL is persistent in the file: readers never block the writer.
-            self.run("migrate", "PRAGMA", sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&self.pool))
-                .await?;
+            self.run(
+                "migrate",
+                "PRAGMA",
+                sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&self.pool),
+            )
+            .await?;
         }
         for statement in SCHEMA {
-            self.run("migrate", "CREATE", sqlx::raw_sql(*statement).execute(&self.pool))
-                .await?;
+            self.run(
+                "migrate",
+                "CREATE",
+                sqlx::raw_sql(*statement).execute(&self.pool),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -149,6 +168,10 @@ impl Database {
     /// Seeds the catalog once in the database's life; later starts keep the stock.
     /// Returns the number of products inserted.
     pub async fn seed_once(&self, products: &[Product]) -> Result<u64, DbError> {
+        self.timed("seed", self.seed_tx(products)).await
+    }
+
+    async fn seed_tx(&self, products: &[Product]) -> Result<u64, DbError> {
         let op = "seed";
         let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
         let claimed = self
@@ -185,14 +208,22 @@ impl Database {
 
     /// Every product, optionally of one category, ordered by name.
     pub async fn list_products(&self, category: Option<&str>) -> Result<Vec<Product>, DbError> {
+        self.timed("list_products", self.list_q(category)).await
+    }
+
+    async fn list_q(&self, category: Option<&str>) -> Result<Vec<Product>, DbError> {
         let rows = match category {
             Some(c) => {
                 let q = sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE category = $1 ORDER BY name").bind(c);
-                self.run("list_products", "SELECT", q.fetch_all(&self.pool)).await?
+                self.run("list_products", "SELECT", q.fetch_all(&self.pool))
+                    .await?
             }
             None => {
-                let q = sqlx::query("SELECT name, category, price_cents, stock FROM products ORDER BY name");
-                self.run("list_products", "SELECT", q.fetch_all(&self.pool)).await?
+                let q = sqlx::query(
+                    "SELECT name, category, price_cents, stock FROM products ORDER BY name",
+                );
+                self.run("list_products", "SELECT", q.fetch_all(&self.pool))
+                    .await?
             }
         };
         rows.iter().map(product_from_row).collect()
@@ -200,13 +231,25 @@ impl Database {
 
     /// One product by name.
     pub async fn get_product(&self, name: &str) -> Result<Option<Product>, DbError> {
-        let q = sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE name = $1").bind(name);
-        let row = self.run("get_product", "SELECT", q.fetch_optional(&self.pool)).await?;
+        self.timed("get_product", self.get_q(name)).await
+    }
+
+    async fn get_q(&self, name: &str) -> Result<Option<Product>, DbError> {
+        let q =
+            sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE name = $1")
+                .bind(name);
+        let row = self
+            .run("get_product", "SELECT", q.fetch_optional(&self.pool))
+            .await?;
         row.as_ref().map(product_from_row).transpose()
     }
 
     /// Buys `quantity` units in one transaction: all of it or nothing.
     pub async fn buy(&self, name: &str, quantity: i64) -> Result<Purchase, WriteError> {
+        self.timed("buy", self.buy_tx(name, quantity)).await
+    }
+
+    async fn buy_tx(&self, name: &str, quantity: i64) -> Result<Purchase, WriteError> {
         let op = "buy";
         let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
         let updated = self
@@ -234,7 +277,10 @@ impl Database {
             return Err(match current {
                 None => DomainError::ProductNotFound.into(),
                 Some(row) => DomainError::InsufficientStock {
-                    available: row.try_get("stock").map_err(|source| DbError { operation: op, source })?,
+                    available: row.try_get("stock").map_err(|source| DbError {
+                        operation: op,
+                        source,
+                    })?,
                     requested: quantity,
                 }
                 .into(),
@@ -266,6 +312,11 @@ impl Database {
 
     /// Sets the stock of a product; returns the product and its previous stock.
     pub async fn set_stock(&self, name: &str, stock: i64) -> Result<(Product, i64), WriteError> {
+        self.timed("set_stock", self.set_stock_tx(name, stock))
+            .await
+    }
+
+    async fn set_stock_tx(&self, name: &str, stock: i64) -> Result<(Product, i64), WriteError> {
         let op = "set_stock";
         let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
         let previous = self
@@ -279,7 +330,10 @@ impl Database {
             .await?
             .ok_or(DomainError::ProductNotFound)?
             .try_get::<i64, _>("stock")
-            .map_err(|source| DbError { operation: op, source })?;
+            .map_err(|source| DbError {
+                operation: op,
+                source,
+            })?;
         let row = self
             .run(
                 op,
@@ -296,9 +350,12 @@ impl Database {
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.run("ping", "SELECT", sqlx::query("SELECT 1").execute(&self.pool))
-            .await
-            .map(|_| ())
+        let ping = self.run(
+            "ping",
+            "SELECT",
+            sqlx::query("SELECT 1").execute(&self.pool),
+        );
+        self.timed("ping", ping).await.map(|_| ())
     }
 
     /// Closes the pool, waiting for connections in use.
@@ -306,7 +363,21 @@ impl Database {
         self.pool.close().await;
     }
 
-    /// Runs one statement in a client span, timed and counted under `operation`.
+    /// Times one whole operation (a transaction, not its statements) and counts
+    /// it as failed only when the database failed, not when the domain refused.
+    async fn timed<T, E: DbFailure>(
+        &self,
+        operation: &'static str,
+        fut: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let result = fut.await;
+        let failed = result.as_ref().err().is_some_and(DbFailure::is_db_failure);
+        self.metrics.observe(operation, started.elapsed(), !failed);
+        result
+    }
+
+    /// Runs one statement in a client span; failures name `operation`.
     async fn run<T>(
         &self,
         operation: &'static str,
@@ -321,14 +392,29 @@ impl Database {
             { spans::ATTR_DB_OPERATION } = statement,
             otel.status_code = tracing::field::Empty,
         );
-        let started = Instant::now();
         let result = fut.instrument(span.clone()).await;
-        self.metrics.observe(operation, started.elapsed(), result.is_ok());
         result.map_err(|source| {
             span.record("otel.status_code", "ERROR");
             tracing::warn!(parent: &span, operation, error = %source, "database operation failed");
             DbError { operation, source }
         })
+    }
+}
+
+/// Whether an error is the database's fault (for `app_db_errors_total`).
+trait DbFailure {
+    fn is_db_failure(&self) -> bool;
+}
+
+impl DbFailure for DbError {
+    fn is_db_failure(&self) -> bool {
+        true
+    }
+}
+
+impl DbFailure for WriteError {
+    fn is_db_failure(&self) -> bool {
+        matches!(self, WriteError::Db(_))
     }
 }
 
@@ -348,7 +434,7 @@ fn product_from_row(row: &AnyRow) -> Result<Product, DbError> {
 }
 
 fn purchase_id() -> String {
-    format!("{:032x}", rand::rng().random::<u128>())
+    format!("{:032x}", rand::random::<u128>())
 }
 
 fn now_ms() -> i64 {

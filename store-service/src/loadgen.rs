@@ -27,7 +27,10 @@ pub struct LoadgenArgs {
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
     /// Scenario weights: browse, filter, search_miss, buy, buy_beyond_stock, restock.
-    #[arg(long, default_value = "browse=40,filter=15,search_miss=5,buy=30,buy_beyond_stock=5,restock=5")]
+    #[arg(
+        long,
+        default_value = "browse=40,filter=15,search_miss=5,buy=30,buy_beyond_stock=5,restock=5"
+    )]
     pub weights: String,
     /// Admin token for the restock scenario (without it, restock is skipped).
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
@@ -77,12 +80,17 @@ impl Scenario {
 pub fn parse_weights(text: &str) -> Result<Vec<(Scenario, u32)>, String> {
     let mut weights = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, w) = pair.split_once('=').ok_or_else(|| format!("--weights: expected name=weight, got {pair:?}"))?;
+        let (name, w) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--weights: expected name=weight, got {pair:?}"))?;
         let scenario = Scenario::ALL
             .into_iter()
             .find(|s| s.name() == name.trim())
             .ok_or_else(|| format!("--weights: unknown scenario {name:?}"))?;
-        let w: u32 = w.trim().parse().map_err(|_| format!("--weights: bad weight in {pair:?}"))?;
+        let w: u32 = w
+            .trim()
+            .parse()
+            .map_err(|_| format!("--weights: bad weight in {pair:?}"))?;
         weights.push((scenario, w));
     }
     if weights.iter().all(|(_, w)| *w == 0) {
@@ -158,7 +166,13 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
     let paced = args.rate > 0.0;
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let (client, base, catalog, weights, rx) = (client.clone(), base.clone(), catalog.clone(), weights.clone(), ticket_rx.clone());
+        let (client, base, catalog, weights, rx) = (
+            client.clone(),
+            base.clone(),
+            catalog.clone(),
+            weights.clone(),
+            ticket_rx.clone(),
+        );
         let (token, restock_to) = (args.admin_token.clone(), args.restock_to);
         workers.push(tokio::spawn(async move {
             let mut stats = Stats::default();
@@ -167,13 +181,24 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
                     break;
                 }
                 let scenario = pick(&weights);
-                let req = build(&client, &base, &catalog, scenario, token.as_deref(), restock_to);
+                let req = build(
+                    &client,
+                    &base,
+                    &catalog,
+                    scenario,
+                    token.as_deref(),
+                    restock_to,
+                );
                 let t0 = Instant::now();
                 match req.header("traceparent", traceparent()).send().await {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         let body = resp.bytes().await.unwrap_or_default();
-                        stats.latencies.entry(scenario).or_default().push(t0.elapsed());
+                        stats
+                            .latencies
+                            .entry(scenario)
+                            .or_default()
+                            .push(t0.elapsed());
                         *stats.statuses.entry(status).or_default() += 1;
                         if status >= 400 {
                             let code = serde_json::from_slice::<Value>(&body)
@@ -220,7 +245,10 @@ async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, 
         .await
         .map_err(|e| format!("bad product list from {base}: {e}"))?;
     let field = |key: &str| -> Vec<String> {
-        let mut v: Vec<String> = products.iter().filter_map(|p| p[key].as_str().map(str::to_string)).collect();
+        let mut v: Vec<String> = products
+            .iter()
+            .filter_map(|p| p[key].as_str().map(str::to_string))
+            .collect();
         v.sort();
         v.dedup();
         v
@@ -264,9 +292,16 @@ fn build(
             let c = &catalog.categories[rng.random_range(0..catalog.categories.len())];
             client.get(format!("{base}/products?category={}", urlencode(c)))
         }
-        Scenario::SearchMiss => client.get(format!("{base}/products/no-such-product-{}", rng.random_range(0..1000))),
-        Scenario::Buy => client.post(path("/buy")).json(&json!({"quantity": rng.random_range(1..=3)})),
-        Scenario::BuyBeyondStock => client.post(path("/buy")).json(&json!({"quantity": crate::domain::MAX_PURCHASE_QUANTITY})),
+        Scenario::SearchMiss => client.get(format!(
+            "{base}/products/no-such-product-{}",
+            rng.random_range(0..1000)
+        )),
+        Scenario::Buy => client
+            .post(path("/buy"))
+            .json(&json!({"quantity": rng.random_range(1..=3)})),
+        Scenario::BuyBeyondStock => client
+            .post(path("/buy"))
+            .json(&json!({"quantity": crate::domain::MAX_PURCHASE_QUANTITY})),
         Scenario::Restock => client
             .put(path("/stock"))
             .bearer_auth(token.unwrap_or_default())
@@ -277,7 +312,9 @@ fn build(
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -331,15 +368,29 @@ fn summarize(stats: &Stats, elapsed: Duration) -> Value {
 fn print_summary(s: &Value) {
     println!(
         "{} requests in {:.1}s: {:.1} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} transport errors",
-        s["requests"], s["duration_s"].as_f64().unwrap_or(0.0), s["rps"].as_f64().unwrap_or(0.0),
-        s["p50_ms"].as_f64().unwrap_or(0.0), s["p95_ms"].as_f64().unwrap_or(0.0), s["p99_ms"].as_f64().unwrap_or(0.0),
+        s["requests"],
+        s["duration_s"].as_f64().unwrap_or(0.0),
+        s["rps"].as_f64().unwrap_or(0.0),
+        s["p50_ms"].as_f64().unwrap_or(0.0),
+        s["p95_ms"].as_f64().unwrap_or(0.0),
+        s["p99_ms"].as_f64().unwrap_or(0.0),
         s["transport_errors"]
     );
-    println!("{:<18} {:>9} {:>9} {:>9} {:>9} {:>9}", "scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms");
+    println!(
+        "{:<18} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms"
+    );
     if let Some(map) = s["scenarios"].as_object() {
         for (name, v) in map {
             let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
-            println!("{name:<18} {:>9} {:>9.1} {:>9.2} {:>9.2} {:>9.2}", v["requests"], f("rps"), f("p50_ms"), f("p95_ms"), f("p99_ms"));
+            println!(
+                "{name:<18} {:>9} {:>9.1} {:>9.2} {:>9.2} {:>9.2}",
+                v["requests"],
+                f("rps"),
+                f("p50_ms"),
+                f("p95_ms"),
+                f("p99_ms")
+            );
         }
     }
     println!("statuses: {}", s["statuses"]);
@@ -352,7 +403,10 @@ mod tests {
 
     #[test]
     fn weights_parse_and_reject_nonsense() {
-        assert_eq!(parse_weights("browse=3,buy=1").unwrap(), vec![(Scenario::Browse, 3), (Scenario::Buy, 1)]);
+        assert_eq!(
+            parse_weights("browse=3,buy=1").unwrap(),
+            vec![(Scenario::Browse, 3), (Scenario::Buy, 1)]
+        );
         assert!(parse_weights("browse=0").is_err());
         assert!(parse_weights("dance=1").unwrap_err().contains("dance"));
         assert!(parse_weights("browse").is_err());
@@ -368,7 +422,10 @@ mod tests {
     fn traceparent_is_w3c() {
         let t = traceparent();
         let parts: Vec<&str> = t.split('-').collect();
-        assert_eq!((parts[0], parts[1].len(), parts[2].len(), parts[3]), ("00", 32, 16, "01"));
+        assert_eq!(
+            (parts[0], parts[1].len(), parts[2].len(), parts[3]),
+            ("00", 32, 16, "01")
+        );
     }
 
     #[test]

@@ -19,13 +19,19 @@ pub enum RunError {
     #[error("{}: {source}", storeops_contract::env::CATALOG_FILE)]
     Catalog { source: DomainError },
     #[error("cannot read {path}: {source}", path = path.display())]
-    CatalogRead { path: std::path::PathBuf, source: std::io::Error },
+    CatalogRead {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Telemetry(#[from] TelemetryError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("load generator: {0}")]
@@ -47,12 +53,16 @@ pub async fn run(args: ServeArgs) -> Result<(), RunError> {
     let cfg = ServeConfig::from_args(args)?;
     let catalog = match &cfg.catalog_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| RunError::CatalogRead { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| RunError::CatalogRead {
+                path: path.clone(),
+                source,
+            })?;
             domain::parse_catalog(&text).map_err(|source| RunError::Catalog { source })?
         }
         None => Vec::new(),
     };
     let metrics = Metrics::new(&cfg.store_id, &cfg.currency);
+    metrics.app.known_error_codes(http::openapi::ERROR_CODES);
     let telemetry = telemetry::init(&cfg.telemetry, &metrics)?;
     let result = serve(&cfg, catalog, &metrics, started).await;
     if let Err(e) = &result {
@@ -64,7 +74,12 @@ pub async fn run(args: ServeArgs) -> Result<(), RunError> {
     result
 }
 
-async fn serve(cfg: &ServeConfig, catalog: Vec<domain::Product>, metrics: &Metrics, started: Instant) -> Result<(), RunError> {
+async fn serve(
+    cfg: &ServeConfig,
+    catalog: Vec<domain::Product>,
+    metrics: &Metrics,
+    started: Instant,
+) -> Result<(), RunError> {
     let db = Database::connect(&cfg.database_url, metrics.db.clone()).await?;
     let service = ProductService::new(db.clone(), metrics.app.clone());
     service.start(&catalog).await?;
@@ -79,7 +94,10 @@ async fn serve(cfg: &ServeConfig, catalog: Vec<domain::Product>, metrics: &Metri
     };
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
-        .map_err(|source| RunError::Listen { addr: cfg.listen, source })?;
+        .map_err(|source| RunError::Listen {
+            addr: cfg.listen,
+            source,
+        })?;
     metrics.app.started(started.elapsed());
     tracing::info!(
         listen = %cfg.listen,
@@ -110,7 +128,10 @@ async fn serve(cfg: &ServeConfig, catalog: Vec<domain::Product>, metrics: &Metri
         Ok(_) => tracing::info!("all requests drained"),
         Err(_) => {
             server.abort();
-            tracing::warn!(timeout_s = cfg.shutdown_timeout.as_secs(), "drain timed out; closing remaining connections");
+            tracing::warn!(
+                timeout_s = cfg.shutdown_timeout.as_secs(),
+                "drain timed out; closing remaining connections"
+            );
         }
     }
     db.close().await;

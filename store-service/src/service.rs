@@ -72,15 +72,22 @@ impl ProductService {
         domain::validate_name(name)?;
         domain::validate_quantity(quantity)?;
         let span = tracing::Span::current();
-        span.add_event(spans::EVENT_STOCK_CHECK_START, vec![KeyValue::new("product.quantity", quantity)]);
+        span.add_event(
+            spans::EVENT_STOCK_CHECK_START,
+            vec![KeyValue::new("product.quantity", quantity)],
+        );
         match self.db.buy(name, quantity).await {
             Ok(purchase) => {
-                span.add_event(spans::EVENT_STOCK_CHECK_END, vec![KeyValue::new("stock.sufficient", true)]);
+                span.add_event(
+                    spans::EVENT_STOCK_CHECK_END,
+                    vec![KeyValue::new("stock.sufficient", true)],
+                );
                 span.add_event(
                     spans::EVENT_INVENTORY_UPDATE_END,
                     vec![KeyValue::new("stock.remaining", purchase.product.stock)],
                 );
-                self.metrics.sale(&purchase.product, quantity, purchase.total);
+                self.metrics
+                    .sale(&purchase.product, quantity, purchase.total);
                 tracing::info!(
                     product = %purchase.product.name,
                     quantity,
@@ -90,17 +97,39 @@ impl ProductService {
                 );
                 Ok(purchase)
             }
-            Err(WriteError::Domain(DomainError::InsufficientStock { available, requested })) => {
+            Err(WriteError::Domain(DomainError::InsufficientStock {
+                available,
+                requested,
+            })) => {
                 span.add_event(
                     spans::EVENT_STOCK_CHECK_END,
-                    vec![KeyValue::new("stock.sufficient", false), KeyValue::new("stock.available", available)],
+                    vec![
+                        KeyValue::new("stock.sufficient", false),
+                        KeyValue::new("stock.available", available),
+                    ],
                 );
-                let category = self.db.get_product(name).await?.map(|p| p.category).unwrap_or_default();
+                let category = self
+                    .db
+                    .get_product(name)
+                    .await?
+                    .map(|p| p.category)
+                    .unwrap_or_default();
                 self.metrics.insufficient_stock(name, &category);
-                tracing::warn!(product = name, available, requested, "purchase refused: insufficient stock");
-                Err(DomainError::InsufficientStock { available, requested }.into())
+                tracing::warn!(
+                    product = name,
+                    available,
+                    requested,
+                    "purchase refused: insufficient stock"
+                );
+                Err(DomainError::InsufficientStock {
+                    available,
+                    requested,
+                }
+                .into())
             }
-            Err(WriteError::Domain(DomainError::ProductNotFound)) => Err(self.not_found(name).into()),
+            Err(WriteError::Domain(DomainError::ProductNotFound)) => {
+                Err(self.not_found(name).into())
+            }
             Err(e) => Err(e),
         }
     }
@@ -115,7 +144,9 @@ impl ProductService {
                 tracing::info!(product = name, previous, stock, "stock set");
                 Ok(product)
             }
-            Err(WriteError::Domain(DomainError::ProductNotFound)) => Err(self.not_found(name).into()),
+            Err(WriteError::Domain(DomainError::ProductNotFound)) => {
+                Err(self.not_found(name).into())
+            }
             Err(e) => Err(e),
         }
     }

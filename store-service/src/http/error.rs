@@ -81,8 +81,12 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
     let (status, code) = match &rejection {
         JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
         JsonRejection::JsonDataError(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
-        JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        JsonRejection::MissingJsonContentType(_) => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        }
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        }
         _ => (StatusCode::BAD_REQUEST, "invalid_body"),
     };
     ApiError::new(status, code, rejection.body_text())

@@ -47,12 +47,21 @@ pub async fn list_products(
     State(s): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<ProductView>>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let products = s.service.list(q.category.as_deref()).await?;
-    Ok(Json(products.into_iter().map(|p| ProductView::new(p, &s.currency)).collect()))
+    Ok(Json(
+        products
+            .into_iter()
+            .map(|p| ProductView::new(p, &s.currency))
+            .collect(),
+    ))
 }
 
-pub async fn get_product(State(s): State<AppState>, Path(name): Path<String>) -> Result<Json<ProductView>, ApiError> {
+pub async fn get_product(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ProductView>, ApiError> {
     let product = s.service.get(&name).await?;
     Ok(Json(ProductView::new(product, &s.currency)))
 }
@@ -119,7 +128,11 @@ pub async fn set_faults(
     s.faults
         .set(settings)
         .map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, "invalid_fault", why))?;
-    tracing::warn!(latency_ms = settings.latency_ms, error_ratio = settings.error_ratio, "fault injection changed");
+    tracing::warn!(
+        latency_ms = settings.latency_ms,
+        error_ratio = settings.error_ratio,
+        "fault injection changed"
+    );
     Ok(Json(s.faults.get()))
 }
 
@@ -135,11 +148,19 @@ pub async fn livez() -> Json<serde_json::Value> {
 
 pub async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     if s.shutting_down.load(Ordering::Relaxed) {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the service is shutting down"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is shutting down",
+        ));
     }
     match tokio::time::timeout(Duration::from_secs(1), s.service.ping()).await {
         Ok(Ok(())) => Ok(Json(json!({"status": "ready"}))),
-        _ => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer")),
+        _ => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database does not answer",
+        )),
     }
 }
 
@@ -153,7 +174,11 @@ pub async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response 
     } else {
         "text/plain; version=0.0.4; charset=utf-8"
     };
-    ([(header::CONTENT_TYPE, content_type)], s.metrics.encode(openmetrics)).into_response()
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        s.metrics.encode(openmetrics),
+    )
+        .into_response()
 }
 
 pub async fn openapi() -> Json<serde_json::Value> {
@@ -165,5 +190,9 @@ pub async fn route_not_found() -> ApiError {
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
 }

@@ -21,9 +21,18 @@ use super::error::{ApiError, ErrorCode};
 /// One server span per request (W3C trace context in and out), the
 /// request-duration histogram with a `trace_id` exemplar, in-flight gauge,
 /// error counts by code, and one access log line.
-pub async fn observe(State(s): State<AppState>, matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+pub async fn observe(
+    State(s): State<AppState>,
+    matched: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().as_str().to_string();
-    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or("").to_string();
+    let route = matched
+        .as_ref()
+        .map(MatchedPath::as_str)
+        .unwrap_or("")
+        .to_string();
     let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
     let span = tracing::info_span!(
         "http",
@@ -53,13 +62,21 @@ pub async fn observe(State(s): State<AppState>, matched: Option<MatchedPath>, re
         span.record("otel.status_code", "ERROR");
     }
     let cx = span.context();
-    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderInjector(response.headers_mut())));
-    if response.headers().get("tracestate").is_some_and(|v| v.is_empty()) {
+    global::get_text_map_propagator(|p| {
+        p.inject_context(&cx, &mut HeaderInjector(response.headers_mut()))
+    });
+    if response
+        .headers()
+        .get("tracestate")
+        .is_some_and(|v| v.is_empty())
+    {
         response.headers_mut().remove("tracestate");
     }
     let sc = cx.span().span_context().clone();
     let exemplar = sc.is_sampled().then(|| sc.trace_id().to_string());
-    s.metrics.http.finish(&method, &route, status, elapsed, exemplar);
+    s.metrics
+        .http
+        .finish(&method, &route, status, elapsed, exemplar);
     let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     span.in_scope(|| {
         // Probes and scrapes are frequent and dull: debug only.
@@ -81,7 +98,12 @@ pub async fn observe(State(s): State<AppState>, matched: Option<MatchedPath>, re
 /// Admin routes need `Authorization: Bearer <token>`.
 pub async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let Some(expected) = s.admin_token.as_deref() else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "admin_disabled", "no admin token is configured").into_response();
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin_disabled",
+            "no admin token is configured",
+        )
+        .into_response();
     };
     let presented = req
         .headers()
@@ -89,9 +111,21 @@ pub async fn require_admin(State(s): State<AppState>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => next.run(req).await,
-        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the bearer token is wrong").into_response(),
-        None => ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "an admin bearer token is required").into_response(),
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+            next.run(req).await
+        }
+        Some(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the bearer token is wrong",
+        )
+        .into_response(),
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "an admin bearer token is required",
+        )
+        .into_response(),
     }
 }
 
@@ -122,10 +156,16 @@ impl Faults {
 
     pub fn set(&self, settings: FaultSettings) -> Result<(), String> {
         if settings.latency_ms > 30_000 {
-            return Err(format!("latency_ms must be at most 30000, got {}", settings.latency_ms));
+            return Err(format!(
+                "latency_ms must be at most 30000, got {}",
+                settings.latency_ms
+            ));
         }
         if !(0.0..=1.0).contains(&settings.error_ratio) {
-            return Err(format!("error_ratio must be from 0 to 1, got {}", settings.error_ratio));
+            return Err(format!(
+                "error_ratio must be from 0 to 1, got {}",
+                settings.error_ratio
+            ));
         }
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = settings;
         Ok(())
@@ -142,7 +182,12 @@ pub async fn inject_faults(State(s): State<AppState>, req: Request, next: Next) 
         tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
     }
     if f.error_ratio > 0.0 && rand::random::<f64>() < f.error_ratio {
-        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "injected_fault", "fault injected for a demo").into_response();
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "injected_fault",
+            "fault injected for a demo",
+        )
+        .into_response();
     }
     next.run(req).await
 }
@@ -161,9 +206,33 @@ mod tests {
     #[test]
     fn faults_are_bounded() {
         let f = Faults::default();
-        assert!(f.set(FaultSettings { latency_ms: 10, error_ratio: 0.5 }).is_ok());
-        assert!(f.set(FaultSettings { latency_ms: 10, error_ratio: 1.5 }).is_err());
-        assert!(f.set(FaultSettings { latency_ms: 60_000, error_ratio: 0.0 }).is_err());
-        assert_eq!(f.get(), FaultSettings { latency_ms: 10, error_ratio: 0.5 });
+        assert!(
+            f.set(FaultSettings {
+                latency_ms: 10,
+                error_ratio: 0.5
+            })
+            .is_ok()
+        );
+        assert!(
+            f.set(FaultSettings {
+                latency_ms: 10,
+                error_ratio: 1.5
+            })
+            .is_err()
+        );
+        assert!(
+            f.set(FaultSettings {
+                latency_ms: 60_000,
+                error_ratio: 0.0
+            })
+            .is_err()
+        );
+        assert_eq!(
+            f.get(),
+            FaultSettings {
+                latency_ms: 10,
+                error_ratio: 0.5
+            }
+        );
     }
 }

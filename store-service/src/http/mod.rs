@@ -49,7 +49,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/products/{name}/stock", put(handlers::set_stock))
         .route(
             "/admin/faults",
-            get(handlers::get_faults).put(handlers::set_faults).delete(handlers::clear_faults),
+            get(handlers::get_faults)
+                .put(handlers::set_faults)
+                .delete(handlers::clear_faults),
         )
         .route_layer(from_fn_with_state(state.clone(), middleware::require_admin));
     let observe = from_fn_with_state(state.clone(), middleware::observe);

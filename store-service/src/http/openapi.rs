@@ -109,7 +109,17 @@ mod tests {
     #[test]
     fn every_route_is_described() {
         let spec = super::spec();
-        for path in ["/products", "/products/{name}", "/products/{name}/buy", "/products/{name}/stock", "/admin/faults", "/livez", "/readyz", "/metrics", "/openapi.json"] {
+        for path in [
+            "/products",
+            "/products/{name}",
+            "/products/{name}/buy",
+            "/products/{name}/stock",
+            "/admin/faults",
+            "/livez",
+            "/readyz",
+            "/metrics",
+            "/openapi.json",
+        ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
         }
     }

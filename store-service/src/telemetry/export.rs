@@ -52,7 +52,8 @@ type LogItem = (SdkLogRecord, InstrumentationScope);
 impl<E: LogExporter + 'static> BatchExport<LogItem> for Logs<E> {
     fn export(&mut self, batch: Vec<LogItem>) -> impl Future<Output = OTelSdkResult> + Send {
         async move {
-            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> = batch.iter().map(|(r, s)| (r, s)).collect();
+            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+                batch.iter().map(|(r, s)| (r, s)).collect();
             self.0.export(LogBatch::new(&refs)).await
         }
     }
@@ -77,7 +78,11 @@ pub struct BoundedProcessor<T> {
 
 impl<T: Send + 'static> BoundedProcessor<T> {
     /// Spawns the export worker on the current Tokio runtime.
-    pub fn spawn(exporter: impl BatchExport<T>, dropped: Arc<DroppedCounters>, signal: Signal) -> Self {
+    pub fn spawn(
+        exporter: impl BatchExport<T>,
+        dropped: Arc<DroppedCounters>,
+        signal: Signal,
+    ) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (control, control_rx) = mpsc::unbounded_channel();
         tokio::spawn(worker(exporter, rx, control_rx, dropped.clone(), signal));
@@ -97,7 +102,11 @@ impl<T: Send + 'static> BoundedProcessor<T> {
 
     /// Asks the worker to export what it holds and waits up to `timeout`.
     /// Blocks the calling thread: call from a blocking context.
-    fn request(&self, make: fn(std::sync::mpsc::Sender<()>) -> Control, timeout: Duration) -> OTelSdkResult {
+    fn request(
+        &self,
+        make: fn(std::sync::mpsc::Sender<()>) -> Control,
+        timeout: Duration,
+    ) -> OTelSdkResult {
         let (done, wait) = std::sync::mpsc::channel();
         self.control
             .send(make(done))
@@ -150,7 +159,12 @@ async fn worker<T>(
     }
 }
 
-async fn ship<T>(exporter: &mut impl BatchExport<T>, batch: &mut Vec<T>, dropped: &DroppedCounters, signal: Signal) {
+async fn ship<T>(
+    exporter: &mut impl BatchExport<T>,
+    batch: &mut Vec<T>,
+    dropped: &DroppedCounters,
+    signal: Signal,
+) {
     if batch.is_empty() {
         return;
     }

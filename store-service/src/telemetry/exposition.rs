@@ -68,7 +68,9 @@ mod tests {
 
     #[test]
     fn accept_header_negotiates_openmetrics() {
-        assert!(wants_openmetrics("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"));
+        assert!(wants_openmetrics(
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
+        ));
         assert!(!wants_openmetrics("text/plain;version=0.0.4"));
         assert!(!wants_openmetrics("*/*"));
     }

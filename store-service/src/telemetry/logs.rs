@@ -25,7 +25,8 @@ impl<W> JsonLines<W> {
         let mut fixed = Map::new();
         fixed.insert(f::STORE_ID.into(), store_id.into());
         for (key, value) in resource {
-            if [r::SERVICE_NAME, r::SERVICE_VERSION, r::SERVICE_INSTANCE_ID].contains(&key.as_str()) {
+            if [r::SERVICE_NAME, r::SERVICE_VERSION, r::SERVICE_INSTANCE_ID].contains(&key.as_str())
+            {
                 fixed.insert(key.clone(), value.clone().into());
             }
         }
@@ -43,9 +44,20 @@ where
         let mut fields = FieldMap(Map::new());
         event.record(&mut fields);
         let mut line = Map::new();
-        line.insert(f::TIME.into(), humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string().into());
-        line.insert(f::LEVEL.into(), meta.level().as_str().to_ascii_lowercase().into());
-        line.insert(f::MSG.into(), fields.0.remove("message").unwrap_or(Value::Null));
+        line.insert(
+            f::TIME.into(),
+            humantime::format_rfc3339_millis(std::time::SystemTime::now())
+                .to_string()
+                .into(),
+        );
+        line.insert(
+            f::LEVEL.into(),
+            meta.level().as_str().to_ascii_lowercase().into(),
+        );
+        line.insert(
+            f::MSG.into(),
+            fields.0.remove("message").unwrap_or(Value::Null),
+        );
         // The OpenTelemetry layer activates the span's context on entry.
         let cx = opentelemetry::Context::current();
         let span = cx.span();
@@ -69,7 +81,8 @@ struct FieldMap(Map<String, Value>);
 
 impl Visit for FieldMap {
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.insert(field.name().into(), format!("{value:?}").into());
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.insert(field.name().into(), value.into());
@@ -116,8 +129,12 @@ mod tests {
     #[test]
     fn lines_hold_the_contract_fields() {
         let buffer = Buffer::default();
-        let resource = vec![("service.name".to_string(), "store-service".to_string()), ("k8s.pod.name".to_string(), "p".to_string())];
-        let subscriber = tracing_subscriber::registry().with(JsonLines::new(buffer.clone(), "alpha", &resource));
+        let resource = vec![
+            ("service.name".to_string(), "store-service".to_string()),
+            ("k8s.pod.name".to_string(), "p".to_string()),
+        ];
+        let subscriber =
+            tracing_subscriber::registry().with(JsonLines::new(buffer.clone(), "alpha", &resource));
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!(product = "apple", quantity = 3, "purchase refused");
         });

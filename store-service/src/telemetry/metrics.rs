@@ -32,7 +32,8 @@ const DB_BUCKETS: [f64; 11] = [
 ];
 
 type Labels<const N: usize> = [(&'static str, String); N];
-type HttpHistogram = Family<Labels<3>, HistogramWithExemplars<Labels<1>>, fn() -> HistogramWithExemplars<Labels<1>>>;
+type HttpHistogram =
+    Family<Labels<3>, HistogramWithExemplars<Labels<1>>, fn() -> HistogramWithExemplars<Labels<1>>>;
 type DbHistogram = Family<Labels<1>, Histogram, fn() -> Histogram>;
 
 /// Every metric of the service; cheap to clone (shared handles).
@@ -81,7 +82,9 @@ impl Metrics {
             [(Cow::Borrowed(l::STORE_ID), Cow::Owned(store_id.to_string()))].into_iter(),
         );
         let http = HttpMetrics {
-            duration: Family::new_with_constructor(|| HistogramWithExemplars::new(HTTP_BUCKETS.into_iter())),
+            duration: Family::new_with_constructor(|| {
+                HistogramWithExemplars::new(HTTP_BUCKETS.into_iter())
+            }),
             active: Family::default(),
         };
         let app = AppMetrics {
@@ -103,19 +106,74 @@ impl Metrics {
         let dropped = Arc::new(DroppedCounters::default());
 
         let r = &mut registry;
-        reg(r, m::HTTP_SERVER_REQUEST_DURATION_SECONDS, "Duration of HTTP server requests", &http.duration);
-        reg(r, m::HTTP_SERVER_ACTIVE_REQUESTS, "Number of in-flight HTTP server requests", &http.active);
-        reg(r, m::APP_REVENUE_TOTAL, "Revenue of completed purchases, in currency units", &app.revenue);
+        reg(
+            r,
+            m::HTTP_SERVER_REQUEST_DURATION_SECONDS,
+            "Duration of HTTP server requests",
+            &http.duration,
+        );
+        reg(
+            r,
+            m::HTTP_SERVER_ACTIVE_REQUESTS,
+            "Number of in-flight HTTP server requests",
+            &http.active,
+        );
+        reg(
+            r,
+            m::APP_REVENUE_TOTAL,
+            "Revenue of completed purchases, in currency units",
+            &app.revenue,
+        );
         reg(r, m::APP_ITEMS_SOLD_TOTAL, "Units sold", &app.items_sold);
         reg(r, m::APP_PRODUCT_STOCK, "Units in stock", &app.stock);
-        reg(r, m::APP_PRODUCT_STOCK_UPDATES_TOTAL, "Stock changes by kind", &app.stock_updates);
-        reg(r, m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL, "Purchases refused for insufficient stock", &app.insufficient);
-        reg(r, m::APP_PRODUCT_NOTFOUND_TOTAL, "Requests for products that do not exist", &app.notfound);
-        reg(r, m::APP_ERRORS_TOTAL, "Error responses by stable error code", &app.errors);
-        reg(r, m::APP_STARTUP_DURATION_SECONDS, "Seconds from process start to serving", &app.startup_seconds);
-        reg(r, m::APP_CONFIG_LOAD_SUCCESS, "1 when the configuration loaded", &app.config_loaded);
-        reg(r, m::APP_DB_OPERATION_DURATION_SECONDS, "Duration of database operations", &db.duration);
-        reg(r, m::APP_DB_ERRORS_TOTAL, "Failed database operations", &db.errors);
+        reg(
+            r,
+            m::APP_PRODUCT_STOCK_UPDATES_TOTAL,
+            "Stock changes by kind",
+            &app.stock_updates,
+        );
+        reg(
+            r,
+            m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL,
+            "Purchases refused for insufficient stock",
+            &app.insufficient,
+        );
+        reg(
+            r,
+            m::APP_PRODUCT_NOTFOUND_TOTAL,
+            "Requests for products that do not exist",
+            &app.notfound,
+        );
+        reg(
+            r,
+            m::APP_ERRORS_TOTAL,
+            "Error responses by stable error code",
+            &app.errors,
+        );
+        reg(
+            r,
+            m::APP_STARTUP_DURATION_SECONDS,
+            "Seconds from process start to serving",
+            &app.startup_seconds,
+        );
+        reg(
+            r,
+            m::APP_CONFIG_LOAD_SUCCESS,
+            "1 when the configuration loaded",
+            &app.config_loaded,
+        );
+        reg(
+            r,
+            m::APP_DB_OPERATION_DURATION_SECONDS,
+            "Duration of database operations",
+            &db.duration,
+        );
+        reg(
+            r,
+            m::APP_DB_ERRORS_TOTAL,
+            "Failed database operations",
+            &db.errors,
+        );
         registry.register_collector(Box::new(dropped.clone()));
         registry.register_collector(Box::new(super::process::ProcessCollector));
 
@@ -141,26 +199,42 @@ impl Metrics {
     }
 }
 
-fn reg(registry: &mut Registry, name: &str, help: &str, metric: &(impl EncodeMetric + Clone + Send + Sync + std::fmt::Debug + 'static)) {
+fn reg(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: &(impl EncodeMetric + Clone + Send + Sync + std::fmt::Debug + 'static),
+) {
     registry.register(m::family_name(name), help, metric.clone());
 }
 
 fn product_labels(p: &Product) -> Labels<2> {
-    [(l::PRODUCT_NAME, p.name.clone()), (l::PRODUCT_CATEGORY, p.category.clone())]
+    [
+        (l::PRODUCT_NAME, p.name.clone()),
+        (l::PRODUCT_CATEGORY, p.category.clone()),
+    ]
 }
 
 impl HttpMetrics {
     /// Counts a request in flight until the guard drops.
     pub fn start(&self, method: &str, route: &str) -> ActiveGuard {
-        let gauge = self
-            .active
-            .get_or_create_owned(&[(l::HTTP_REQUEST_METHOD, method.to_string()), (l::HTTP_ROUTE, route.to_string())]);
+        let gauge = self.active.get_or_create_owned(&[
+            (l::HTTP_REQUEST_METHOD, method.to_string()),
+            (l::HTTP_ROUTE, route.to_string()),
+        ]);
         gauge.inc();
         ActiveGuard(gauge)
     }
 
     /// Records a finished request; `trace_id` becomes the exemplar of its bucket.
-    pub fn finish(&self, method: &str, route: &str, status: u16, elapsed: Duration, trace_id: Option<String>) {
+    pub fn finish(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+        trace_id: Option<String>,
+    ) {
         let labels = [
             (l::HTTP_REQUEST_METHOD, method.to_string()),
             (l::HTTP_ROUTE, route.to_string()),
@@ -187,35 +261,57 @@ impl AppMetrics {
     pub fn sale(&self, product: &Product, quantity: i64, total: Money) {
         let labels = product_labels(product);
         self.revenue
-            .get_or_create(&[labels[0].clone(), labels[1].clone(), (l::CURRENCY, self.currency.clone())])
+            .get_or_create(&[
+                labels[0].clone(),
+                labels[1].clone(),
+                (l::CURRENCY, self.currency.clone()),
+            ])
             .add(total);
-        self.items_sold.get_or_create(&labels).inc_by(quantity as u64);
+        self.items_sold
+            .get_or_create(&labels)
+            .inc_by(quantity as u64);
         self.stock.get_or_create(&labels).set(product.stock);
         self.stock_update("sale", 1);
     }
 
     /// A stock level set by an administrator.
     pub fn restock(&self, product: &Product) {
-        self.stock.get_or_create(&product_labels(product)).set(product.stock);
+        self.stock
+            .get_or_create(&product_labels(product))
+            .set(product.stock);
         self.stock_update("restock", 1);
     }
 
-    /// The stock gauges loaded from the database at start-up.
+    /// The stock gauges loaded from the database at start-up. Every product's
+    /// series start at zero so that rates and alerts see them from the first scrape.
     pub fn initial_load(&self, products: &[Product]) {
         for p in products {
-            self.stock.get_or_create(&product_labels(p)).set(p.stock);
+            let labels = product_labels(p);
+            self.stock.get_or_create(&labels).set(p.stock);
+            let _ = self.items_sold.get_or_create(&labels);
+            let _ = self.insufficient.get_or_create(&labels);
+            let _ = self.revenue.get_or_create(&[
+                labels[0].clone(),
+                labels[1].clone(),
+                (l::CURRENCY, self.currency.clone()),
+            ]);
         }
         self.stock_update("initial_load", products.len() as u64);
     }
 
     fn stock_update(&self, kind: &str, n: u64) {
-        self.stock_updates.get_or_create(&[(l::UPDATE_TYPE, kind.to_string())]).inc_by(n);
+        self.stock_updates
+            .get_or_create(&[(l::UPDATE_TYPE, kind.to_string())])
+            .inc_by(n);
     }
 
     /// A purchase refused for lack of stock.
     pub fn insufficient_stock(&self, product_name: &str, category: &str) {
         self.insufficient
-            .get_or_create(&[(l::PRODUCT_NAME, product_name.to_string()), (l::PRODUCT_CATEGORY, category.to_string())])
+            .get_or_create(&[
+                (l::PRODUCT_NAME, product_name.to_string()),
+                (l::PRODUCT_CATEGORY, category.to_string()),
+            ])
             .inc();
     }
 
@@ -224,9 +320,20 @@ impl AppMetrics {
         self.notfound.inc();
     }
 
+    /// Creates the error series of every known code at zero.
+    pub fn known_error_codes(&self, codes: &[&str]) {
+        for code in codes {
+            let _ = self
+                .errors
+                .get_or_create(&[(l::APP_ERROR_CODE, code.to_string())]);
+        }
+    }
+
     /// An error response.
     pub fn error(&self, code: &str) {
-        self.errors.get_or_create(&[(l::APP_ERROR_CODE, code.to_string())]).inc();
+        self.errors
+            .get_or_create(&[(l::APP_ERROR_CODE, code.to_string())])
+            .inc();
     }
 
     /// Start-up finished.
@@ -237,10 +344,19 @@ impl AppMetrics {
 }
 
 impl DbMetrics {
+    /// Creates the error series of every operation at zero.
+    pub fn known_operations(&self, operations: &[&str]) {
+        for op in operations {
+            let _ = self.errors.get_or_create(&[(l::OPERATION, op.to_string())]);
+        }
+    }
+
     /// One database operation.
     pub fn observe(&self, operation: &str, elapsed: Duration, ok: bool) {
         let labels = [(l::OPERATION, operation.to_string())];
-        self.duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        self.duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
         if !ok {
             self.errors.get_or_create(&labels).inc();
         }

@@ -24,16 +24,24 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SdkTracerProvider};
 use storeops_contract::resource as r;
+use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
 
 use crate::config::{OtlpProtocol, RootSampler, Sampler, TelemetryConfig};
 use metrics::{Metrics, Signal};
 
 /// Targets whose own logs must not be exported (they run the export).
-const EXPORT_INTERNALS: [&str; 7] = ["opentelemetry", "opentelemetry_sdk", "opentelemetry_otlp", "tonic", "h2", "hyper", "storeops::export"];
+const EXPORT_INTERNALS: [&str; 7] = [
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "tonic",
+    "h2",
+    "hyper",
+    "storeops::export",
+];
 
 /// Handles to flush and stop telemetry at shutdown.
 pub struct Telemetry {
@@ -57,7 +65,11 @@ pub enum TelemetryError {
 pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, TelemetryError> {
     let attributes = resource_attributes(cfg);
     let resource = Resource::builder_empty()
-        .with_attributes(attributes.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())))
+        .with_attributes(
+            attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
         .build();
 
     let (stdout, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
@@ -94,7 +106,9 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
 
     let internals_quiet = EXPORT_INTERNALS
         .iter()
-        .fold(Targets::new().with_default(cfg.log_level), |t, target| t.with_target(*target, tracing::Level::ERROR));
+        .fold(Targets::new().with_default(cfg.log_level), |t, target| {
+            t.with_target(*target, tracing::Level::ERROR)
+        });
     let otel_logs_filter = EXPORT_INTERNALS
         .iter()
         .fold(Targets::new().with_default(cfg.log_level), |t, target| {
@@ -140,17 +154,23 @@ impl Telemetry {
 /// The resource: user attributes, then the ones the service owns.
 fn resource_attributes(cfg: &TelemetryConfig) -> Vec<(String, String)> {
     let mut attrs: Vec<(String, String)> = cfg.resource_attributes.clone();
-    let mut set = |key: &str, value: String, overwrite: bool| {
-        match attrs.iter_mut().find(|(k, _)| k == key) {
-            Some(existing) if overwrite => existing.1 = value,
-            Some(_) => {}
-            None => attrs.push((key.to_string(), value)),
-        }
+    let mut set = |key: &str, value: String, overwrite: bool| match attrs
+        .iter_mut()
+        .find(|(k, _)| k == key)
+    {
+        Some(existing) if overwrite => existing.1 = value,
+        Some(_) => {}
+        None => attrs.push((key.to_string(), value)),
     };
     set(r::SERVICE_NAME, cfg.service_name.clone(), true);
     set(r::STORE_ID, cfg.store_id.clone(), true);
-    set(r::SERVICE_VERSION, env!("CARGO_PKG_VERSION").to_string(), false);
-    let instance = std::env::var("HOSTNAME").unwrap_or_else(|_| format!("{:016x}", rand::random::<u64>()));
+    set(
+        r::SERVICE_VERSION,
+        env!("CARGO_PKG_VERSION").to_string(),
+        false,
+    );
+    let instance =
+        std::env::var("HOSTNAME").unwrap_or_else(|_| format!("{:016x}", rand::random::<u64>()));
     set(r::SERVICE_INSTANCE_ID, instance, false);
     attrs
 }
@@ -172,7 +192,13 @@ fn exporters(
     endpoint: &str,
     protocol: OtlpProtocol,
     resource: &Resource,
-) -> Result<(opentelemetry_otlp::SpanExporter, opentelemetry_otlp::LogExporter), TelemetryError> {
+) -> Result<
+    (
+        opentelemetry_otlp::SpanExporter,
+        opentelemetry_otlp::LogExporter,
+    ),
+    TelemetryError,
+> {
     let err = |source| TelemetryError::Exporter {
         endpoint: endpoint.to_string(),
         source,

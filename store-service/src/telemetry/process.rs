@@ -35,11 +35,31 @@ impl Collector for ProcessCollector {
             counter.metric_type(),
         )?)?;
         for (name, help, value) in [
-            (m::PROCESS_RESIDENT_MEMORY_BYTES, "Resident memory size in bytes", s.resident_bytes),
-            ("process_virtual_memory_bytes", "Virtual memory size in bytes", s.virtual_bytes),
-            (m::PROCESS_START_TIME_SECONDS, "Start time of the process since unix epoch in seconds", s.start_time_seconds),
-            ("process_open_fds", "Number of open file descriptors", s.open_fds),
-            ("process_max_fds", "Maximum number of open file descriptors", s.max_fds),
+            (
+                m::PROCESS_RESIDENT_MEMORY_BYTES,
+                "Resident memory size in bytes",
+                s.resident_bytes,
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                s.virtual_bytes,
+            ),
+            (
+                m::PROCESS_START_TIME_SECONDS,
+                "Start time of the process since unix epoch in seconds",
+                s.start_time_seconds,
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors",
+                s.open_fds,
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                s.max_fds,
+            ),
         ] {
             let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
@@ -57,7 +77,13 @@ fn read_stats() -> Option<ProcessStats> {
     parse(&stat, &status, &boot, &limits, open_fds)
 }
 
-fn parse(stat: &str, status: &str, boot: &str, limits: &str, open_fds: f64) -> Option<ProcessStats> {
+fn parse(
+    stat: &str,
+    status: &str,
+    boot: &str,
+    limits: &str,
+    open_fds: f64,
+) -> Option<ProcessStats> {
     // Fields after the command name, which may itself hold spaces and parentheses.
     let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
     let field = |i: usize| fields.get(i)?.parse::<f64>().ok();
@@ -65,7 +91,12 @@ fn parse(stat: &str, status: &str, boot: &str, limits: &str, open_fds: f64) -> O
         let line = status.lines().find(|l| l.starts_with(key))?;
         Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? * 1024.0)
     };
-    let btime: f64 = boot.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()?;
+    let btime: f64 = boot
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
     let max_fds = limits
         .lines()
         .find(|l| l.starts_with("Max open files"))
