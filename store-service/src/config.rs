@@ -168,14 +168,14 @@ impl ServeConfig {
                 env::DATABASE_URL
             )));
         }
-        if let Some(path) = &a.catalog_file {
-            if !path.is_file() {
-                return Err(bad(
-                    env::CATALOG_FILE,
-                    &path.display().to_string(),
-                    "no such file",
-                ));
-            }
+        if let Some(path) = &a.catalog_file
+            && !path.is_file()
+        {
+            return Err(bad(
+                env::CATALOG_FILE,
+                &path.display().to_string(),
+                "no such file",
+            ));
         }
         let admin_token = read_admin_token(a.admin_token_file.as_deref(), a.admin_token)?;
         let currency = a.currency.clone();
@@ -236,14 +236,14 @@ impl ServeConfig {
 impl TelemetryConfig {
     fn from_args(store_id: &str, o: OtelArgs, log_level: LevelFilter) -> Result<Self, ConfigError> {
         let endpoint = o.otel_exporter_otlp_endpoint.filter(|e| !e.is_empty());
-        if let Some(e) = &endpoint {
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                return Err(bad(
-                    env::OTEL_EXPORTER_OTLP_ENDPOINT,
-                    e,
-                    "must be an http:// or https:// URL",
-                ));
-            }
+        if let Some(e) = &endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(bad(
+                env::OTEL_EXPORTER_OTLP_ENDPOINT,
+                e,
+                "must be an http:// or https:// URL",
+            ));
         }
         let protocol = match o.otel_exporter_otlp_protocol.as_str() {
             "grpc" => OtlpProtocol::Grpc,

@@ -133,7 +133,7 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
     if args.admin_token.is_none() {
         weights.retain(|(s, _)| *s != Scenario::Restock);
     }
-    if args.concurrency == 0 || args.concurrency > 1024 || !(args.rate >= 0.0) {
+    if args.concurrency == 0 || args.concurrency > 1024 || args.rate.is_nan() || args.rate < 0.0 {
         return Err(fail("--concurrency must be 1..1024 and --rate >= 0".into()));
     }
     let base = args.target.trim_end_matches('/').to_string();

@@ -50,12 +50,10 @@ pub struct Logs<E>(pub E);
 type LogItem = (SdkLogRecord, InstrumentationScope);
 
 impl<E: LogExporter + 'static> BatchExport<LogItem> for Logs<E> {
-    fn export(&mut self, batch: Vec<LogItem>) -> impl Future<Output = OTelSdkResult> + Send {
-        async move {
-            let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-                batch.iter().map(|(r, s)| (r, s)).collect();
-            self.0.export(LogBatch::new(&refs)).await
-        }
+    async fn export(&mut self, batch: Vec<LogItem>) -> OTelSdkResult {
+        let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+            batch.iter().map(|(r, s)| (r, s)).collect();
+        self.0.export(LogBatch::new(&refs)).await
     }
     fn shutdown(&mut self) {
         let _ = self.0.shutdown();

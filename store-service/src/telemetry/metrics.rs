@@ -100,7 +100,7 @@ impl Metrics {
             config_loaded: Gauge::default(),
         };
         let db = DbMetrics {
-            duration: Family::new_with_constructor(|| Histogram::new(DB_BUCKETS.into_iter())),
+            duration: Family::new_with_constructor(|| Histogram::new(DB_BUCKETS)),
             errors: Family::default(),
         };
         let dropped = Arc::new(DroppedCounters::default());

@@ -143,10 +143,10 @@ impl Telemetry {
         if let Err(error) = self.tracer_provider.shutdown_with_timeout(timeout) {
             eprintln!("trace export did not finish: {error}");
         }
-        if let Some(p) = self.logger_provider {
-            if let Err(error) = p.shutdown_with_timeout(timeout) {
-                eprintln!("log export did not finish: {error}");
-            }
+        if let Some(p) = self.logger_provider
+            && let Err(error) = p.shutdown_with_timeout(timeout)
+        {
+            eprintln!("log export did not finish: {error}");
         }
     }
 }

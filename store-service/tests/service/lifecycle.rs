@@ -65,7 +65,8 @@ fn bad_settings_stop_start_up_with_one_line_naming_them() {
             .iter()
             .copied()
             .filter(|(k, _)| {
-                !(i == 0 && *k == "STORE_ID") && !overrides.iter().any(|(o, _)| o == k)
+                let dropped = i == 0 && *k == "STORE_ID";
+                !dropped && !overrides.iter().any(|(o, _)| o == k)
             })
             .collect();
         env.extend_from_slice(overrides);

@@ -173,7 +173,7 @@ async fn prometheus_scrapes_series_and_trace_exemplars() {
     assert_eq!(r["data"]["result"][0]["value"][1], "2", "{r}");
 }
 
-fn find<'a>(items: &'a [Value], pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+fn find(items: &[Value], pred: impl Fn(&Value) -> bool) -> Option<&Value> {
     items.iter().find(|i| pred(i))
 }
 
