@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the real programs the tests run, from source through the Go module
+# proxy, into a versioned cache outside the repository, once.
+#   testbin/install.sh otelcol    -> prints the binary's path
+# Cache: ${STOREOPS_TESTBIN_DIR:-~/.cache/storeops/testbin}/<program>-<version>/
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${STOREOPS_TESTBIN_DIR:-$HOME/.cache/storeops/testbin}
+export GOFLAGS=${GOFLAGS:--mod=mod} GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+
+log() { echo "testbin: $*" >&2; }
+
+need_go() {
+  command -v go >/dev/null || { log "go is required (apt-get install golang-go, or the Go toolchain)"; exit 1; }
+}
+
+# OpenTelemetry Collector built by the collector builder (ocb) from manifest.yaml.
+otelcol() {
+  local version=0.160.0 stable=1.66.0 dir="$cache/otelcol-0.160.0"
+  if [[ ! -x $dir/otelcol ]]; then
+    need_go
+    log "building the OpenTelemetry Collector $version (several minutes, once)"
+    mkdir -p "$cache"
+    local work; work=$(mktemp -d "$cache/.otelcol-build.XXXXXX")
+    trap 'rm -rf "$work"' RETURN
+    GOBIN="$work/bin" go install "go.opentelemetry.io/collector/cmd/builder@v$version" >&2
+    cp "$here/otelcol/manifest.yaml" "$work/"
+    # The builder's own `go mod tidy` fails on test-only modules the proxy does
+    # not serve; generate the sources, tidy tolerantly, build ourselves.
+    (cd "$work" && ./bin/builder --config=manifest.yaml --skip-get-modules --skip-compilation >&2)
+    {
+      echo "module storeops/otelcol"; echo; echo "go 1.25"; echo; echo "require ("
+      sed -n 's/^ *- gomod: \(.*\) \(v[0-9.]*\)$/\t\1 \2/p' "$work/manifest.yaml"
+      echo "	go.opentelemetry.io/collector/otelcol v$version"
+      for p in env file http https yaml; do echo "	go.opentelemetry.io/collector/confmap/provider/${p}provider v$stable"; done
+      echo ")"
+    } >"$work/build/go.mod"
+    (cd "$work/build" && go mod tidy -e >&2 && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o otelcol . >&2)
+    mkdir -p "$dir.tmp" && mv "$work/build/otelcol" "$dir.tmp/otelcol"
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  echo "$dir/otelcol"
+}
+
+case "${1:-}" in
+  otelcol) otelcol ;;
+  *) echo "usage: $0 otelcol" >&2; exit 2 ;;
+esac
