@@ -5,4 +5,5 @@ mod api;
 mod concurrency;
 mod harness;
 mod lifecycle;
+mod loadgen;
 mod telemetry;
