@@ -40,7 +40,7 @@ lint:
 
 # The integration tests find the collector through OTELCOL_BIN.
 test: deps testbin lint
-	OTELCOL_BIN="$$(bash testbin/install.sh otelcol)" $(CARGO) test --workspace
+	OTELCOL_BIN="$$(bash testbin/install.sh otelcol)" $(CARGO) test --workspace --all-targets
 
 unit:
 	$(CARGO) test --workspace --lib --bins
