@@ -384,6 +384,11 @@ impl Database {
         statement: &'static str,
         fut: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, DbError> {
+        // Transaction control is timed with its operation, not traced: spans
+        // for BEGIN and COMMIT would cost more than they tell.
+        if matches!(statement, "BEGIN" | "COMMIT" | "ROLLBACK") {
+            return fut.await.map_err(|source| DbError { operation, source });
+        }
         let span = tracing::info_span!(
             "db",
             otel.name = statement,

@@ -78,19 +78,12 @@ pub async fn observe(
         .http
         .finish(&method, &route, status, elapsed, exemplar);
     let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
-    span.in_scope(|| {
-        // Probes and scrapes are frequent and dull: debug only.
-        if matches!(route.as_str(), "/metrics" | "/livez" | "/readyz") {
-            tracing::debug!(http.route = %route, http.response.status_code = status, duration_ms, "request served");
-        } else {
-            tracing::info!(
-                http.request.method = %method,
-                http.route = %route,
-                http.response.status_code = status,
-                duration_ms,
-                "request served"
-            );
-        }
+    // Successes live in traces and metrics; logging each one would cost more
+    // than it tells. Failures are logged, with their trace.
+    span.in_scope(|| match status {
+        500.. => tracing::warn!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request failed"),
+        400.. => tracing::info!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request refused"),
+        _ => tracing::debug!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request served"),
     });
     response
 }

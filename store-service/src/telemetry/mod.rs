@@ -118,7 +118,11 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer_provider.tracer(r::STORE_SERVICE_NAME))
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+                // Spans only: log events reach the backend as OTLP logs already,
+                // copying each into its span as an event would double the cost.
+                .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                    meta.is_span() && *meta.level() <= tracing::Level::INFO
+                })),
         )
         .with(logs::JsonLines::new(stdout, &cfg.store_id, &attributes).with_filter(internals_quiet))
         .with(

@@ -328,10 +328,13 @@ async fn closed_otlp_port_costs_requests_nothing_and_drops_are_counted() {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
     ]);
     let c = Client::new(&server);
+    // Misses: each makes spans and log lines, so both signals must drop.
     for _ in 0..200 {
-        let (status, body) = c.get("/products").await;
-        assert_eq!(status, 200, "{body}");
+        let (status, body) = c.get("/products/ghost").await;
+        assert_eq!(status, 404, "{body}");
     }
+    let (status, body) = c.buy("apple", json!(1)).await;
+    assert_eq!(status, 200, "{body}");
     let mut dropped = (0.0, 0.0);
     for _ in 0..100 {
         let m = c.metrics(false).await;
