@@ -65,6 +65,13 @@ pub mod metrics {
         PROCESS_START_TIME_SECONDS,
     ];
 
+    /// Bucket boundaries (seconds) of [`HTTP_SERVER_REQUEST_DURATION_SECONDS`]:
+    /// a latency SLO threshold must be one of them, or its `le` series does
+    /// not exist.
+    pub const HTTP_SERVER_REQUEST_DURATION_BUCKETS: [f64; 14] = [
+        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    ];
+
     /// The name a metric family is registered under: OpenMetrics appends
     /// `_total` to counters itself.
     pub fn family_name(name: &str) -> &str {

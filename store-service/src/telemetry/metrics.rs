@@ -22,10 +22,6 @@ use storeops_contract::{labels as l, metrics as m};
 
 use crate::domain::{Money, Product};
 
-/// Request latency buckets (seconds): fine below 100 ms where SLO thresholds live.
-const HTTP_BUCKETS: [f64; 14] = [
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
 /// Database latency buckets (seconds).
 const DB_BUCKETS: [f64; 11] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -83,7 +79,8 @@ impl Metrics {
         );
         let http = HttpMetrics {
             duration: Family::new_with_constructor(|| {
-                HistogramWithExemplars::new(HTTP_BUCKETS.into_iter())
+                // Shared with the operator: a latency SLO threshold must be a bucket.
+                HistogramWithExemplars::new(m::HTTP_SERVER_REQUEST_DURATION_BUCKETS.into_iter())
             }),
             active: Family::default(),
         };

@@ -1,0 +1,188 @@
+//! `spec.monitoring`: the ServiceMonitor, alert rules and dashboards of a store.
+
+use std::collections::BTreeMap;
+
+use kube::{KubeSchema, core::Rule};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_BUCKETS;
+
+use super::telemetry::URL_PATTERN;
+
+/// Pattern of a Prometheus scrape interval, e.g. 30s or 1m30s.
+pub const INTERVAL_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
+/// Lowest SLO target (90%).
+pub const MIN_TARGET: f64 = 0.9;
+/// Highest SLO target (five nines).
+pub const MAX_TARGET: f64 = 0.99999;
+
+/// CEL: the latency threshold is a bucket boundary of the request histogram.
+pub fn latency_threshold_rule() -> Rule {
+    let buckets: Vec<String> = LATENCY_BUCKETS.iter().map(|b| format!("{b:?}")).collect();
+    Rule::new(format!("self in [{}]", buckets.join(", "))).message(
+        format!(
+            "spec.monitoring.alerts.slo.latencyThresholdSeconds must be a bucket boundary of {}: {}",
+            storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_SECONDS,
+            buckets.join(", ")
+        )
+        .as_str(),
+    )
+}
+
+/// ServiceMonitor, alert rules and dashboards of the store.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitoring {
+    /// The ServiceMonitor through which Prometheus scrapes the store.
+    #[serde(default)]
+    pub service_monitor: ServiceMonitorSettings,
+    /// The PrometheusRule with the store's SLO and business alerts.
+    #[serde(default)]
+    pub alerts: Alerts,
+    /// The store's Grafana dashboard (a ConfigMap found by the Grafana sidecar).
+    #[serde(default)]
+    pub dashboards: Dashboards,
+}
+
+/// The ServiceMonitor (monitoring.coreos.com/v1) of the store.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMonitorSettings {
+    /// Create the ServiceMonitor (when the prometheus-operator CRDs exist).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Scrape interval, e.g. 30s or 1m.
+    #[serde(default = "default_interval")]
+    #[schemars(regex(pattern = INTERVAL_PATTERN))]
+    pub interval: String,
+    /// Extra labels of the ServiceMonitor, e.g. the release label a
+    /// Prometheus selects ServiceMonitors by.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for ServiceMonitorSettings {
+    fn default() -> Self {
+        ServiceMonitorSettings {
+            enabled: true,
+            interval: default_interval(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// The store's alert rules (a PrometheusRule).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Alerts {
+    /// Create the PrometheusRule (when the prometheus-operator CRDs exist).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Service level objectives, alerted on with multi-window burn rates.
+    #[serde(default)]
+    pub slo: Slo,
+    /// Alert when a product's stock falls below this many units.
+    #[serde(default = "default_low_stock")]
+    #[schemars(range(min = 0))]
+    pub low_stock_threshold: i64,
+    /// Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<alertname>`.
+    /// Unset: the operator's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = URL_PATTERN))]
+    pub runbook_base_url: Option<String>,
+    /// Extra labels of the PrometheusRule, e.g. the release label a
+    /// Prometheus selects rules by.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            enabled: true,
+            slo: Slo::default(),
+            low_stock_threshold: default_low_stock(),
+            runbook_base_url: None,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// Service level objectives of the store over 30 days.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Slo {
+    /// Share of requests that must not fail with a 5xx, from 0.9 to 0.99999.
+    #[serde(default = "default_availability")]
+    #[schemars(range(min = MIN_TARGET, max = MAX_TARGET))]
+    pub availability_target: f64,
+    /// A request slower than this many seconds misses the latency objective.
+    /// Must be a bucket boundary of the request duration histogram: 0.005,
+    /// 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5 or 10.
+    #[serde(default = "default_latency_threshold")]
+    #[x_kube(validation = latency_threshold_rule())]
+    pub latency_threshold_seconds: f64,
+    /// Share of requests that must be faster than latencyThresholdSeconds,
+    /// from 0.9 to 0.99999.
+    #[serde(default = "default_latency_target")]
+    #[schemars(range(min = MIN_TARGET, max = MAX_TARGET))]
+    pub latency_target: f64,
+}
+
+impl Default for Slo {
+    fn default() -> Self {
+        Slo {
+            availability_target: default_availability(),
+            latency_threshold_seconds: default_latency_threshold(),
+            latency_target: default_latency_target(),
+        }
+    }
+}
+
+/// The store's Grafana dashboard.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboards {
+    /// Create the dashboard ConfigMap.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Grafana folder of the dashboard.
+    #[serde(default = "default_folder")]
+    #[schemars(length(min = 1, max = 100))]
+    pub folder: String,
+    /// Extra labels of the dashboard ConfigMap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Default for Dashboards {
+    fn default() -> Self {
+        Dashboards {
+            enabled: true,
+            folder: default_folder(),
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_interval() -> String {
+    "30s".to_string()
+}
+fn default_low_stock() -> i64 {
+    5
+}
+fn default_availability() -> f64 {
+    0.995
+}
+fn default_latency_threshold() -> f64 {
+    0.25
+}
+fn default_latency_target() -> f64 {
+    0.99
+}
+fn default_folder() -> String {
+    "Stores".to_string()
+}

@@ -1,0 +1,350 @@
+//! The Store's admission rules in Rust.
+//!
+//! The API server enforces the schema (OpenAPI keywords and CEL rules) at
+//! admission. `operator render` has no API server, and a Store read from a
+//! file skips admission, so the build step checks the same rules here first.
+//! The tests run every rule both ways — through a CEL interpreter on the
+//! generated schema and through these functions — and require them to agree.
+
+use std::collections::BTreeSet;
+
+use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_BUCKETS;
+
+use super::catalog::{MAX_PRODUCT_NAME_LEN, MAX_PRODUCTS, MAX_STOCK};
+use super::monitoring::{MAX_TARGET, MIN_TARGET};
+use super::{MAX_NAME_LEN, MAX_REPLICAS, Store};
+
+/// One field that breaks a rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `spec.replicas`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// A Store that the API server would reject.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("Store {name:?} is invalid: {}", join(.errors))]
+pub struct InvalidStore {
+    /// The Store's name.
+    pub name: String,
+    /// Every broken rule.
+    pub errors: Vec<FieldError>,
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks a new Store against every admission rule.
+pub fn validate(store: &Store) -> Result<(), InvalidStore> {
+    result(store, check(store))
+}
+
+/// Checks an update: every admission rule, and the transition rules.
+pub fn validate_update(old: &Store, new: &Store) -> Result<(), InvalidStore> {
+    let mut errors = check(new);
+    if old.store_id() != new.store_id() {
+        errors.push(err("spec.storeId", super::MSG_STORE_ID_IMMUTABLE));
+    }
+    result(new, errors)
+}
+
+fn result(store: &Store, errors: Vec<FieldError>) -> Result<(), InvalidStore> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = store.metadata.name.clone().unwrap_or_default();
+    Err(InvalidStore { name, errors })
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn check(store: &Store) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    let spec = &store.spec;
+    let name = store.metadata.name.as_deref().unwrap_or_default();
+    if !is_dns_label(name, MAX_NAME_LEN) {
+        e.push(err("metadata.name", super::MSG_NAME));
+    }
+    if let Some(id) = &spec.store_id
+        && !is_store_id(id)
+    {
+        e.push(err(
+            "spec.storeId",
+            format!("{id:?} does not match {}", super::STORE_ID_PATTERN),
+        ));
+    }
+    if let Some(n) = &spec.display_name {
+        check_len(&mut e, "spec.displayName", n, 1, 100);
+    }
+    if !is_currency(&spec.currency) {
+        e.push(err(
+            "spec.currency",
+            "must be three capital letters (ISO 4217)",
+        ));
+    }
+    if spec.image.as_deref() == Some("") {
+        e.push(err("spec.image", "must not be empty"));
+    }
+    if !(1..=MAX_REPLICAS).contains(&spec.replicas) {
+        e.push(err(
+            "spec.replicas",
+            format!("must be from 1 to {MAX_REPLICAS}"),
+        ));
+    }
+    if spec.replicas > 1 && spec.database.postgres.is_none() {
+        e.push(err("spec.replicas", super::MSG_REPLICAS_NEED_POSTGRES));
+    }
+    if let Some(catalog) = &spec.catalog {
+        check_catalog(&mut e, catalog);
+    }
+    check_database(&mut e, &spec.database);
+    check_telemetry(&mut e, &spec.telemetry);
+    check_monitoring(&mut e, &spec.monitoring);
+    e
+}
+
+fn check_catalog(e: &mut Vec<FieldError>, catalog: &super::Catalog) {
+    if catalog.products.is_some() == catalog.config_map_ref.is_some() {
+        e.push(err("spec.catalog", super::catalog::MSG_CATALOG_EXACTLY_ONE));
+    }
+    if let Some(products) = &catalog.products {
+        if products.len() > MAX_PRODUCTS {
+            e.push(err(
+                "spec.catalog.products",
+                format!("at most {MAX_PRODUCTS} products"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, p) in products.iter().enumerate() {
+            let at = |f: &str| format!("spec.catalog.products[{i}].{f}");
+            if !seen.insert(p.name.as_str()) {
+                e.push(err(&at("name"), format!("duplicate product {:?}", p.name)));
+            }
+            check_len(e, &at("name"), &p.name, 1, MAX_PRODUCT_NAME_LEN);
+            check_len(e, &at("category"), &p.category, 1, MAX_PRODUCT_NAME_LEN);
+            if !(p.price >= 0.0 && p.price.is_finite()) {
+                e.push(err(&at("price"), "must be 0 or more"));
+            }
+            if !(0..=MAX_STOCK).contains(&p.stock) {
+                e.push(err(&at("stock"), format!("must be from 0 to {MAX_STOCK}")));
+            }
+        }
+    }
+    if let Some(r) = &catalog.config_map_ref {
+        check_len(e, "spec.catalog.configMapRef.name", &r.name, 1, 253);
+        check_key(e, "spec.catalog.configMapRef.key", &r.key);
+    }
+}
+
+fn check_database(e: &mut Vec<FieldError>, db: &super::Database) {
+    if db.embedded.is_some() == db.postgres.is_some() {
+        e.push(err(
+            "spec.database",
+            super::database::MSG_DATABASE_EXACTLY_ONE,
+        ));
+    }
+    if let Some(embedded) = &db.embedded {
+        if !is_positive_quantity(&embedded.size.0) {
+            e.push(err(
+                "spec.database.embedded.size",
+                super::database::MSG_SIZE_QUANTITY,
+            ));
+        }
+        if let Some(class) = &embedded.storage_class_name {
+            check_len(e, "spec.database.embedded.storageClassName", class, 1, 253);
+        }
+    }
+    if let Some(pg) = &db.postgres {
+        check_len(
+            e,
+            "spec.database.postgres.secretRef.name",
+            &pg.secret_ref.name,
+            1,
+            253,
+        );
+        check_key(
+            e,
+            "spec.database.postgres.secretRef.key",
+            &pg.secret_ref.key,
+        );
+    }
+}
+
+fn check_telemetry(e: &mut Vec<FieldError>, t: &super::Telemetry) {
+    if let Some(url) = &t.otlp_endpoint
+        && !is_url(url)
+    {
+        e.push(err(
+            "spec.telemetry.otlpEndpoint",
+            "must be an http:// or https:// URL",
+        ));
+    }
+    if !(0.0..=1.0).contains(&t.trace_sample_ratio) {
+        e.push(err(
+            "spec.telemetry.traceSampleRatio",
+            "must be from 0 to 1",
+        ));
+    }
+}
+
+fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
+    if !is_interval(&m.service_monitor.interval) {
+        e.push(err(
+            "spec.monitoring.serviceMonitor.interval",
+            "must be a duration such as 30s or 1m",
+        ));
+    }
+    let slo = &m.alerts.slo;
+    for (field, value) in [
+        ("availabilityTarget", slo.availability_target),
+        ("latencyTarget", slo.latency_target),
+    ] {
+        if !(MIN_TARGET..=MAX_TARGET).contains(&value) {
+            e.push(err(
+                &format!("spec.monitoring.alerts.slo.{field}"),
+                format!("must be from {MIN_TARGET} to {MAX_TARGET}"),
+            ));
+        }
+    }
+    if !LATENCY_BUCKETS.contains(&slo.latency_threshold_seconds) {
+        let rule = super::monitoring::latency_threshold_rule();
+        let message = match rule.message {
+            Some(kube::core::Message::Message(m)) => m,
+            _ => rule.rule,
+        };
+        e.push(err(
+            "spec.monitoring.alerts.slo.latencyThresholdSeconds",
+            message,
+        ));
+    }
+    if m.alerts.low_stock_threshold < 0 {
+        e.push(err(
+            "spec.monitoring.alerts.lowStockThreshold",
+            "must be 0 or more",
+        ));
+    }
+    if let Some(url) = &m.alerts.runbook_base_url
+        && !is_url(url)
+    {
+        e.push(err(
+            "spec.monitoring.alerts.runbookBaseUrl",
+            "must be an http:// or https:// URL",
+        ));
+    }
+    check_len(
+        e,
+        "spec.monitoring.dashboards.folder",
+        &m.dashboards.folder,
+        1,
+        100,
+    );
+}
+
+fn check_len(e: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
+    // OpenAPI lengths count characters, not bytes.
+    let n = value.chars().count();
+    if n < min || n > max {
+        e.push(err(field, format!("must be {min} to {max} characters")));
+    }
+}
+
+fn check_key(e: &mut Vec<FieldError>, field: &str, key: &str) {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if key.is_empty() || key.len() > 253 || !key.chars().all(ok) {
+        e.push(err(field, "must be letters, digits, '-', '.' or '_'"));
+    }
+}
+
+/// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` of at most `max` characters.
+pub fn is_dns_label(s: &str, max: usize) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.len() <= max
+        && s.starts_with(alnum)
+        && s.ends_with(alnum)
+        && s.chars().all(|c| alnum(c) || c == '-')
+}
+
+/// [`super::STORE_ID_PATTERN`].
+pub fn is_store_id(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(alnum)
+        && s.ends_with(alnum)
+        && s.chars().all(|c| alnum(c) || c == '-' || c == '_')
+}
+
+/// [`super::CURRENCY_PATTERN`].
+pub fn is_currency(s: &str) -> bool {
+    s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// [`super::telemetry::URL_PATTERN`].
+pub fn is_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.chars().any(char::is_whitespace))
+}
+
+/// [`super::monitoring::INTERVAL_PATTERN`]: one or more `<digits><unit>`.
+pub fn is_interval(s: &str) -> bool {
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h"]
+            .into_iter()
+            .find(|u| rest.starts_with(u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    !s.is_empty()
+}
+
+/// A Kubernetes quantity (`1Gi`, `500M`, `1e9`, `0.5Gi`) greater than zero,
+/// as CEL's `isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))`.
+pub fn is_positive_quantity(s: &str) -> bool {
+    const SUFFIXES: [&str; 13] = [
+        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E",
+    ];
+    let number_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(s.len());
+    let (number, suffix) = s.split_at(number_end);
+    let suffix_ok = suffix.is_empty()
+        || SUFFIXES.contains(&suffix)
+        || suffix
+            .strip_prefix(['e', 'E'])
+            .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
+            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+    let unsigned = number.strip_prefix('+').unwrap_or(number);
+    let digits_ok = !unsigned.is_empty()
+        && unsigned != "."
+        && unsigned.matches('.').count() <= 1
+        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.');
+    digits_ok && suffix_ok && unsigned.chars().any(|c| c.is_ascii_digit() && c != '0')
+}
+
+#[cfg(test)]
+#[path = "validation_tests.rs"]
+mod tests;

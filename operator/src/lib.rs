@@ -1,0 +1,29 @@
+//! storeops: a Kubernetes operator that turns a `Store` resource into a
+//! running, observed store.
+//!
+//! ```text
+//!            +-------------+     +-------+     +-------+     +--------+
+//!  Store --> | dereference | --> | build | --> | apply | --> | status |
+//!            +-------------+     +-------+     +-------+     +--------+
+//!             reads Secrets,      pure:         server-side   conditions,
+//!             ConfigMaps          Store ->      apply, then   replicas,
+//!                                 objects       delete orphans service URL
+//! ```
+//!
+//! - [`api`]: the Store types, defaults and admission rules (`crdgen` prints
+//!   them as the CRD).
+//! - [`reconcile`]: the pipeline above; [`reconcile::build`] holds one pure
+//!   builder per kind of object.
+//! - [`render`]: `operator render`, the build step printed as YAML, without a
+//!   cluster.
+//! - [`config`]: the operator's own settings.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod reconcile;
+pub mod render;
+
+#[cfg(test)]
+mod fixtures;

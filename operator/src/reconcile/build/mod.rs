@@ -1,0 +1,275 @@
+//! The build step: a Store in, every object it wants out. Pure: no client, no
+//! clock; one file per kind of object.
+//!
+//! ```text
+//! Store + OperatorConfig + Dereferenced
+//!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
+//!      PersistentVolumeClaim (embedded database), Deployment, Service,
+//!      PodDisruptionBudget (replicas > 1), ServiceMonitor (enabled)
+//! ```
+
+pub mod config_map;
+pub mod deployment;
+pub mod env;
+pub mod meta;
+pub mod pdb;
+pub mod pvc;
+pub mod secret;
+pub mod service;
+pub mod service_account;
+pub mod service_monitor;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use kube::ResourceExt;
+use serde::Serialize;
+
+use crate::api::Store;
+use crate::api::validation::{self, InvalidStore};
+use crate::config::OperatorConfig;
+pub use service_monitor::ServiceMonitor;
+
+/// What the dereference step found in the cluster for a Store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dereferenced {
+    /// The admin token of the existing admin Secret, kept across reconciles.
+    /// `None`: a new one is generated.
+    pub admin_token: Option<String>,
+    /// The content of the catalog ConfigMap key named by
+    /// `spec.catalog.configMapRef`; it feeds the pods' catalog hash.
+    pub catalog: Option<String>,
+}
+
+/// One object the Store wants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    /// Identity of the pods.
+    ServiceAccount(ServiceAccount),
+    /// The admin token.
+    Secret(Secret),
+    /// The inline catalog.
+    ConfigMap(ConfigMap),
+    /// The embedded database's volume.
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    /// The store-service pods (boxed: by far the largest object).
+    Deployment(Box<Deployment>),
+    /// The store's in-cluster address.
+    Service(Service),
+    /// Keeps one pod up during voluntary disruptions.
+    PodDisruptionBudget(PodDisruptionBudget),
+    /// How Prometheus scrapes the store.
+    ServiceMonitor(ServiceMonitor),
+}
+
+impl Object {
+    /// The object's kind, e.g. `Deployment`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::ServiceAccount(_) => "ServiceAccount",
+            Object::Secret(_) => "Secret",
+            Object::ConfigMap(_) => "ConfigMap",
+            Object::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
+            Object::Deployment(_) => "Deployment",
+            Object::Service(_) => "Service",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::ServiceMonitor(_) => "ServiceMonitor",
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> String {
+        match self {
+            Object::ServiceAccount(o) => o.name_any(),
+            Object::Secret(o) => o.name_any(),
+            Object::ConfigMap(o) => o.name_any(),
+            Object::PersistentVolumeClaim(o) => o.name_any(),
+            Object::Deployment(o) => o.name_any(),
+            Object::Service(o) => o.name_any(),
+            Object::PodDisruptionBudget(o) => o.name_any(),
+            Object::ServiceMonitor(o) => o.name_any(),
+        }
+    }
+}
+
+/// Every object a Store wants, in the order they are best applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// The objects.
+    pub objects: Vec<Object>,
+}
+
+impl Desired {
+    /// The kinds of the objects, in order.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.objects.iter().map(Object::kind).collect()
+    }
+
+    /// The first object of a kind.
+    pub fn find(&self, kind: &str) -> Option<&Object> {
+        self.objects.iter().find(|o| o.kind() == kind)
+    }
+}
+
+/// What can stop the build step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The Store lacks metadata every object needs.
+    #[error("Store {name:?} has no metadata.{field}")]
+    MissingMetadata {
+        /// The Store's name, if any.
+        name: String,
+        /// `name` or `namespace`.
+        field: &'static str,
+    },
+    /// The Store breaks an admission rule (it skipped admission: read from a file).
+    #[error(transparent)]
+    InvalidStore(#[from] InvalidStore),
+    /// The inline catalog could not be written as JSON.
+    #[error("writing the catalog of Store {store:?} as JSON: {source}")]
+    SerializeCatalog {
+        /// The Store's name.
+        store: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// A short, bounded label for metrics and events.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::MissingMetadata { .. } => "missing_metadata",
+            Error::InvalidStore(_) => "invalid_store",
+            Error::SerializeCatalog { .. } => "serialize_catalog",
+        }
+    }
+}
+
+/// Builds every object the Store wants.
+pub fn build(
+    store: &Store,
+    config: &OperatorConfig,
+    found: &Dereferenced,
+) -> Result<Desired, Error> {
+    for (field, value) in [
+        ("name", &store.metadata.name),
+        ("namespace", &store.metadata.namespace),
+    ] {
+        if value.is_none() {
+            let name = store.metadata.name.clone().unwrap_or_default();
+            return Err(Error::MissingMetadata { name, field });
+        }
+    }
+    validation::validate(store)?;
+
+    let catalog = config_map::catalog(store)?;
+    let catalog_hash = config_map::catalog_hash(store, catalog.as_ref(), found);
+    let mut objects = vec![
+        Object::ServiceAccount(service_account::service_account(store)),
+        Object::Secret(secret::admin_secret(store, found.admin_token.as_deref())),
+    ];
+    objects.extend(catalog.map(Object::ConfigMap));
+    objects.extend(pvc::data_volume(store).map(Object::PersistentVolumeClaim));
+    objects.push(Object::Deployment(Box::new(deployment::deployment(
+        store,
+        config,
+        &catalog_hash,
+    ))));
+    objects.push(Object::Service(service::service(store)));
+    objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
+    objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
+    Ok(Desired { objects })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(store: &Store) -> Vec<&'static str> {
+        build(store, &OperatorConfig::default(), &Dereferenced::default())
+            .unwrap()
+            .kinds()
+    }
+
+    #[test]
+    fn a_default_store_gets_its_pods_volume_service_and_scrape_config() {
+        assert_eq!(
+            kinds(&Store::test()),
+            [
+                "ServiceAccount",
+                "Secret",
+                "PersistentVolumeClaim",
+                "Deployment",
+                "Service",
+                "ServiceMonitor"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replicated_store_on_postgres_gets_a_budget_and_no_volume() {
+        let store = Store::test()
+            .with_replicas(3)
+            .with_postgres()
+            .with_inline_catalog()
+            .without_service_monitor();
+        assert_eq!(
+            kinds(&store),
+            [
+                "ServiceAccount",
+                "Secret",
+                "ConfigMap",
+                "Deployment",
+                "Service",
+                "PodDisruptionBudget"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_object_carries_the_store_labels_and_namespace() {
+        let store = Store::test()
+            .with_replicas(2)
+            .with_postgres()
+            .with_inline_catalog();
+        let desired = build(&store, &OperatorConfig::default(), &Dereferenced::default()).unwrap();
+        for object in &desired.objects {
+            let value = serde_json::to_value(object).unwrap();
+            let meta = &value["metadata"];
+            assert_eq!(meta["namespace"], "shop", "{}", object.kind());
+            assert_eq!(
+                meta["labels"]["storeops.dev/store-id"],
+                "alpha",
+                "{}",
+                object.kind()
+            );
+            assert_eq!(
+                meta["ownerReferences"][0]["kind"],
+                "Store",
+                "{}",
+                object.kind()
+            );
+            assert!(value["apiVersion"].is_string() && value["kind"] == object.kind());
+        }
+    }
+
+    #[test]
+    fn a_store_without_namespace_or_breaking_a_rule_is_refused_with_the_reason() {
+        let mut store = Store::test();
+        store.metadata.namespace = None;
+        let err = build(&store, &OperatorConfig::default(), &Dereferenced::default()).unwrap_err();
+        assert_eq!(err.to_string(), "Store \"alpha\" has no metadata.namespace");
+        let err = build(
+            &Store::test().with_replicas(2),
+            &OperatorConfig::default(),
+            &Dereferenced::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.metric_label(), "invalid_store");
+        assert!(err.to_string().contains("spec.replicas"), "{err}");
+    }
+}

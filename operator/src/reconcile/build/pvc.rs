@@ -1,0 +1,59 @@
+//! The PersistentVolumeClaim of the embedded SQLite database.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, VolumeResourceRequirements,
+};
+
+use super::meta;
+use crate::api::Store;
+
+/// One ReadWriteOnce volume of `spec.database.embedded.size`; `None` with
+/// PostgreSQL.
+pub fn data_volume(store: &Store) -> Option<PersistentVolumeClaim> {
+    let embedded = store.spec.database.embedded.as_ref()?;
+    Some(PersistentVolumeClaim {
+        metadata: meta::object_meta(store, meta::data_claim_name(store)),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: embedded.storage_class_name.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([("storage".into(), embedded.size.clone())])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        status: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    #[test]
+    fn the_embedded_database_gets_a_volume_of_its_size() {
+        let mut store = Store::test();
+        store
+            .spec
+            .database
+            .embedded
+            .as_mut()
+            .unwrap()
+            .storage_class_name = Some("fast".into());
+        let pvc = data_volume(&store).unwrap();
+        assert_eq!(pvc.metadata.name.as_deref(), Some("store-alpha-data"));
+        let spec = pvc.spec.unwrap();
+        assert_eq!(spec.access_modes, Some(vec!["ReadWriteOnce".into()]));
+        assert_eq!(spec.storage_class_name.as_deref(), Some("fast"));
+        let requests = spec.resources.unwrap().requests.unwrap();
+        assert_eq!(requests["storage"], Quantity("1Gi".into()));
+    }
+
+    #[test]
+    fn postgres_needs_no_volume() {
+        assert_eq!(data_volume(&Store::test().with_postgres()), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! The ServiceMonitor (monitoring.coreos.com/v1) through which Prometheus
+//! scrapes the store.
+//!
+//! No typed crate of the prometheus-operator API fits kube 5, so this is the
+//! small part of it we write: the root type comes from kube's derive with no
+//! schema (we never install that CRD), which gives `Api<ServiceMonitor>`.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::CustomResource;
+use serde::{Deserialize, Serialize};
+
+use super::{meta, service::HTTP_PORT_NAME};
+use crate::api::Store;
+
+/// `spec` of a ServiceMonitor: the fields we set.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "monitoring.coreos.com",
+    version = "v1",
+    kind = "ServiceMonitor",
+    namespaced,
+    schema = "disabled",
+    derive = "PartialEq"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    /// Services to scrape.
+    pub selector: LabelSelector,
+    /// How to scrape them.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A scrape endpoint of a ServiceMonitor.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    /// Name of the Service port.
+    pub port: String,
+    /// HTTP path of the metrics.
+    pub path: String,
+    /// Scrape interval.
+    pub interval: String,
+}
+
+/// The store's ServiceMonitor; `None` when `spec.monitoring.serviceMonitor`
+/// is disabled. Its labels are the Store's, plus the ones the spec adds.
+pub fn service_monitor(store: &Store) -> Option<ServiceMonitor> {
+    let settings = &store.spec.monitoring.service_monitor;
+    if !settings.enabled {
+        return None;
+    }
+    let mut metadata = meta::object_meta(store, meta::object_name(store));
+    let labels = metadata.labels.get_or_insert_default();
+    for (k, v) in &settings.labels {
+        labels.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    Some(ServiceMonitor {
+        metadata,
+        spec: ServiceMonitorSpec {
+            selector: meta::selector(store),
+            endpoints: vec![Endpoint {
+                port: HTTP_PORT_NAME.into(),
+                path: "/metrics".into(),
+                interval: settings.interval.clone(),
+            }],
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_scrapes_metrics_on_the_http_port_at_the_spec_interval() {
+        let mut store = Store::test();
+        store.spec.monitoring.service_monitor.interval = "15s".into();
+        let sm = service_monitor(&store).unwrap();
+        assert_eq!(sm.spec.selector, meta::selector(&store));
+        assert_eq!(
+            sm.spec.endpoints,
+            [Endpoint {
+                port: "http".into(),
+                path: "/metrics".into(),
+                interval: "15s".into()
+            }]
+        );
+        let value = serde_json::to_value(&sm).unwrap();
+        assert_eq!(value["apiVersion"], "monitoring.coreos.com/v1");
+        assert_eq!(value["kind"], "ServiceMonitor");
+    }
+
+    #[test]
+    fn spec_labels_are_added_but_never_replace_ours() {
+        let store = Store::test().with_service_monitor_labels(&[
+            ("release", "kube-prometheus-stack"),
+            ("app.kubernetes.io/name", "hijack"),
+        ]);
+        let labels = service_monitor(&store).unwrap().metadata.labels.unwrap();
+        assert_eq!(labels["release"], "kube-prometheus-stack");
+        assert_eq!(labels["app.kubernetes.io/name"], "store-service");
+        assert_eq!(labels["storeops.dev/store-id"], "alpha");
+    }
+
+    #[test]
+    fn a_disabled_service_monitor_is_not_built() {
+        assert_eq!(
+            service_monitor(&Store::test().without_service_monitor()),
+            None
+        );
+    }
+}

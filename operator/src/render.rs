@@ -1,0 +1,238 @@
+//! `operator render`: the build step printed as YAML, without a cluster.
+//!
+//! Reads a YAML stream, builds every `Store` in it with the same builders the
+//! reconciler uses, and prints the objects as one multi-document stream, like
+//! `helm template`. Other documents are not printed; a ConfigMap among them
+//! that a Store's `configMapRef` names feeds its catalog hash, as the
+//! dereference step would.
+
+use std::io::Read;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use serde::Deserialize;
+
+use crate::api::Store;
+use crate::config::OperatorConfig;
+use crate::reconcile::build::{self, Dereferenced};
+
+/// What can stop `render`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input could not be read.
+    #[error("reading {input}: {source}")]
+    Read {
+        /// The file, or `-` for stdin.
+        input: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A document is not YAML, or not a valid Store.
+    #[error("parsing document {index} of {input}: {source}")]
+    Parse {
+        /// The file, or `-`.
+        input: String,
+        /// 1-based position in the stream.
+        index: usize,
+        /// Why.
+        source: serde_yaml_ng::Error,
+    },
+    /// No document is a Store.
+    #[error("{input} holds no Store (apiVersion storeops.dev/v1alpha1, kind Store)")]
+    NoStore {
+        /// The file, or `-`.
+        input: String,
+    },
+    /// A Store could not be built.
+    #[error("building Store {store:?}: {source}")]
+    Build {
+        /// The Store's name.
+        store: String,
+        /// Why.
+        source: build::Error,
+    },
+    /// An object could not be written as YAML.
+    #[error("writing {kind} {name} as YAML: {source}")]
+    Write {
+        /// Its kind.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// Why.
+        source: serde_yaml_ng::Error,
+    },
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(input: &str) -> Result<String, Error> {
+    let read = |e| Error::Read {
+        input: input.to_string(),
+        source: e,
+    };
+    if input == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(read)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(input).map_err(read)
+    }
+}
+
+/// Renders every Store of a YAML stream. `input` names the stream in errors;
+/// `namespace` is used for Stores that name none.
+pub fn render(
+    text: &str,
+    input: &str,
+    config: &OperatorConfig,
+    namespace: &str,
+) -> Result<String, Error> {
+    let mut stores = Vec::new();
+    let mut config_maps = Vec::new();
+    for (i, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let parse = |source| Error::Parse {
+            input: input.to_string(),
+            index: i + 1,
+            source,
+        };
+        let value = serde_yaml_ng::Value::deserialize(document).map_err(parse)?;
+        let field = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+        match (field("apiVersion"), field("kind")) {
+            ("storeops.dev/v1alpha1", "Store") => {
+                stores.push(serde_yaml_ng::from_value::<Store>(value).map_err(parse)?)
+            }
+            ("v1", "ConfigMap") => {
+                config_maps.push(serde_yaml_ng::from_value(value).map_err(parse)?)
+            }
+            _ => {}
+        }
+    }
+    if stores.is_empty() {
+        return Err(Error::NoStore {
+            input: input.to_string(),
+        });
+    }
+    let mut out = String::new();
+    for mut store in stores {
+        let name = store.metadata.name.clone().unwrap_or_default();
+        store
+            .metadata
+            .namespace
+            .get_or_insert_with(|| namespace.to_string());
+        let found = Dereferenced {
+            admin_token: None,
+            catalog: referenced_catalog(&store, &config_maps),
+        };
+        let desired = build::build(&store, config, &found).map_err(|source| Error::Build {
+            store: name.clone(),
+            source,
+        })?;
+        for object in &desired.objects {
+            let yaml = serde_yaml_ng::to_string(object).map_err(|source| Error::Write {
+                kind: object.kind(),
+                name: object.name(),
+                source,
+            })?;
+            out.push_str(&format!(
+                "---\n# Source: Store {name}, {}\n{yaml}",
+                object.kind()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The content of the key a Store's `configMapRef` names, when that
+/// ConfigMap is in the stream too.
+fn referenced_catalog(store: &Store, config_maps: &[ConfigMap]) -> Option<String> {
+    let r = store.spec.catalog.as_ref()?.config_map_ref.as_ref()?;
+    config_maps
+        .iter()
+        .filter(|cm| cm.metadata.name.as_deref() == Some(r.name.as_str()))
+        .find_map(|cm| cm.data.as_ref()?.get(&r.key).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORE: &str =
+        "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata:\n  name: gamma\n";
+    const EMPTY_SPEC: &str = "spec: {}\n";
+
+    fn kinds(out: &str) -> Vec<String> {
+        serde_yaml_ng::Deserializer::from_str(out)
+            .map(|d| {
+                let v = serde_yaml_ng::Value::deserialize(d).unwrap();
+                v["kind"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_store_renders_with_defaults_in_the_given_namespace() {
+        let text = format!("{STORE}{EMPTY_SPEC}");
+        let out = render(&text, "test", &OperatorConfig::default(), "shop").unwrap();
+        assert_eq!(
+            kinds(&out),
+            [
+                "ServiceAccount",
+                "Secret",
+                "PersistentVolumeClaim",
+                "Deployment",
+                "Service",
+                "ServiceMonitor"
+            ]
+        );
+        assert!(out.contains("namespace: shop"));
+        assert!(
+            !out.contains("ownerReferences"),
+            "a rendered Store has no uid"
+        );
+    }
+
+    #[test]
+    fn a_config_map_in_the_stream_feeds_the_catalog_hash() {
+        let with_ref = |content: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: p}}\ndata: {{k: '{content}'}}\n---\n\
+                 {STORE}spec:\n  catalog:\n    configMapRef: {{name: p, key: k}}\n"
+            )
+        };
+        let hash = |text: &str| {
+            let out = render(text, "t", &OperatorConfig::default(), "default").unwrap();
+            let line = out
+                .lines()
+                .find(|l| l.contains("storeops.dev/catalog-hash"))
+                .unwrap();
+            line.to_string()
+        };
+        assert_ne!(hash(&with_ref("- a")), hash(&with_ref("- b")));
+    }
+
+    #[test]
+    fn errors_name_the_input_and_what_is_wrong() {
+        let config = OperatorConfig::default();
+        let err = render("kind: ConfigMap\n", "x.yaml", &config, "default").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.yaml holds no Store (apiVersion storeops.dev/v1alpha1, kind Store)"
+        );
+        let bad = format!("{STORE}spec:\n  replicas: 2\n");
+        let err = render(&bad, "x.yaml", &config, "default").unwrap_err();
+        assert!(
+            err.to_string().starts_with("building Store \"gamma\": "),
+            "{err}"
+        );
+        assert!(err.to_string().contains("spec.database.postgres"), "{err}");
+        let err = render(
+            &format!("{STORE}spec: {{replicas: many}}\n"),
+            "x.yaml",
+            &config,
+            "d",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("parsing document 1 of x.yaml"),
+            "{err}"
+        );
+    }
+}
