@@ -17,13 +17,20 @@
 //! - [`render`]: `operator render`, the build step printed as YAML, without a
 //!   cluster.
 //! - [`config`]: the operator's own settings.
+//! - [`leader`]: leader election on a Lease; [`metrics`] and [`telemetry`]:
+//!   what the process reports about itself.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod api;
 pub mod config;
+#[allow(missing_docs)]
+pub mod leader;
+#[allow(missing_docs)]
+pub mod metrics;
 pub mod reconcile;
 pub mod render;
+pub mod telemetry;
 
 #[cfg(test)]
 mod fixtures;

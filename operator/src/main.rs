@@ -51,6 +51,38 @@ impl ConfigArgs {
 struct RunArgs {
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    process: ProcessArgs,
+}
+
+/// Settings of the operator process itself.
+#[derive(Debug, Args)]
+struct ProcessArgs {
+    /// Watch Stores of this namespace only; unset: every namespace.
+    #[arg(long, env = "STOREOPS_WATCH_NAMESPACE")]
+    namespace: Option<String>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "STOREOPS_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: std::net::SocketAddr,
+    /// Namespace of the leader-election Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "storeops-system")]
+    lease_namespace: String,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "STOREOPS_LEASE_NAME", default_value = "storeops-operator")]
+    lease_name: String,
+    /// This replica's identity in the Lease (the pod name).
+    #[arg(long, env = "POD_NAME", default_value_t = default_identity())]
+    identity: String,
+    /// error, warn, info, debug or trace.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    log_level: String,
+    /// OTLP gRPC endpoint for the operator's own traces; unset: none.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otel_endpoint: Option<String>,
+}
+
+fn default_identity() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| format!("operator-{:08x}", rand::random::<u32>()))
 }
 
 #[derive(Debug, Args)]
@@ -78,7 +110,7 @@ fn main() -> std::process::ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run(args) => run_controller(args.config.into_config()),
+        Command::Run(args) => run_controller(args.config.into_config(), args.process),
         Command::Render(args) => {
             let text = operator::render::read_input(&args.file)?;
             let config = args.config.into_config();
@@ -91,12 +123,223 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// PLACEHOLDER: the controller and the process wiring (telemetry, /metrics,
-// /healthz, /readyz, leader election, graceful shutdown) are written in the
-// "Operator controller" issue. They call `reconcile::build::build` between
-// dereference and apply.
-// ---------------------------------------------------------------------------
-fn run_controller(_config: OperatorConfig) -> anyhow::Result<()> {
-    anyhow::bail!("controller not wired yet")
+/// Reconciles Stores until SIGTERM: HTTP endpoints first, then the Lease,
+/// then the controller; on shutdown the Lease is released for a standby.
+fn run_controller(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(config, args))
+}
+
+async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use futures::StreamExt;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::coordination::v1::Lease;
+    use k8s_openapi::api::core::v1::{
+        ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+    };
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use kube::runtime::events::{Recorder, Reporter};
+    use kube::runtime::{Controller, watcher};
+    use kube::{Api, Client};
+    use operator::api::Store;
+    use operator::reconcile::{Context, error_policy, reconcile};
+    use operator::{leader, metrics::Metrics, telemetry};
+
+    let level = args.log_level.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--log-level {:?}: use error, warn, info, debug or trace",
+            args.log_level
+        )
+    })?;
+    let provider = telemetry::init(level, args.otel_endpoint.as_deref(), &args.identity)?;
+    let client = Client::try_default().await.map_err(|e| {
+        anyhow::anyhow!("cannot reach the cluster (kubeconfig or in-cluster config): {e}")
+    })?;
+    let stores: Api<Store> = match &args.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    // Fail early with a clear line if the CRD is missing or RBAC forbids it.
+    stores
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot list Stores (is crds/storeops.dev_stores.yaml applied, and RBAC granted?): {e}"))?;
+
+    let controller = Controller::new(stores, watcher::Config::default().any_semantic());
+    let metrics = Arc::new(Metrics::new(Some(controller.store())));
+    let ready = Arc::new(AtomicBool::new(false));
+    let http = serve_http(args.listen, metrics.clone(), ready.clone());
+    let http = tokio::spawn(http);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &args.lease_namespace);
+    let timing = leader::Timing::default();
+    ready.store(true, Ordering::Relaxed);
+    tracing::info!(identity = %args.identity, lease = %args.lease_name, "waiting to lead");
+    let mut stopping = stop_rx.clone();
+    loop {
+        if leader::try_acquire(&leases, &args.lease_name, &args.identity, timing)
+            .await
+            .unwrap_or(false)
+        {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(timing.renew) => {}
+            _ = stopping.wait_for(|s| *s) => return Ok(()),
+        }
+    }
+    tracing::info!(identity = %args.identity, "leading: reconciling Stores");
+
+    // Renew; losing the Lease stops this process so a standby can lead.
+    let (lost_tx, lost_rx) = tokio::sync::watch::channel(false);
+    let renew = {
+        let (leases, name, me) = (
+            leases.clone(),
+            args.lease_name.clone(),
+            args.identity.clone(),
+        );
+        tokio::spawn(async move {
+            let mut last_ok = std::time::Instant::now();
+            loop {
+                tokio::time::sleep(timing.renew).await;
+                match leader::try_acquire(&leases, &name, &me, timing).await {
+                    Ok(true) => last_ok = std::time::Instant::now(),
+                    Ok(false) => break,
+                    Err(error) if last_ok.elapsed() > timing.duration => {
+                        tracing::error!(%error, "could not renew the Lease");
+                        break;
+                    }
+                    Err(error) => tracing::warn!(%error, "Lease renewal failed; retrying"),
+                }
+            }
+            tracing::error!("lost the Lease: stopping");
+            let _ = lost_tx.send(true);
+        })
+    };
+
+    let reporter = Reporter {
+        controller: "storeops".into(),
+        instance: Some(args.identity.clone()),
+    };
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config,
+        Recorder::new(client.clone(), reporter),
+        metrics,
+    ));
+    let owned = |c: &Client| {
+        (
+            Api::<Deployment>::all(c.clone()),
+            Api::<Service>::all(c.clone()),
+        )
+    };
+    let (deployments, services) = owned(&client);
+    let mut stop = stop_rx.clone();
+    let mut lost = lost_rx.clone();
+    controller
+        .owns(deployments, watcher::Config::default())
+        .owns(services, watcher::Config::default())
+        .owns(
+            Api::<ConfigMap>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(
+            Api::<Secret>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(
+            Api::<ServiceAccount>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(
+            Api::<PersistentVolumeClaim>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .owns(
+            Api::<PodDisruptionBudget>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .graceful_shutdown_on(async move {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => {}
+                _ = lost.wait_for(|l| *l) => {}
+            }
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "reconcile stream");
+            }
+        })
+        .await;
+
+    renew.abort();
+    let lost = *lost_rx.borrow();
+    if !lost && let Err(error) = leader::release(&leases, &args.lease_name, &args.identity).await {
+        tracing::warn!(%error, "could not release the Lease");
+    }
+    http.abort();
+    let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+    tracing::info!("stopped");
+    if lost {
+        anyhow::bail!("lost leadership");
+    }
+    Ok(())
+}
+
+async fn serve_http(
+    listen: std::net::SocketAddr,
+    metrics: std::sync::Arc<operator::metrics::Metrics>,
+    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<()> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(
+                        "content-type",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.encode(),
+                )
+            }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || async move {
+                if ready.load(std::sync::atomic::Ordering::Relaxed) {
+                    (axum::http::StatusCode::OK, "ready")
+                } else {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting")
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

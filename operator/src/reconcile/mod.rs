@@ -4,12 +4,411 @@
 //! dereference -> build -> apply -> status
 //! ```
 //!
-//! - dereference: read what the Store points at (the admin token already
-//!   issued, a referenced catalog ConfigMap). Touches the API.
+//! - [`dereference`]: read what the Store points at (the admin token already
+//!   issued, a referenced catalog ConfigMap, the database Secret, whether the
+//!   monitoring CRDs exist). Touches the API.
 //! - [`build`]: turn the Store, the operator's configuration and what was
 //!   dereferenced into every object the Store wants. Pure.
-//! - apply: server-side apply each object with one field manager, then delete
-//!   the objects with the Store's labels that were not applied. Touches the API.
-//! - status: write conditions and counts. Touches the API.
+//! - [`apply`]: server-side apply each object with one field manager, then
+//!   delete the objects with the Store's labels that were not applied.
+//! - [`status`]: conditions and counts (pure), written only when they change.
 
+#![allow(missing_docs)]
+
+pub mod apply;
 pub mod build;
+pub mod dereference;
+pub mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Client, Resource, ResourceExt};
+use opentelemetry::trace::TraceContextExt;
+use serde_json::json;
+use tracing::{Instrument, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::api::{Store, StoreStatus};
+use crate::config::OperatorConfig;
+use crate::metrics::Metrics;
+use status::{Monitoring, Observed, Problem, Rollout};
+
+/// Everything a reconcile needs besides the Store.
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    /// Consecutive failures per Store, for the error backoff.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        config: OperatorConfig,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Context {
+            client,
+            config,
+            recorder,
+            metrics,
+            failures: Mutex::default(),
+        }
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A reconcile that could not finish; the variant names the step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Store has no namespace")]
+    NoNamespace,
+    #[error("reading {what}: {source}")]
+    Dereference { what: String, source: kube::Error },
+    #[error(transparent)]
+    Build(#[from] build::Error),
+    #[error("{kind} has no apiVersion/kind")]
+    NoType { kind: &'static str },
+    #[error("applying {kind} {name}: {source}")]
+    Apply {
+        kind: &'static str,
+        name: String,
+        source: kube::Error,
+    },
+    #[error("deleting orphaned {kind} {name}: {source}")]
+    DeleteOrphan {
+        kind: &'static str,
+        name: String,
+        source: kube::Error,
+    },
+    #[error("writing the status: {0}")]
+    Status(kube::Error),
+}
+
+impl Error {
+    /// A bounded label for `storeops_reconcile_errors_total{reason}`.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::NoNamespace => "no_namespace",
+            Error::Dereference { .. } => "dereference",
+            Error::Build(e) => e.metric_label(),
+            Error::NoType { .. } => "no_type",
+            Error::Apply { .. } => "apply",
+            Error::DeleteOrphan { .. } => "delete_orphan",
+            Error::Status(_) => "status",
+        }
+    }
+}
+
+/// The root span of one reconcile; its trace id goes to the logs and to the
+/// duration histogram's exemplar.
+pub async fn reconcile(store: Arc<Store>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let span = tracing::info_span!(
+        "reconcile",
+        otel.name = "reconcile Store",
+        store.namespace = store.namespace().unwrap_or_default(),
+        store.name = store.name_any(),
+        trace_id = Empty,
+    );
+    let trace_id = span.context().span().span_context().trace_id();
+    span.record("trace_id", trace_id.to_string());
+    let started = Instant::now();
+    let result = reconcile_store(&store, &ctx).instrument(span).await;
+    let exemplar =
+        (trace_id != opentelemetry::trace::TraceId::INVALID).then(|| trace_id.to_string());
+    ctx.metrics
+        .reconciled(started.elapsed(), result.is_ok(), exemplar);
+    if result.is_ok() {
+        ctx.failures().remove(&key(&store));
+    }
+    result
+}
+
+fn key(store: &Store) -> String {
+    format!(
+        "{}/{}",
+        store.namespace().unwrap_or_default(),
+        store.name_any()
+    )
+}
+
+async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> {
+    let namespace = store.namespace().ok_or(Error::NoNamespace)?;
+    let now = Time(Timestamp::now());
+    if store.spec.paused {
+        let status = status::paused_status(store.status.as_ref(), store.meta().generation, &now);
+        write_status(ctx, store, &namespace, status).await?;
+        return Ok(Action::await_change());
+    }
+    let found = dereference::dereference(&ctx.client, store, &namespace).await?;
+    let mut desired = match build::build(store, &ctx.config, &found.dereferenced) {
+        Ok(desired) => desired,
+        // Admission should have refused it; retrying cannot help until the spec changes.
+        Err(e) => {
+            let problem = Problem {
+                reason: "InvalidSpec",
+                message: e.to_string(),
+            };
+            publish(
+                ctx,
+                store,
+                EventType::Warning,
+                problem.reason,
+                &problem.message,
+            )
+            .await;
+            let observed = observed(store, vec![problem], None, Monitoring::Disabled);
+            let status = status::next_status(store.status.as_ref(), &observed, &now);
+            write_status(ctx, store, &namespace, status).await?;
+            return Ok(Action::await_change());
+        }
+    };
+    let monitoring = if !store.spec.monitoring.service_monitor.enabled {
+        Monitoring::Disabled
+    } else if !found.monitoring_crds {
+        desired
+            .objects
+            .retain(|o| !matches!(o, build::Object::ServiceMonitor(_)));
+        Monitoring::CrdsMissing
+    } else {
+        Monitoring::Applied
+    };
+
+    let applied =
+        apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await?;
+    let selector = format!(
+        "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",
+        store.name_any(),
+        build::meta::PART_OF
+    );
+    let deleted = apply::delete_orphans(
+        &ctx.client,
+        &namespace,
+        &selector,
+        &desired,
+        found.monitoring_crds,
+    )
+    .await?;
+
+    let rollout = applied.get("Deployment").map(rollout_of);
+    let observed = observed(store, found.problems, rollout, monitoring);
+    let next = status::next_status(store.status.as_ref(), &observed, &now);
+    announce(ctx, store, &observed, &deleted).await;
+    write_status(ctx, store, &namespace, next).await?;
+
+    Ok(Action::requeue(
+        match (
+            observed.problems.is_empty(),
+            rollout.map(|r| r.ready >= r.desired),
+        ) {
+            (false, _) => Duration::from_secs(30),
+            _ if monitoring == Monitoring::CrdsMissing => Duration::from_secs(60),
+            (true, Some(false)) => Duration::from_secs(15),
+            _ => Duration::from_secs(300),
+        },
+    ))
+}
+
+fn observed(
+    store: &Store,
+    problems: Vec<Problem>,
+    rollout: Option<Rollout>,
+    monitoring: Monitoring,
+) -> Observed {
+    Observed {
+        generation: store.meta().generation,
+        problems,
+        rollout,
+        monitoring,
+        service_url: Some(build::service::service_url(store)),
+        dashboard_uids: store
+            .status
+            .as_ref()
+            .map(|s| s.dashboard_uids.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// The rollout of an applied Deployment, from the status the API returned.
+fn rollout_of(deployment: &DynamicObject) -> Rollout {
+    let int = |v: &serde_json::Value| v.as_i64().unwrap_or(0) as i32;
+    let (spec, status) = (&deployment.data["spec"], &deployment.data["status"]);
+    Rollout {
+        desired: spec["replicas"].as_i64().map_or(1, |r| r as i32),
+        replicas: int(&status["replicas"]),
+        updated: int(&status["updatedReplicas"]),
+        ready: int(&status["readyReplicas"]),
+        observed: status["observedGeneration"].as_i64() >= deployment.metadata.generation,
+    }
+}
+
+/// Events on create, on spec update, on orphan deletion and on new problems.
+async fn announce(ctx: &Context, store: &Store, observed: &Observed, deleted: &[String]) {
+    let previous = store.status.as_ref();
+    match previous.and_then(|s| s.observed_generation) {
+        None => {
+            publish(
+                ctx,
+                store,
+                EventType::Normal,
+                "Created",
+                "created the store's objects",
+            )
+            .await
+        }
+        Some(g) if Some(g) != observed.generation => {
+            publish(
+                ctx,
+                store,
+                EventType::Normal,
+                "Updated",
+                "applied the new spec",
+            )
+            .await
+        }
+        _ => {}
+    }
+    if !deleted.is_empty() {
+        publish(
+            ctx,
+            store,
+            EventType::Normal,
+            "Deleted",
+            &format!("deleted {}", deleted.join(", ")),
+        )
+        .await;
+    }
+    let was_degraded_by = |reason: &str| {
+        previous.is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Degraded" && c.reason == reason)
+        })
+    };
+    for p in &observed.problems {
+        if !was_degraded_by(p.reason) {
+            publish(ctx, store, EventType::Warning, p.reason, &p.message).await;
+        }
+    }
+}
+
+async fn publish(ctx: &Context, store: &Store, type_: EventType, reason: &str, note: &str) {
+    let event = Event {
+        type_,
+        reason: reason.to_string(),
+        note: Some(note.to_string()),
+        action: "Reconcile".to_string(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &store.object_ref(&())).await {
+        tracing::warn!(%error, reason, "could not publish an event");
+    }
+}
+
+/// Writes the status only when it changed: no write, no watch event, no loop.
+async fn write_status(
+    ctx: &Context,
+    store: &Store,
+    namespace: &str,
+    status: StoreStatus,
+) -> Result<(), Error> {
+    if store.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    let api: Api<Store> = Api::namespaced(ctx.client.clone(), namespace);
+    api.patch_status(
+        &store.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "status": status })),
+    )
+    .await
+    .map_err(Error::Status)?;
+    Ok(())
+}
+
+/// Failed reconciles retry with exponential backoff per Store (5 s doubling
+/// to 5 min), so a broken Store never spins.
+pub fn error_policy(store: Arc<Store>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics.failed(error.metric_label());
+    let failures = {
+        let mut map = ctx.failures();
+        let n = map.entry(key(&store)).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    };
+    let delay = backoff(failures);
+    tracing::warn!(store = %key(&store), %error, retry_in_s = delay.as_secs(), "reconcile failed");
+    let message = error.to_string();
+    tokio::spawn(async move {
+        publish(
+            &ctx,
+            &store,
+            EventType::Warning,
+            "ReconcileFailed",
+            &message,
+        )
+        .await;
+    });
+    Action::requeue(delay)
+}
+
+/// 5 s, 10 s, 20 s, ... at most 300 s.
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_secs((5u64 << failures.saturating_sub(1).min(6)).min(300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_five_minutes() {
+        let secs: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(secs, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn rollout_reads_the_deployment_status() {
+        let d: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "store-alpha", "generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 1}
+        }))
+        .unwrap();
+        assert_eq!(
+            rollout_of(&d),
+            Rollout {
+                desired: 2,
+                replicas: 2,
+                updated: 2,
+                ready: 1,
+                observed: true
+            }
+        );
+    }
+
+    #[test]
+    fn errors_map_to_bounded_labels() {
+        let e = Error::Apply {
+            kind: "Deployment",
+            name: "x".into(),
+            source: kube::Error::LinesCodecMaxLineLengthExceeded,
+        };
+        assert_eq!(e.metric_label(), "apply");
+        assert!(e.to_string().starts_with("applying Deployment x"));
+    }
+}

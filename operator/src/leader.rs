@@ -1,0 +1,164 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease, so that several
+//! replicas can run and exactly one reconciles. The holder renews every
+//! `renew`; a candidate takes the Lease once it has not been renewed for
+//! `duration`. Writes carry the resourceVersion they read, so two candidates
+//! cannot both win.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::api::{Api, ObjectMeta, PostParams};
+
+/// Timing of the election.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub duration: Duration,
+    pub renew: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            duration: Duration::from_secs(15),
+            renew: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Whether `me` may take or keep a Lease as it stands at `now`.
+pub fn may_hold(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> bool {
+    let Some(spec) = spec else { return true };
+    match spec.holder_identity.as_deref() {
+        None | Some("") => true,
+        Some(holder) if holder == me => true,
+        Some(_) => {
+            let Some(renewed) = spec.renew_time.as_ref().or(spec.acquire_time.as_ref()) else {
+                return true;
+            };
+            let duration =
+                SignedDuration::from_secs(spec.lease_duration_seconds.unwrap_or(15).into());
+            renewed.0 + duration < now
+        }
+    }
+}
+
+fn spec_for(me: &str, timing: Timing, previous: Option<&LeaseSpec>, now: Timestamp) -> LeaseSpec {
+    let kept = previous.filter(|s| s.holder_identity.as_deref() == Some(me));
+    let transitions = previous.and_then(|s| s.lease_transitions).unwrap_or(0);
+    LeaseSpec {
+        holder_identity: Some(me.to_string()),
+        lease_duration_seconds: Some(timing.duration.as_secs() as i32),
+        acquire_time: kept
+            .and_then(|s| s.acquire_time.clone())
+            .or(Some(MicroTime(now))),
+        renew_time: Some(MicroTime(now)),
+        lease_transitions: Some(if kept.is_some() {
+            transitions
+        } else {
+            transitions + 1
+        }),
+        ..LeaseSpec::default()
+    }
+}
+
+/// Takes or renews the Lease once. `Ok(true)`: `me` holds it now.
+pub async fn try_acquire(
+    api: &Api<Lease>,
+    name: &str,
+    me: &str,
+    timing: Timing,
+) -> Result<bool, kube::Error> {
+    let now = Timestamp::now();
+    match api.get_opt(name).await? {
+        None => {
+            let lease = Lease {
+                metadata: ObjectMeta {
+                    name: Some(name.to_string()),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(spec_for(me, timing, None, now)),
+            };
+            match api.create(&PostParams::default(), &lease).await {
+                Ok(_) => Ok(true),
+                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        Some(mut lease) => {
+            if !may_hold(lease.spec.as_ref(), me, now) {
+                return Ok(false);
+            }
+            lease.spec = Some(spec_for(me, timing, lease.spec.as_ref(), now));
+            // replace() sends the resourceVersion we read: a concurrent winner makes this 409.
+            match api.replace(name, &PostParams::default(), &lease).await {
+                Ok(_) => Ok(true),
+                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Gives the Lease up on shutdown so a standby takes over at once.
+pub async fn release(api: &Api<Lease>, name: &str, me: &str) -> Result<(), kube::Error> {
+    if let Some(mut lease) = api.get_opt(name).await?
+        && lease
+            .spec
+            .as_ref()
+            .and_then(|s| s.holder_identity.as_deref())
+            == Some(me)
+    {
+        if let Some(spec) = lease.spec.as_mut() {
+            spec.holder_identity = None;
+            spec.lease_duration_seconds = Some(1);
+        }
+        api.replace(name, &PostParams::default(), &lease).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    fn held_by(holder: &str, renewed: i64) -> LeaseSpec {
+        LeaseSpec {
+            holder_identity: Some(holder.into()),
+            lease_duration_seconds: Some(15),
+            renew_time: Some(MicroTime(at(renewed))),
+            ..LeaseSpec::default()
+        }
+    }
+
+    #[test]
+    fn a_free_or_own_lease_may_be_held() {
+        assert!(may_hold(None, "a", at(100)));
+        assert!(may_hold(Some(&LeaseSpec::default()), "a", at(100)));
+        assert!(may_hold(Some(&held_by("a", 99)), "a", at(100)));
+    }
+
+    #[test]
+    fn another_holder_keeps_it_until_it_expires() {
+        assert!(!may_hold(Some(&held_by("b", 90)), "a", at(100)));
+        assert!(may_hold(Some(&held_by("b", 80)), "a", at(100)));
+    }
+
+    #[test]
+    fn taking_over_counts_a_transition_and_renewing_does_not() {
+        let timing = Timing::default();
+        let taken = spec_for("a", timing, Some(&held_by("b", 80)), at(100));
+        assert_eq!(
+            (taken.holder_identity.as_deref(), taken.lease_transitions),
+            (Some("a"), Some(1))
+        );
+        let renewed = spec_for("a", timing, Some(&taken), at(105));
+        assert_eq!(renewed.lease_transitions, Some(1));
+        assert_eq!(renewed.acquire_time, taken.acquire_time);
+    }
+}

@@ -1,0 +1,106 @@
+//! The dereference step: read what the Store points at. Missing pieces are
+//! problems (conditions), not errors: the Store is applied anyway and the
+//! pods start once the piece appears.
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::{Api, Client};
+
+use super::Error;
+use super::build::{Dereferenced, meta, secret};
+use super::status::Problem;
+use crate::api::Store;
+
+/// The API group of ServiceMonitor and PrometheusRule.
+pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
+
+/// What the cluster holds for a Store.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub dereferenced: Dereferenced,
+    pub problems: Vec<Problem>,
+    /// monitoring.coreos.com/v1 serves ServiceMonitors.
+    pub monitoring_crds: bool,
+}
+
+pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Result<Found, Error> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let mut found = Found::default();
+
+    let admin = meta::admin_secret_name(store);
+    found.dereferenced.admin_token = get(&secrets, &admin)
+        .await?
+        .as_ref()
+        .and_then(secret::token_of);
+
+    if let Some(r) = store
+        .spec
+        .catalog
+        .as_ref()
+        .and_then(|c| c.config_map_ref.as_ref())
+    {
+        match get(&config_maps, &r.name).await? {
+            None => found.problems.push(Problem {
+                reason: "CatalogConfigMapMissing",
+                message: format!("catalog ConfigMap {namespace}/{} not found", r.name),
+            }),
+            Some(cm) => match cm.data.as_ref().and_then(|d| d.get(&r.key)) {
+                Some(text) => found.dereferenced.catalog = Some(text.clone()),
+                None => found.problems.push(Problem {
+                    reason: "CatalogKeyMissing",
+                    message: format!(
+                        "catalog ConfigMap {namespace}/{} has no key {:?}",
+                        r.name, r.key
+                    ),
+                }),
+            },
+        }
+    }
+    if let Some(pg) = &store.spec.database.postgres {
+        let r = &pg.secret_ref;
+        match get(&secrets, &r.name).await? {
+            None => found.problems.push(Problem {
+                reason: "DatabaseSecretMissing",
+                message: format!("database Secret {namespace}/{} not found", r.name),
+            }),
+            Some(s) if !s.data.as_ref().is_some_and(|d| d.contains_key(&r.key)) => {
+                found.problems.push(Problem {
+                    reason: "DatabaseSecretKeyMissing",
+                    message: format!(
+                        "database Secret {namespace}/{} has no key {:?}",
+                        r.name, r.key
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+
+    found.monitoring_crds = monitoring_crds_installed(client).await?;
+    Ok(found)
+}
+
+async fn get<K>(api: &Api<K>, name: &str) -> Result<Option<K>, Error>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get_opt(name)
+        .await
+        .map_err(|source| Error::Dereference {
+            what: format!("{} {name}", K::kind(&())),
+            source,
+        })
+}
+
+/// Asked on every reconcile so that CRDs installed later are picked up
+/// without a restart.
+pub async fn monitoring_crds_installed(client: &Client) -> Result<bool, Error> {
+    match client.list_api_group_resources(MONITORING_API).await {
+        Ok(list) => Ok(list.resources.iter().any(|r| r.kind == "ServiceMonitor")),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+        Err(source) => Err(Error::Dereference {
+            what: format!("API group {MONITORING_API}"),
+            source,
+        }),
+    }
+}

@@ -1,0 +1,309 @@
+//! The status step's logic, pure: what was observed in, the Store's status out.
+//! Conditions follow the Kubernetes conventions: `True` is the named state,
+//! `lastTransitionTime` moves only when the status flips, every condition
+//! carries the generation it describes.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use crate::api::{StoreStatus, condition_types as types};
+
+/// Something the Store needs that is missing or failing; it degrades the Store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// CamelCase reason, e.g. `CatalogConfigMapMissing`.
+    pub reason: &'static str,
+    /// A sentence naming the object and what to do.
+    pub message: String,
+}
+
+/// The Deployment's rollout, as its status reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rollout {
+    pub desired: i32,
+    pub replicas: i32,
+    pub updated: i32,
+    pub ready: i32,
+    /// The Deployment controller has seen the latest template.
+    pub observed: bool,
+}
+
+impl Rollout {
+    fn complete(&self) -> bool {
+        self.observed
+            && self.updated >= self.desired
+            && self.ready >= self.desired
+            && self.replicas <= self.desired
+    }
+}
+
+/// Whether Prometheus can be told to watch the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monitoring {
+    /// The ServiceMonitor (and what else monitoring asks for) is applied.
+    Applied,
+    /// The Store turned monitoring off.
+    Disabled,
+    /// monitoring.coreos.com is not installed in the cluster.
+    CrdsMissing,
+}
+
+/// Everything the status step needs to know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub generation: Option<i64>,
+    pub problems: Vec<Problem>,
+    pub rollout: Option<Rollout>,
+    pub monitoring: Monitoring,
+    pub service_url: Option<String>,
+    pub dashboard_uids: Vec<String>,
+}
+
+/// The next status: conditions recomputed, transition times kept where the
+/// condition did not flip.
+pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Time) -> StoreStatus {
+    let old = previous
+        .map(|s| s.conditions.as_slice())
+        .unwrap_or_default();
+    let make = |type_: &str, status: bool, reason: &str, message: String| {
+        condition(
+            old,
+            type_,
+            status,
+            reason,
+            message,
+            observed.generation,
+            now,
+        )
+    };
+    let rollout = observed.rollout.unwrap_or_default();
+    let degraded = !observed.problems.is_empty();
+    let conditions = vec![
+        match (&observed.problems[..], observed.rollout) {
+            ([], Some(r)) if r.complete() && r.ready > 0 => {
+                make(types::READY, true, "StoreReady", format!("{} of {} replicas ready", r.ready, r.desired))
+            }
+            ([first, ..], _) => make(types::READY, false, first.reason, first.message.clone()),
+            (_, _) => make(
+                types::READY,
+                false,
+                "ReplicasNotReady",
+                format!("{} of {} replicas ready", rollout.ready, rollout.desired),
+            ),
+        },
+        if observed.rollout.is_some_and(|r| !r.complete()) {
+            make(
+                types::PROGRESSING,
+                true,
+                "RollingOut",
+                format!("{} of {} replicas updated, {} ready", rollout.updated, rollout.desired, rollout.ready),
+            )
+        } else {
+            make(types::PROGRESSING, false, "RolloutComplete", "the store-service runs the current spec".into())
+        },
+        if degraded {
+            let messages: Vec<&str> = observed.problems.iter().map(|p| p.message.as_str()).collect();
+            make(types::DEGRADED, true, observed.problems[0].reason, messages.join("; "))
+        } else {
+            make(types::DEGRADED, false, "AsExpected", "everything the Store needs is in place".into())
+        },
+        match observed.monitoring {
+            Monitoring::Applied => make(types::MONITORING_READY, true, "Applied", "ServiceMonitor applied".into()),
+            Monitoring::Disabled => {
+                make(types::MONITORING_READY, true, "Disabled", "monitoring is turned off in spec.monitoring".into())
+            }
+            Monitoring::CrdsMissing => make(
+                types::MONITORING_READY,
+                false,
+                "MonitoringCRDsMissing",
+                "the monitoring.coreos.com/v1 CRDs (ServiceMonitor, PrometheusRule) are not installed; \
+                 the store runs unmonitored until they are (install kube-prometheus-stack)"
+                    .into(),
+            ),
+        },
+    ];
+    StoreStatus {
+        observed_generation: observed.generation,
+        conditions,
+        replicas: observed.rollout.map(|r| r.replicas),
+        ready_replicas: observed.rollout.map(|r| r.ready),
+        service_url: observed.service_url.clone(),
+        dashboard_uids: observed.dashboard_uids.clone(),
+    }
+}
+
+fn condition(
+    old: &[Condition],
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" }.to_string();
+    let last_transition_time = old
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
+    Condition {
+        type_: type_.to_string(),
+        status,
+        reason: reason.to_string(),
+        message,
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// The status of a paused Store: what it was, with Progressing saying why
+/// nothing moves.
+pub fn paused_status(
+    previous: Option<&StoreStatus>,
+    generation: Option<i64>,
+    now: &Time,
+) -> StoreStatus {
+    let mut status = previous.cloned().unwrap_or_default();
+    let paused = condition(
+        &status.conditions,
+        types::PROGRESSING,
+        false,
+        "Paused",
+        "spec.paused is true: the operator changes nothing until it is false".into(),
+        generation,
+        now,
+    );
+    status.conditions.retain(|c| c.type_ != types::PROGRESSING);
+    status.conditions.push(paused);
+    status.observed_generation = generation;
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn at(seconds: i64) -> Time {
+        Time(Timestamp::from_second(seconds).unwrap())
+    }
+
+    fn healthy() -> Observed {
+        Observed {
+            generation: Some(3),
+            problems: vec![],
+            rollout: Some(Rollout {
+                desired: 2,
+                replicas: 2,
+                updated: 2,
+                ready: 2,
+                observed: true,
+            }),
+            monitoring: Monitoring::Applied,
+            service_url: Some("http://store-alpha.shop.svc:80".into()),
+            dashboard_uids: vec![],
+        }
+    }
+
+    fn get<'a>(s: &'a StoreStatus, type_: &str) -> &'a Condition {
+        s.conditions.iter().find(|c| c.type_ == type_).unwrap()
+    }
+
+    #[test]
+    fn a_rolled_out_store_is_ready_and_nothing_else() {
+        let s = next_status(None, &healthy(), &at(100));
+        let flags: Vec<(&str, &str)> = s
+            .conditions
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str()))
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("Ready", "True"),
+                ("Progressing", "False"),
+                ("Degraded", "False"),
+                ("MonitoringReady", "True")
+            ]
+        );
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.observed_generation == Some(3))
+        );
+        assert_eq!(
+            (s.replicas, s.ready_replicas, s.observed_generation),
+            (Some(2), Some(2), Some(3))
+        );
+    }
+
+    #[test]
+    fn a_missing_reference_degrades_and_unreadies_with_its_reason() {
+        let mut o = healthy();
+        o.problems.push(Problem {
+            reason: "DatabaseSecretMissing",
+            message: "Secret shop/pg not found".into(),
+        });
+        let s = next_status(None, &o, &at(100));
+        assert_eq!(get(&s, "Degraded").status, "True");
+        assert_eq!(get(&s, "Degraded").reason, "DatabaseSecretMissing");
+        assert_eq!(get(&s, "Ready").reason, "DatabaseSecretMissing");
+        assert!(get(&s, "Ready").message.contains("shop/pg"));
+    }
+
+    #[test]
+    fn a_rollout_in_flight_is_progressing_not_ready() {
+        let mut o = healthy();
+        o.rollout = Some(Rollout {
+            desired: 2,
+            replicas: 3,
+            updated: 1,
+            ready: 2,
+            observed: true,
+        });
+        let s = next_status(None, &o, &at(100));
+        assert_eq!(
+            (
+                get(&s, "Progressing").status.as_str(),
+                get(&s, "Ready").status.as_str()
+            ),
+            ("True", "False")
+        );
+    }
+
+    #[test]
+    fn missing_monitoring_crds_are_a_state_not_a_failure() {
+        let mut o = healthy();
+        o.monitoring = Monitoring::CrdsMissing;
+        let s = next_status(None, &o, &at(100));
+        assert_eq!(get(&s, "MonitoringReady").reason, "MonitoringCRDsMissing");
+        assert_eq!(get(&s, "Ready").status, "True", "the store still runs");
+        assert_eq!(get(&s, "Degraded").status, "False");
+    }
+
+    #[test]
+    fn transition_times_move_only_when_a_condition_flips() {
+        let first = next_status(None, &healthy(), &at(100));
+        let same = next_status(Some(&first), &healthy(), &at(200));
+        assert_eq!(first, same, "nothing changed, so nothing to write");
+        let mut o = healthy();
+        o.rollout = Some(Rollout {
+            desired: 2,
+            replicas: 2,
+            updated: 2,
+            ready: 1,
+            observed: true,
+        });
+        let flipped = next_status(Some(&same), &o, &at(300));
+        assert_eq!(get(&flipped, "Ready").last_transition_time, at(300));
+        assert_eq!(get(&flipped, "Degraded").last_transition_time, at(100));
+    }
+
+    #[test]
+    fn pausing_keeps_the_status_and_says_so() {
+        let before = next_status(None, &healthy(), &at(100));
+        let paused = paused_status(Some(&before), Some(4), &at(200));
+        assert_eq!(get(&paused, "Progressing").reason, "Paused");
+        assert_eq!(get(&paused, "Ready"), get(&before, "Ready"));
+        assert_eq!(paused.observed_generation, Some(4));
+    }
+}

@@ -1,0 +1,86 @@
+//! The operator's logs and traces: JSON lines on stdout that carry the
+//! reconcile's `trace_id`, and an OTLP span per reconcile when an endpoint is
+//! set (exported from a bounded batch queue on the Tokio runtime).
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Why telemetry could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The OTLP exporter could not be built.
+    #[error("OTLP exporter for {endpoint}: {source}")]
+    Exporter {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+    /// Called twice.
+    #[error("a global tracing subscriber is already installed")]
+    AlreadyInstalled,
+}
+
+/// Installs logging and tracing; keep the provider to flush it at shutdown.
+pub fn init(
+    level: LevelFilter,
+    otlp_endpoint: Option<&str>,
+    instance: &str,
+) -> Result<SdkTracerProvider, Error> {
+    let resource = Resource::builder()
+        .with_service_name("storeops-operator")
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.instance.id",
+            instance.to_string(),
+        ))
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build();
+    let mut provider = SdkTracerProvider::builder().with_resource(resource);
+    if let Some(endpoint) = otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()
+            .map_err(|source| Error::Exporter {
+                endpoint: endpoint.to_string(),
+                source,
+            })?;
+        provider = provider.with_span_processor(
+            BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build(),
+        );
+    }
+    let provider = provider.build();
+    let quiet = Targets::new()
+        .with_default(level)
+        .with_target("h2", LevelFilter::WARN)
+        .with_target("tonic", LevelFilter::WARN)
+        .with_target("hyper", LevelFilter::WARN)
+        .with_target("tower", LevelFilter::WARN);
+    tracing_subscriber::registry()
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("storeops-operator"))
+                .with_filter(LevelFilter::INFO),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_filter(quiet),
+        )
+        .try_init()
+        .map_err(|_| Error::AlreadyInstalled)?;
+    Ok(provider)
+}
