@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::config::{ConfigError, ServeArgs, ServeConfig};
 use crate::db::{Database, DbError};
 use crate::domain::{self, DomainError};
-use crate::http::{self, AppState, Faults};
+use crate::http::{self, AppState, Faults, Shared};
 use crate::service::ProductService;
 use crate::telemetry::{self, TelemetryError, metrics::Metrics};
 
@@ -84,14 +84,14 @@ async fn serve(
     let service = ProductService::new(db.clone(), metrics.app.clone());
     service.start(&catalog).await?;
     let shutting_down = Arc::new(AtomicBool::new(false));
-    let state = AppState {
+    let state = AppState::new(Shared {
         service,
         metrics: metrics.clone(),
         admin_token: cfg.admin_token.as_deref().map(Arc::from),
         currency: Arc::from(cfg.currency.as_str()),
         faults: Arc::new(Faults::default()),
         shutting_down: shutting_down.clone(),
-    };
+    });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|source| RunError::Listen {

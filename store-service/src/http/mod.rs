@@ -26,9 +26,26 @@ pub use middleware::Faults;
 use crate::service::ProductService;
 use crate::telemetry::metrics::Metrics;
 
-/// What every handler can reach.
+/// What every handler can reach; one `Arc`, so the per-request clones of the
+/// middleware stack cost one increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub service: ProductService,
     pub metrics: Metrics,
     pub admin_token: Option<Arc<str>>,

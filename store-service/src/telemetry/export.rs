@@ -1,8 +1,8 @@
 //! Bounded, non-blocking export of spans and log records.
 //!
 //! ```text
-//! request thread --try_send--> [queue, 2048] --> worker task --batch--> OTLP exporter
-//!                   full? drop + count                  failed/timed out? count
+//! request thread --push--> [queue, 2048] --(full batch or tick)--> worker task --batch--> OTLP exporter
+//!              full? drop + count                                              failed/timed out? count
 //! ```
 //!
 //! The SDK's batch processors also drop on a full queue but do not say how
@@ -17,7 +17,9 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
-use tokio::sync::mpsc;
+use std::sync::Mutex;
+
+use tokio::sync::{Notify, mpsc};
 
 use super::metrics::{DroppedCounters, Signal};
 
@@ -65,10 +67,19 @@ enum Control {
     Shutdown(std::sync::mpsc::Sender<()>),
 }
 
-/// The producer side: a bounded queue and a control channel to the worker.
+/// The bounded buffer between request threads and the worker. A full batch
+/// wakes the worker; otherwise it sleeps until its tick, so a span costs a
+/// short lock and a push, never a task wake-up.
+#[derive(Debug)]
+struct Queue<T> {
+    items: Mutex<Vec<T>>,
+    full_batch: Notify,
+}
+
+/// The producer side: the bounded queue and a control channel to the worker.
 #[derive(Debug)]
 pub struct BoundedProcessor<T> {
-    queue: mpsc::Sender<T>,
+    queue: Arc<Queue<T>>,
     control: mpsc::UnboundedSender<Control>,
     dropped: Arc<DroppedCounters>,
     signal: Signal,
@@ -81,9 +92,18 @@ impl<T: Send + 'static> BoundedProcessor<T> {
         dropped: Arc<DroppedCounters>,
         signal: Signal,
     ) -> Self {
-        let (queue, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let queue = Arc::new(Queue {
+            items: Mutex::new(Vec::with_capacity(QUEUE_CAPACITY)),
+            full_batch: Notify::new(),
+        });
         let (control, control_rx) = mpsc::unbounded_channel();
-        tokio::spawn(worker(exporter, rx, control_rx, dropped.clone(), signal));
+        tokio::spawn(worker(
+            exporter,
+            queue.clone(),
+            control_rx,
+            dropped.clone(),
+            signal,
+        ));
         BoundedProcessor {
             queue,
             control,
@@ -93,8 +113,18 @@ impl<T: Send + 'static> BoundedProcessor<T> {
     }
 
     fn offer(&self, item: T) {
-        if self.queue.try_send(item).is_err() {
-            self.dropped.add(self.signal, 1);
+        let len = {
+            let mut items = self.queue.items.lock().unwrap_or_else(|e| e.into_inner());
+            if items.len() >= QUEUE_CAPACITY {
+                drop(items);
+                self.dropped.add(self.signal, 1);
+                return;
+            }
+            items.push(item);
+            items.len()
+        };
+        if len == MAX_BATCH {
+            self.queue.full_batch.notify_one();
         }
     }
 
@@ -116,43 +146,36 @@ impl<T: Send + 'static> BoundedProcessor<T> {
 
 async fn worker<T>(
     mut exporter: impl BatchExport<T>,
-    mut rx: mpsc::Receiver<T>,
+    queue: Arc<Queue<T>>,
     mut control: mpsc::UnboundedReceiver<Control>,
     dropped: Arc<DroppedCounters>,
     signal: Signal,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            item = rx.recv() => match item {
-                Some(item) => {
-                    batch.push(item);
-                    if batch.len() >= MAX_BATCH {
-                        ship(&mut exporter, &mut batch, &dropped, signal).await;
-                    }
-                }
-                None => break,
-            },
-            _ = tick.tick() => ship(&mut exporter, &mut batch, &dropped, signal).await,
-            Some(request) = control.recv() => {
-                while let Ok(item) = rx.try_recv() {
-                    batch.push(item);
-                    if batch.len() >= MAX_BATCH {
-                        ship(&mut exporter, &mut batch, &dropped, signal).await;
-                    }
-                }
-                ship(&mut exporter, &mut batch, &dropped, signal).await;
-                match request {
-                    Control::Flush(done) => { let _ = done.send(()); }
-                    Control::Shutdown(done) => {
-                        exporter.shutdown();
-                        let _ = done.send(());
-                        return;
-                    }
-                }
+        let request = tokio::select! {
+            _ = queue.full_batch.notified() => None,
+            _ = tick.tick() => None,
+            request = control.recv() => Some(request),
+        };
+        let items = std::mem::take(&mut *queue.items.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut items = items.into_iter().peekable();
+        while items.peek().is_some() {
+            let mut batch: Vec<T> = items.by_ref().take(MAX_BATCH).collect();
+            ship(&mut exporter, &mut batch, &dropped, signal).await;
+        }
+        match request {
+            None => {}
+            Some(Some(Control::Flush(done))) => {
+                let _ = done.send(());
             }
+            Some(Some(Control::Shutdown(done))) => {
+                exporter.shutdown();
+                let _ = done.send(());
+                return;
+            }
+            Some(None) => return, // every processor handle is gone
         }
     }
 }
