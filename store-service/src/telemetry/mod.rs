@@ -118,6 +118,12 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer_provider.tracer(r::STORE_SERVICE_NAME))
+                // Per-span extras (busy/idle timing on every poll, thread and
+                // source location attributes) cost more than they tell here.
+                .with_tracked_inactivity(false)
+                .with_threads(false)
+                .with_location(false)
+                .with_target(false)
                 // Spans only: log events reach the backend as OTLP logs already,
                 // copying each into its span as an event would double the cost.
                 .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
