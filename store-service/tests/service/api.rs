@@ -108,6 +108,11 @@ async fn api_contract(server: &Server) {
         .await
         .unwrap();
     let status = r.status().as_u16();
+    assert_eq!(
+        r.headers()["connection"],
+        "close",
+        "413 must close the half-read connection"
+    );
     expect((status, r.json().await.unwrap()), 413, "payload_too_large");
     let r = c
         .http
