@@ -20,7 +20,8 @@ const SCHEMA: &[&str] = &[
         name TEXT PRIMARY KEY,
         category TEXT NOT NULL,
         price_cents BIGINT NOT NULL CHECK (price_cents >= 0),
-        stock BIGINT NOT NULL CHECK (stock >= 0))",
+        stock BIGINT NOT NULL CHECK (stock >= 0),
+        version BIGINT NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS purchases (
         id TEXT PRIMARY KEY,
         product_name TEXT NOT NULL REFERENCES products(name),
@@ -214,13 +215,13 @@ impl Database {
     async fn list_q(&self, category: Option<&str>) -> Result<Vec<Product>, DbError> {
         let rows = match category {
             Some(c) => {
-                let q = sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE category = $1 ORDER BY name").bind(c);
+                let q = sqlx::query("SELECT name, category, price_cents, stock, version FROM products WHERE category = $1 ORDER BY name").bind(c);
                 self.run("list_products", "SELECT", q.fetch_all(&self.pool))
                     .await?
             }
             None => {
                 let q = sqlx::query(
-                    "SELECT name, category, price_cents, stock FROM products ORDER BY name",
+                    "SELECT name, category, price_cents, stock, version FROM products ORDER BY name",
                 );
                 self.run("list_products", "SELECT", q.fetch_all(&self.pool))
                     .await?
@@ -235,9 +236,10 @@ impl Database {
     }
 
     async fn get_q(&self, name: &str) -> Result<Option<Product>, DbError> {
-        let q =
-            sqlx::query("SELECT name, category, price_cents, stock FROM products WHERE name = $1")
-                .bind(name);
+        let q = sqlx::query(
+            "SELECT name, category, price_cents, stock, version FROM products WHERE name = $1",
+        )
+        .bind(name);
         let row = self
             .run("get_product", "SELECT", q.fetch_optional(&self.pool))
             .await?;
@@ -256,7 +258,7 @@ impl Database {
             .run(
                 op,
                 "UPDATE",
-                sqlx::query("UPDATE products SET stock = stock - $1 WHERE name = $2 AND stock >= $3 RETURNING name, category, price_cents, stock")
+                sqlx::query("UPDATE products SET stock = stock - $1, version = version + 1 WHERE name = $2 AND stock >= $3 RETURNING name, category, price_cents, stock, version")
                     .bind(quantity)
                     .bind(name)
                     .bind(quantity)
@@ -338,7 +340,7 @@ impl Database {
             .run(
                 op,
                 "UPDATE",
-                sqlx::query("UPDATE products SET stock = $1 WHERE name = $2 RETURNING name, category, price_cents, stock")
+                sqlx::query("UPDATE products SET stock = $1, version = version + 1 WHERE name = $2 RETURNING name, category, price_cents, stock, version")
                     .bind(stock)
                     .bind(name)
                     .fetch_one(&mut *tx),
@@ -430,6 +432,7 @@ fn product_from_row(row: &AnyRow) -> Result<Product, DbError> {
             category: row.try_get("category")?,
             price: Money(row.try_get("price_cents")?),
             stock: row.try_get("stock")?,
+            version: row.try_get("version")?,
         })
     };
     read().map_err(|source| DbError {

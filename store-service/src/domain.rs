@@ -48,6 +48,8 @@ pub struct Product {
     pub category: String,
     pub price: Money,
     pub stock: i64,
+    /// Rises with every stock change: orders concurrent updates of the gauge.
+    pub version: i64,
 }
 
 /// A product as written in a catalog file (price in currency units).
@@ -68,6 +70,7 @@ impl CatalogEntry {
         Ok(Product {
             price: Money::from_decimal(self.price)?,
             stock: validate_stock(self.stock)?,
+            version: 0,
             name: self.name,
             category: self.category,
         })
@@ -200,6 +203,7 @@ mod tests {
             category: "fruit".into(),
             price: Money(50),
             stock: 10,
+            version: 0,
         }];
         assert_eq!(parse_catalog(json).unwrap(), expected);
         assert_eq!(parse_catalog(yaml).unwrap(), expected);

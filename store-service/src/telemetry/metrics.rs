@@ -56,6 +56,7 @@ pub struct AppMetrics {
     revenue: Family<Labels<3>, MoneyCounter>,
     items_sold: Family<Labels<2>, Counter>,
     stock: Family<Labels<2>, Gauge>,
+    stock_versions: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     stock_updates: Family<Labels<1>, Counter>,
     insufficient: Family<Labels<2>, Counter>,
     notfound: Counter,
@@ -89,6 +90,7 @@ impl Metrics {
             revenue: Family::default(),
             items_sold: Family::default(),
             stock: Family::default(),
+            stock_versions: Arc::default(),
             stock_updates: Family::default(),
             insufficient: Family::default(),
             notfound: Counter::default(),
@@ -267,15 +269,27 @@ impl AppMetrics {
         self.items_sold
             .get_or_create(&labels)
             .inc_by(quantity as u64);
-        self.stock.get_or_create(&labels).set(product.stock);
+        self.set_stock(product, &labels);
         self.stock_update("sale", 1);
+    }
+
+    /// Sets the stock gauge unless a newer stock change got there first:
+    /// concurrent purchases commit in one order and report in another.
+    fn set_stock(&self, product: &Product, labels: &Labels<2>) {
+        let mut versions = self
+            .stock_versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let seen = versions.entry(product.name.clone()).or_insert(i64::MIN);
+        if product.version >= *seen {
+            *seen = product.version;
+            self.stock.get_or_create(labels).set(product.stock);
+        }
     }
 
     /// A stock level set by an administrator.
     pub fn restock(&self, product: &Product) {
-        self.stock
-            .get_or_create(&product_labels(product))
-            .set(product.stock);
+        self.set_stock(product, &product_labels(product));
         self.stock_update("restock", 1);
     }
 
@@ -284,7 +298,7 @@ impl AppMetrics {
     pub fn initial_load(&self, products: &[Product]) {
         for p in products {
             let labels = product_labels(p);
-            self.stock.get_or_create(&labels).set(p.stock);
+            self.set_stock(p, &labels);
             let _ = self.items_sold.get_or_create(&labels);
             let _ = self.insufficient.get_or_create(&labels);
             let _ = self.revenue.get_or_create(&[
@@ -444,3 +458,32 @@ const _: fn() = || {
     fn is_label_set<T: EncodeLabelSet>() {}
     is_label_set::<Labels<3>>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pear(stock: i64, version: i64) -> Product {
+        Product {
+            name: "pear".into(),
+            category: "fruit".into(),
+            price: Money(75),
+            stock,
+            version,
+        }
+    }
+
+    #[test]
+    fn a_late_report_of_an_older_sale_does_not_rewind_the_stock_gauge() {
+        let m = Metrics::new("alpha", "USD");
+        m.app.sale(&pear(0, 40), 1, Money(75));
+        m.app.sale(&pear(1, 39), 1, Money(75));
+        let text = m.encode(false);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("app_product_stock{"))
+            .unwrap();
+        assert!(line.ends_with(" 0"), "{line}");
+        assert!(text.contains("app_items_sold_total{store_id=\"alpha\",product_name=\"pear\",product_category=\"fruit\"} 2"));
+    }
+}
