@@ -14,7 +14,9 @@ use kube::api::{Api, ObjectMeta, PostParams};
 /// Timing of the election.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
+    /// How long an unrenewed Lease stays held before a candidate may take it.
     pub duration: Duration,
+    /// How often the holder renews the Lease.
     pub renew: Duration,
 }
 

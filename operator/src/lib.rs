@@ -24,9 +24,7 @@
 
 pub mod api;
 pub mod config;
-#[allow(missing_docs)]
 pub mod leader;
-#[allow(missing_docs)]
 pub mod metrics;
 pub mod reconcile;
 pub mod render;

@@ -19,6 +19,7 @@ use crate::api::Store;
 
 type Label = [(&'static str, String); 1];
 
+/// The operator's metrics registry and the metrics the reconciler updates.
 pub struct Metrics {
     registry: Registry,
     reconciliations: Family<Label, Counter>,
@@ -61,6 +62,7 @@ impl Metrics {
         }
     }
 
+    /// Counts a finished reconcile by result and records its duration.
     pub fn reconciled(&self, elapsed: Duration, ok: bool, trace_id: Option<String>) {
         let result = if ok { "success" } else { "error" };
         self.reconciliations
@@ -73,12 +75,14 @@ impl Metrics {
         );
     }
 
+    /// Counts a failed reconcile under a bounded `reason` label.
     pub fn failed(&self, reason: &str) {
         self.errors
             .get_or_create(&[("reason", reason.to_string())])
             .inc();
     }
 
+    /// Every metric in the Prometheus text format, for `/metrics`.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);

@@ -16,12 +16,16 @@ pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
 /// What the cluster holds for a Store.
 #[derive(Debug, Default)]
 pub struct Found {
+    /// What the build step needs from the cluster.
     pub dereferenced: Dereferenced,
+    /// Missing references, reported as conditions.
     pub problems: Vec<Problem>,
     /// monitoring.coreos.com/v1 serves ServiceMonitors.
     pub monitoring_crds: bool,
 }
 
+/// Reads the admin Secret, the catalog ConfigMap and the database Secret the
+/// Store refers to, and whether the monitoring CRDs are installed.
 pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Result<Found, Error> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);

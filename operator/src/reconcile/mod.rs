@@ -13,8 +13,6 @@
 //!   delete the objects with the Store's labels that were not applied.
 //! - [`status`]: conditions and counts (pure), written only when they change.
 
-#![allow(missing_docs)]
-
 pub mod apply;
 pub mod build;
 pub mod dereference;
@@ -42,15 +40,20 @@ use status::{Monitoring, Observed, Problem, Rollout};
 
 /// Everything a reconcile needs besides the Store.
 pub struct Context {
+    /// The Kubernetes client every step uses.
     pub client: Client,
+    /// The operator's own settings.
     pub config: OperatorConfig,
+    /// Publishes the Store's events.
     pub recorder: Recorder,
+    /// The operator's metrics, shared with the `/metrics` server.
     pub metrics: Arc<Metrics>,
     /// Consecutive failures per Store, for the error backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
+    /// A context with no failures counted yet.
     pub fn new(
         client: Client,
         config: OperatorConfig,
@@ -74,26 +77,47 @@ impl Context {
 /// A reconcile that could not finish; the variant names the step.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The Store is not namespaced, so its objects have nowhere to go.
     #[error("Store has no namespace")]
     NoNamespace,
+    /// Reading what the Store points at failed.
     #[error("reading {what}: {source}")]
-    Dereference { what: String, source: kube::Error },
+    Dereference {
+        /// The object or API group being read.
+        what: String,
+        /// Why.
+        source: kube::Error,
+    },
+    /// The build step refused the Store.
     #[error(transparent)]
     Build(#[from] build::Error),
+    /// A built object did not serialize with its apiVersion and kind.
     #[error("{kind} has no apiVersion/kind")]
-    NoType { kind: &'static str },
+    NoType {
+        /// The object's kind.
+        kind: &'static str,
+    },
+    /// Server-side apply of an object failed.
     #[error("applying {kind} {name}: {source}")]
     Apply {
+        /// The object's kind.
         kind: &'static str,
+        /// The object's name.
         name: String,
+        /// Why.
         source: kube::Error,
     },
+    /// Listing or deleting an orphaned object failed.
     #[error("deleting orphaned {kind} {name}: {source}")]
     DeleteOrphan {
+        /// The object's kind.
         kind: &'static str,
+        /// The object's name; empty when listing the kind failed.
         name: String,
+        /// Why.
         source: kube::Error,
     },
+    /// Patching the Store's status failed.
     #[error("writing the status: {0}")]
     Status(kube::Error),
 }

@@ -19,9 +19,13 @@ pub struct Problem {
 /// The Deployment's rollout, as its status reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rollout {
+    /// Replicas the Deployment asks for.
     pub desired: i32,
+    /// Pods that exist, of any template.
     pub replicas: i32,
+    /// Pods running the latest template.
     pub updated: i32,
+    /// Pods that are ready.
     pub ready: i32,
     /// The Deployment controller has seen the latest template.
     pub observed: bool,
@@ -50,11 +54,17 @@ pub enum Monitoring {
 /// Everything the status step needs to know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
+    /// The Store's metadata.generation that was reconciled.
     pub generation: Option<i64>,
+    /// What is missing or failing; empty when all is in place.
     pub problems: Vec<Problem>,
+    /// The Deployment's rollout; `None` when it was not applied.
     pub rollout: Option<Rollout>,
+    /// Whether monitoring is applied, off or impossible.
     pub monitoring: Monitoring,
+    /// In-cluster URL of the store's API.
     pub service_url: Option<String>,
+    /// Uids of the store's Grafana dashboards.
     pub dashboard_uids: Vec<String>,
 }
 
