@@ -2,6 +2,8 @@
 # Builds the real programs the tests run, from source through the Go module
 # proxy, into a versioned cache outside the repository, once.
 #   testbin/install.sh otelcol    -> prints the binary's path
+#   testbin/install.sh env        -> builds everything, prints `export VAR=path` lines
+#                                    (eval "$(bash testbin/install.sh env)")
 # Cache: ${STOREOPS_TESTBIN_DIR:-~/.cache/storeops/testbin}/<program>-<version>/
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +18,10 @@ need_go() {
 
 # OpenTelemetry Collector built by the collector builder (ocb) from manifest.yaml.
 otelcol() {
-  local version=0.160.0 stable=1.66.0 dir="$cache/otelcol-0.160.0"
+  # The cache key holds the manifest's hash: a changed component list rebuilds.
+  local version=0.160.0 stable=1.66.0 sum
+  sum=$(sha256sum "$here/otelcol/manifest.yaml" | cut -c1-8)
+  local dir="$cache/otelcol-$version-$sum"
   if [[ ! -x $dir/otelcol ]]; then
     need_go
     log "building the OpenTelemetry Collector $version (several minutes, once)"
@@ -42,7 +47,25 @@ otelcol() {
   echo "$dir/otelcol"
 }
 
+# Every program the tests run, as the variables the tests read. Each build
+# is its own assignment so that a failed one stops the script (set -e).
+env_lines() {
+  # shellcheck source=testbin/k8s.sh
+  source "$here/k8s.sh"
+  # shellcheck source=testbin/backends.sh
+  source "$here/backends.sh"
+  local var path
+  for var in OTELCOL_BIN:otelcol ETCD_BIN:build_etcd KUBE_APISERVER_BIN:build_kube_apiserver \
+    KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
+    KWOK_BIN:build_kwok HELM_BIN:build_helm MONITORING_CRDS_DIR:monitoring_crds \
+    PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool LOKI_BIN:build_loki TEMPO_BIN:build_tempo; do
+    path=$("${var#*:}")
+    printf 'export %s=%q\n' "${var%%:*}" "$path"
+  done
+}
+
 case "${1:-}" in
   otelcol) otelcol ;;
-  *) echo "usage: $0 otelcol" >&2; exit 2 ;;
+  env) env_lines ;;
+  *) echo "usage: $0 otelcol|env" >&2; exit 2 ;;
 esac

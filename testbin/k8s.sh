@@ -2,15 +2,18 @@
 # Builds real Kubernetes control-plane programs from source through the Go
 # module proxy (no GitHub releases, no images), once, into a versioned cache:
 #   ${STOREOPS_TESTBIN_DIR:-~/.cache/storeops/testbin}/<program>-<version>/<program>
-# Each build_* function prints the binary's path on stdout, progress on stderr.
+# Each build_* function prints the binary's path on stdout, progress on stderr;
+# monitoring_crds prints the path of a directory of prometheus-operator CRDs.
 # Sourced by testbin/install.sh, or run directly:
-#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok
+#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|monitoring-crds
 # How to start them for loopback tests: testbin/README-k8s.md.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-1.34.4}   # k8s.io/kubernetes v1.34.4, staging modules v0.34.4
 ETCD_VERSION=${ETCD_VERSION:-3.6.16} # go.etcd.io/etcd/server/v3 (its main package is the etcd binary)
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}  # sigs.k8s.io/kwok
+HELM_VERSION=${HELM_VERSION:-4.3.1}  # helm.sh/helm/v4 (cmd/helm)
+PROM_OPERATOR_VERSION=${PROM_OPERATOR_VERSION:-0.94.1} # github.com/prometheus-operator/prometheus-operator
 
 _k8s_log() { echo "testbin: $*" >&2; }
 
@@ -124,6 +127,56 @@ build_kwok() {
     _k8s_gomod_kwok _k8s_kwok_stages
 }
 
+_k8s_gomod_helm() {
+  printf 'module storeops/testbin/helm\n\ngo 1.26.0\n\nrequire helm.sh/helm/v4 v%s\n' "$HELM_VERSION"
+}
+# helm's go.mod has no replace directives; stamps as its Makefile does for a
+# tag build (the proxy has no commit hash, so gitCommit stays empty).
+build_helm() {
+  _k8s_build helm "$HELM_VERSION" helm.sh/helm/v4/cmd/helm "helm.sh/helm/v4@v$HELM_VERSION" \
+    "-X helm.sh/helm/v4/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+    _k8s_gomod_helm
+}
+
+# The ServiceMonitor and PrometheusRule CRDs exactly as the prometheus-operator
+# module ships them (controller-gen output, checksummed by the Go sum database),
+# so tests apply the real schemas: copied into a temp dir renamed into place.
+monitoring_crds() {
+  local cache=${STOREOPS_TESTBIN_DIR:-$HOME/.cache/storeops/testbin}
+  local dir="$cache/monitoring-crds-$PROM_OPERATOR_VERSION"
+  if [[ ! -d $dir ]]; then
+    command -v go >/dev/null || { _k8s_log "go is required (to fetch the prometheus-operator module)"; return 1; }
+    mkdir -p "$cache"
+    (
+      exec 9>"$cache/.monitoring-crds-$PROM_OPERATOR_VERSION.lock" && flock 9 || exit 1
+      [[ -d $dir ]] && exit 0
+      work=$(mktemp -d "$cache/.monitoring-crds-build.XXXXXX") || exit 1
+      trap 'rm -rf "$work"' EXIT
+      _k8s_copy_crds "$work" || exit 1
+      mv -T "$work" "$dir" || exit 1
+      _k8s_log "wrote $dir"
+    ) || { _k8s_log "fetching monitoring CRDs $PROM_OPERATOR_VERSION failed"; return 1; }
+  fi
+  echo "$dir"
+}
+
+# _k8s_copy_crds <dir>: copies the two CRDs from the module cache into <dir>,
+# checking each names the expected kind (a moved file fails loudly).
+_k8s_copy_crds() {
+  local mod="github.com/prometheus-operator/prometheus-operator@v$PROM_OPERATOR_VERSION" json src k f
+  _k8s_log "copying ServiceMonitor and PrometheusRule CRDs from $mod"
+  json=$(GOFLAGS=-mod=mod go mod download -json "$mod") || true # on failure, the JSON holds "Error"
+  src=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+  [[ -n $src && -d $src/example/prometheus-operator-crd ]] ||
+    { _k8s_log "cannot download $mod: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"; return 1; }
+  for k in servicemonitors:ServiceMonitor prometheusrules:PrometheusRule; do
+    f=$src/example/prometheus-operator-crd/monitoring.coreos.com_${k%:*}.yaml
+    grep -q "^    kind: ${k#*:}\$" "$f" || { _k8s_log "no ${k#*:} CRD in $f"; return 1; }
+    cp "$f" "$1/" || return 1
+  done
+  chmod 755 "$1" && chmod 644 "$1"/*.yaml # mktemp -d is 0700, module cache files 0444
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   case "${1:-}" in
     etcd) build_etcd ;;
@@ -131,7 +184,13 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     kube-controller-manager) build_kube_controller_manager ;;
     kube-scheduler) build_kube_scheduler ;;
     kwok) build_kwok ;;
-    all) build_etcd; build_kube_apiserver; build_kube_controller_manager; build_kube_scheduler; build_kwok ;;
-    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|all" >&2; exit 2 ;;
+    helm) build_helm ;;
+    monitoring-crds) monitoring_crds ;;
+    all) build_etcd; build_kube_apiserver; build_kube_controller_manager; build_kube_scheduler; build_kwok
+      build_helm; monitoring_crds ;;
+    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|monitoring-crds|all" >&2; exit 2 ;;
   esac
+  # bash parses this whole block before running it; exiting here means an edit
+  # of this file during a long build cannot make bash read on at a stale offset.
+  exit 0
 fi

@@ -14,6 +14,8 @@
 //!   them as the CRD).
 //! - [`reconcile`]: the pipeline above; [`reconcile::build`] holds one pure
 //!   builder per kind of object.
+//! - [`monitoring`]: the Store's alert rules (with their promtool proofs) and
+//!   dashboards, pure.
 //! - [`render`]: `operator render`, the build step printed as YAML, without a
 //!   cluster.
 //! - [`config`]: the operator's own settings.
@@ -26,6 +28,7 @@ pub mod api;
 pub mod config;
 pub mod leader;
 pub mod metrics;
+pub mod monitoring;
 pub mod reconcile;
 pub mod render;
 pub mod telemetry;

@@ -76,6 +76,9 @@ struct ProcessArgs {
     /// error, warn, info, debug or trace.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// Kubeconfig file; unset: $KUBECONFIG, ~/.kube/config or the in-cluster config.
+    #[arg(long)]
+    kubeconfig: Option<std::path::PathBuf>,
     /// OTLP gRPC endpoint for the operator's own traces; unset: none.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     otel_endpoint: Option<String>,
@@ -157,9 +160,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         )
     })?;
     let provider = telemetry::init(level, args.otel_endpoint.as_deref(), &args.identity)?;
-    let client = Client::try_default().await.map_err(|e| {
-        anyhow::anyhow!("cannot reach the cluster (kubeconfig or in-cluster config): {e}")
-    })?;
+    let client = connect(args.kubeconfig.as_deref()).await?;
     let stores: Api<Store> = match &args.namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
@@ -228,6 +229,11 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         })
     };
 
+    let fleet = tokio::spawn(operator::reconcile::fleet::keep_fleet(
+        client.clone(),
+        config.dashboard_namespace.clone(),
+        config.field_manager.clone(),
+    ));
     let reporter = Reporter {
         controller: "storeops".into(),
         instance: Some(args.identity.clone()),
@@ -247,29 +253,26 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     let (deployments, services) = owned(&client);
     let mut stop = stop_rx.clone();
     let mut lost = lost_rx.clone();
+    let monitoring_now = operator::reconcile::dereference::monitoring_crds_installed(&client)
+        .await
+        .ok();
+    // Only the objects the operator manages are watched: less memory, and
+    // other tenants' Secrets never enter the cache.
+    let managed = || {
+        watcher::Config::default().labels(&format!(
+            "app.kubernetes.io/managed-by={}",
+            operator::reconcile::build::meta::PART_OF
+        ))
+    };
     controller
-        .owns(deployments, watcher::Config::default())
-        .owns(services, watcher::Config::default())
-        .owns(
-            Api::<ConfigMap>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .owns(
-            Api::<Secret>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .owns(
-            Api::<ServiceAccount>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .owns(
-            Api::<PersistentVolumeClaim>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .owns(
-            Api::<PodDisruptionBudget>::all(client.clone()),
-            watcher::Config::default(),
-        )
+        .owns(deployments, managed())
+        .owns(services, managed())
+        .owns(Api::<ConfigMap>::all(client.clone()), managed())
+        .owns(Api::<Secret>::all(client.clone()), managed())
+        .owns(Api::<ServiceAccount>::all(client.clone()), managed())
+        .owns(Api::<PersistentVolumeClaim>::all(client.clone()), managed())
+        .owns(Api::<PodDisruptionBudget>::all(client.clone()), managed())
+        .reconcile_all_on(monitoring_arrivals(client.clone(), monitoring_now))
         .graceful_shutdown_on(async move {
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => {}
@@ -285,6 +288,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         .await;
 
     renew.abort();
+    fleet.abort();
     let lost = *lost_rx.borrow();
     if !lost && let Err(error) = leader::release(&leases, &args.lease_name, &args.identity).await {
         tracing::warn!(%error, "could not release the Lease");
@@ -296,6 +300,58 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         anyhow::bail!("lost leadership");
     }
     Ok(())
+}
+
+/// Fires when the monitoring.coreos.com CRDs appear or go, so every Store
+/// gets (or drops) its ServiceMonitor within seconds, without a restart.
+/// Discovery is a cheap read anyone may do; no extra RBAC.
+/// `initial` is read before the controller starts, so a change between then
+/// and the first poll is not missed.
+fn monitoring_arrivals(
+    client: kube::Client,
+    initial: Option<bool>,
+) -> impl futures::Stream<Item = ()> {
+    use operator::reconcile::dereference::monitoring_crds_installed;
+    let every = std::time::Duration::from_secs(5);
+    futures::stream::unfold((client, initial), move |(client, mut was)| async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let now = match monitoring_crds_installed(&client).await {
+                Ok(now) => now,
+                Err(error) => {
+                    tracing::debug!(%error, "discovery of monitoring.coreos.com failed");
+                    continue;
+                }
+            };
+            tracing::debug!(installed = now, "monitoring.coreos.com discovery");
+            let changed = was.is_some_and(|w| w != now);
+            was = Some(now);
+            if changed {
+                tracing::info!(
+                    installed = now,
+                    "monitoring.coreos.com CRDs changed: reconciling every Store"
+                );
+                return Some(((), (client, was)));
+            }
+        }
+    })
+}
+
+/// A client from `--kubeconfig`, or kube's defaults when it is unset.
+async fn connect(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| anyhow::anyhow!("--kubeconfig {}: {e}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(file, &Default::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("--kubeconfig {}: {e}", path.display()))?
+        }
+        None => kube::Config::infer().await.map_err(|e| {
+            anyhow::anyhow!("cannot find the cluster (kubeconfig or in-cluster config): {e}")
+        })?,
+    };
+    Ok(kube::Client::try_from(config)?)
 }
 
 async fn serve_http(

@@ -179,7 +179,9 @@ mod tests {
                 "PersistentVolumeClaim",
                 "Deployment",
                 "Service",
-                "ServiceMonitor"
+                "ServiceMonitor",
+                "PrometheusRule",
+                "ConfigMap"
             ]
         );
         assert!(out.contains("namespace: shop"));

@@ -45,7 +45,9 @@ fn alpha_renders_every_object_of_an_inline_catalog_store() {
             "PersistentVolumeClaim",
             "Deployment",
             "Service",
-            "ServiceMonitor"
+            "ServiceMonitor",
+            "PrometheusRule",
+            "ConfigMap"
         ]
     );
     for o in &objects {
@@ -75,7 +77,9 @@ fn beta_reads_its_catalog_from_the_users_config_map() {
             "PersistentVolumeClaim",
             "Deployment",
             "Service",
-            "ServiceMonitor"
+            "ServiceMonitor",
+            "PrometheusRule",
+            "ConfigMap"
         ]
     );
     let pod = &objects[3]["spec"]["template"]["spec"];

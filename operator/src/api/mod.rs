@@ -79,7 +79,7 @@ pub const MSG_REPLICAS_NEED_POSTGRES: &str = "spec.replicas greater than 1 requi
     ),
     printcolumn(name = "Replicas", type_ = "integer", json_path = ".status.readyReplicas"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new(RULE_NAME).message(MSG_NAME).field_path(".metadata.name"),
+    validation = Rule::new(RULE_NAME).message(MSG_NAME),
     validation = Rule::new(RULE_STORE_ID_IMMUTABLE)
         .message(MSG_STORE_ID_IMMUTABLE)
         .field_path(".spec.storeId")
@@ -171,6 +171,9 @@ impl Store {
 
 /// Where `crdgen` writes the CRD, relative to the workspace root.
 pub const CRD_PATH: &str = "crds/storeops.dev_stores.yaml";
+
+/// The same CRD in the Helm chart (Helm installs `crds/` of a chart first).
+pub const CHART_CRD_PATH: &str = "charts/storeops/crds/storeops.dev_stores.yaml";
 
 /// The Store CRD as YAML, exactly as committed at [`CRD_PATH`].
 pub fn crd_yaml() -> Result<String, serde_yaml_ng::Error> {

@@ -1,23 +1,27 @@
-//! Writes the Store CRD to `crds/storeops.dev_stores.yaml`, to another path
-//! given as the argument, or to stdout with `-`.
+//! Writes the Store CRD to `crds/storeops.dev_stores.yaml` and to the chart's
+//! `crds/`, to another path given as the argument, or to stdout with `-`.
 
 use std::path::PathBuf;
 
-use operator::api::{CRD_PATH, crd_yaml};
+use operator::api::{CHART_CRD_PATH, CRD_PATH, crd_yaml};
 
 fn main() -> anyhow::Result<()> {
     let yaml = crd_yaml()?;
-    let path = match std::env::args().nth(1) {
+    let paths = match std::env::args().nth(1) {
         Some(arg) if arg == "-" => {
             print!("{yaml}");
             return Ok(());
         }
-        Some(arg) => PathBuf::from(arg),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(CRD_PATH),
+        Some(arg) => vec![PathBuf::from(arg)],
+        None => {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            vec![root.join(CRD_PATH), root.join(CHART_CRD_PATH)]
+        }
     };
-    std::fs::write(&path, yaml).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    for path in paths {
+        std::fs::write(&path, &yaml)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }

@@ -1,6 +1,10 @@
 //! The apply step: server-side apply every desired object with one field
 //! manager, then delete the Store's objects that were not applied (orphans of
 //! an older spec: alerts turned off, replicas back to one, ...).
+//!
+//! An object whose live state already holds every field the operator sets is
+//! not applied again: a converged Store costs reads, never writes, so a
+//! restarted operator (or a periodic resync) changes nothing.
 
 use std::collections::BTreeSet;
 
@@ -29,8 +33,9 @@ pub const SWEPT_KINDS: &[(&str, &str, &str)] = &[
 pub struct Applied {
     /// Every applied object as the API server returned it.
     pub objects: Vec<DynamicObject>,
-    /// `Kind/name` of deleted orphans.
-    pub deleted: Vec<String>,
+    /// `Kind/name` of the objects that were written (the others already held
+    /// their desired state).
+    pub changed: Vec<String>,
 }
 
 impl Applied {
@@ -77,13 +82,56 @@ pub async fn apply(
             kind: object.kind(),
         })?;
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
+        if let Some(live) = api.get_opt(&object.name()).await.map_err(fail)? {
+            let (want, have) = (serde_json::to_value(&dynamic), serde_json::to_value(&live));
+            if let (Ok(want), Ok(have)) = (want, have)
+                && holds(&have, &want)
+            {
+                applied.objects.push(live);
+                continue;
+            }
+        }
         let result = api
             .patch(&object.name(), &params, &Patch::Apply(&dynamic))
             .await
             .map_err(fail)?;
+        applied
+            .changed
+            .push(format!("{}/{}", object.kind(), object.name()));
         applied.objects.push(result);
     }
     Ok(applied)
+}
+
+/// Whether `live` already holds every field of `desired` with the same value.
+/// Fields the API server adds (defaults, status, uid, ...) are ignored; lists
+/// must match element by element, as server-side apply would make them.
+pub fn holds(live: &serde_json::Value, desired: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (live, desired) {
+        (Value::Object(live), Value::Object(desired)) => desired.iter().all(|(k, want)| {
+            live.get(k)
+                .map_or_else(|| is_empty(want), |have| holds(have, want))
+        }),
+        (Value::Array(live), Value::Array(desired)) => {
+            live.len() == desired.len() && live.iter().zip(desired).all(|(h, w)| holds(h, w))
+        }
+        (Value::Number(live), Value::Number(desired)) => live.as_f64() == desired.as_f64(),
+        (live, desired) => live == desired,
+    }
+}
+
+/// Values the API server drops rather than stores (Go's `omitempty`: empty
+/// collections, false, 0, "").
+fn is_empty(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Object(o) => o.is_empty(),
+        serde_json::Value::Array(a) => a.is_empty(),
+    }
 }
 
 /// Deletes objects carrying the Store's labels that `desired` does not hold.
@@ -123,4 +171,45 @@ pub async fn delete_orphans(
         }
     }
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+    use serde_json::json;
+
+    #[test]
+    fn a_live_object_with_server_defaults_holds_the_desired_one() {
+        let desired = json!({"metadata": {"name": "s", "labels": {"a": "1"}},
+            "spec": {"ports": [{"name": "http", "port": 80}], "selector": {}, "readOnly": false}});
+        let live = json!({"metadata": {"name": "s", "uid": "u", "labels": {"a": "1", "b": "2"}},
+            "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP"}], "clusterIP": "10.0.0.1"},
+            "status": {}});
+        assert!(holds(&live, &desired));
+    }
+
+    #[test]
+    fn a_changed_value_a_missing_field_or_another_list_length_is_drift() {
+        let desired = json!({"spec": {"replicas": 1, "ports": [{"port": 80}]}});
+        assert!(!holds(
+            &json!({"spec": {"replicas": 3, "ports": [{"port": 80}]}}),
+            &desired
+        ));
+        assert!(!holds(
+            &json!({"spec": {"ports": [{"port": 80}]}}),
+            &desired
+        ));
+        assert!(!holds(
+            &json!({"spec": {"replicas": 1, "ports": [{"port": 80}, {"port": 81}]}}),
+            &desired
+        ));
+        assert!(!holds(
+            &json!({"spec": {"replicas": 1, "ports": []}}),
+            &desired
+        ));
+        assert!(holds(
+            &json!({"spec": {"replicas": 1.0, "ports": [{"port": 80}]}}),
+            &desired
+        ));
+    }
 }

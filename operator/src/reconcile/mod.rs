@@ -12,10 +12,12 @@
 //! - [`apply`]: server-side apply each object with one field manager, then
 //!   delete the objects with the Store's labels that were not applied.
 //! - [`status`]: conditions and counts (pure), written only when they change.
+//! - [`fleet`]: the fleet dashboards, once per operator, beside the Stores.
 
 pub mod apply;
 pub mod build;
 pub mod dereference;
+pub mod fleet;
 pub mod status;
 
 use std::collections::HashMap;
@@ -123,6 +125,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// The namespace is being deleted: the API server refuses new objects and
+    /// the garbage collector takes the old ones. Nothing to do, nothing to retry.
+    pub fn namespace_terminating(&self) -> bool {
+        let source = match self {
+            Error::Apply { source, .. }
+            | Error::DeleteOrphan { source, .. }
+            | Error::Dereference { source, .. }
+            | Error::Status(source) => source,
+            _ => return false,
+        };
+        matches!(source, kube::Error::Api(s) if s.details.as_ref().is_some_and(|d| {
+            d.causes.iter().any(|c| c.reason == "NamespaceTerminating")
+        }))
+    }
+
     /// A bounded label for `storeops_reconcile_errors_total{reason}`.
     pub fn metric_label(&self) -> &'static str {
         match self {
@@ -150,7 +167,13 @@ pub async fn reconcile(store: Arc<Store>, ctx: Arc<Context>) -> Result<Action, E
     let trace_id = span.context().span().span_context().trace_id();
     span.record("trace_id", trace_id.to_string());
     let started = Instant::now();
-    let result = reconcile_store(&store, &ctx).instrument(span).await;
+    let result = match reconcile_store(&store, &ctx).instrument(span).await {
+        Err(e) if e.namespace_terminating() => {
+            tracing::debug!(store = %key(&store), "namespace terminating: nothing to do");
+            Ok(Action::await_change())
+        }
+        other => other,
+    };
     let exemplar =
         (trace_id != opentelemetry::trace::TraceId::INVALID).then(|| trace_id.to_string());
     ctx.metrics
@@ -171,6 +194,10 @@ fn key(store: &Store) -> String {
 
 async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> {
     let namespace = store.namespace().ok_or(Error::NoNamespace)?;
+    // Going away: its children go with it by garbage collection.
+    if store.meta().deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
     let now = Time(Timestamp::now());
     if store.spec.paused {
         let status = status::paused_status(store.status.as_ref(), store.meta().generation, &now);
@@ -200,12 +227,13 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
             return Ok(Action::await_change());
         }
     };
-    let monitoring = if !store.spec.monitoring.service_monitor.enabled {
+    let wants_monitoring = desired.objects.iter().any(build::Desired::is_monitoring);
+    let monitoring = if !wants_monitoring {
         Monitoring::Disabled
     } else if !found.monitoring_crds {
         desired
             .objects
-            .retain(|o| !matches!(o, build::Object::ServiceMonitor(_)));
+            .retain(|o| !build::Desired::is_monitoring(o));
         Monitoring::CrdsMissing
     } else {
         Monitoring::Applied
@@ -227,6 +255,11 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     )
     .await?;
 
+    if applied.changed.is_empty() && deleted.is_empty() {
+        tracing::debug!("converged: nothing to change");
+    } else {
+        tracing::info!(changed = ?applied.changed, deleted = ?deleted, "applied the Store's objects");
+    }
     let rollout = applied.get("Deployment").map(rollout_of);
     let observed = observed(store, found.problems, rollout, monitoring);
     let next = status::next_status(store.status.as_ref(), &observed, &now);
@@ -258,11 +291,7 @@ fn observed(
         rollout,
         monitoring,
         service_url: Some(build::service::service_url(store)),
-        dashboard_uids: store
-            .status
-            .as_ref()
-            .map(|s| s.dashboard_uids.clone())
-            .unwrap_or_default(),
+        dashboard_uids: build::dashboard::store_dashboard_uids(store),
     }
 }
 
@@ -423,6 +452,24 @@ mod tests {
                 observed: true
             }
         );
+    }
+
+    #[test]
+    fn a_refusal_because_the_namespace_terminates_is_recognised() {
+        let status: kube::core::Status = serde_json::from_value(json!({
+            "code": 403, "message": "namespace shop is being terminated", "reason": "Forbidden",
+            "details": {"causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace"}]}
+        }))
+        .unwrap();
+        let apply = |source| Error::Apply {
+            kind: "Secret",
+            name: "s".into(),
+            source,
+        };
+        assert!(apply(kube::Error::Api(Box::new(status.clone()))).namespace_terminating());
+        let mut other = status;
+        other.details = None;
+        assert!(!apply(kube::Error::Api(Box::new(other))).namespace_terminating());
     }
 
     #[test]

@@ -117,7 +117,12 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
             make(types::DEGRADED, false, "AsExpected", "everything the Store needs is in place".into())
         },
         match observed.monitoring {
-            Monitoring::Applied => make(types::MONITORING_READY, true, "Applied", "ServiceMonitor applied".into()),
+            Monitoring::Applied => make(
+                types::MONITORING_READY,
+                true,
+                "Applied",
+                "the ServiceMonitor and PrometheusRule the spec asks for are applied".into(),
+            ),
             Monitoring::Disabled => {
                 make(types::MONITORING_READY, true, "Disabled", "monitoring is turned off in spec.monitoring".into())
             }

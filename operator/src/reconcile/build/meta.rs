@@ -90,6 +90,15 @@ pub fn object_meta(store: &Store, name: String) -> ObjectMeta {
     }
 }
 
+/// Adds the spec's extra labels (how Prometheus or Grafana select an object)
+/// without ever replacing ours.
+pub fn add_labels(metadata: &mut ObjectMeta, extra: &BTreeMap<String, String>) {
+    let labels = metadata.labels.get_or_insert_default();
+    for (k, v) in extra {
+        labels.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,14 +5,17 @@
 //! Store + OperatorConfig + Dereferenced
 //!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
 //!      PersistentVolumeClaim (embedded database), Deployment, Service,
-//!      PodDisruptionBudget (replicas > 1), ServiceMonitor (enabled)
+//!      PodDisruptionBudget (replicas > 1), ServiceMonitor and PrometheusRule
+//!      (enabled), dashboard ConfigMap (enabled)
 //! ```
 
 pub mod config_map;
+pub mod dashboard;
 pub mod deployment;
 pub mod env;
 pub mod meta;
 pub mod pdb;
+pub mod prometheus_rule;
 pub mod pvc;
 pub mod secret;
 pub mod service;
@@ -30,6 +33,7 @@ use serde::Serialize;
 use crate::api::Store;
 use crate::api::validation::{self, InvalidStore};
 use crate::config::OperatorConfig;
+pub use prometheus_rule::PrometheusRule;
 pub use service_monitor::ServiceMonitor;
 
 /// What the dereference step found in the cluster for a Store.
@@ -63,6 +67,8 @@ pub enum Object {
     PodDisruptionBudget(PodDisruptionBudget),
     /// How Prometheus scrapes the store.
     ServiceMonitor(ServiceMonitor),
+    /// The store's SLI recording rules and alerts.
+    PrometheusRule(PrometheusRule),
 }
 
 impl Object {
@@ -77,6 +83,7 @@ impl Object {
             Object::Service(_) => "Service",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
             Object::ServiceMonitor(_) => "ServiceMonitor",
+            Object::PrometheusRule(_) => "PrometheusRule",
         }
     }
 
@@ -91,6 +98,7 @@ impl Object {
             Object::Service(o) => o.name_any(),
             Object::PodDisruptionBudget(o) => o.name_any(),
             Object::ServiceMonitor(o) => o.name_any(),
+            Object::PrometheusRule(o) => o.name_any(),
         }
     }
 }
@@ -106,6 +114,14 @@ impl Desired {
     /// The kinds of the objects, in order.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.objects.iter().map(Object::kind).collect()
+    }
+
+    /// Whether the object needs the monitoring.coreos.com CRDs.
+    pub fn is_monitoring(object: &Object) -> bool {
+        matches!(
+            object,
+            Object::ServiceMonitor(_) | Object::PrometheusRule(_)
+        )
     }
 
     /// The first object of a kind.
@@ -182,6 +198,8 @@ pub fn build(
     objects.push(Object::Service(service::service(store)));
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
+    objects.extend(prometheus_rule::prometheus_rule(store).map(Object::PrometheusRule));
+    objects.extend(dashboard::store_config_map(store).map(Object::ConfigMap));
     Ok(Desired { objects })
 }
 
@@ -205,18 +223,22 @@ mod tests {
                 "PersistentVolumeClaim",
                 "Deployment",
                 "Service",
-                "ServiceMonitor"
+                "ServiceMonitor",
+                "PrometheusRule",
+                "ConfigMap"
             ]
         );
     }
 
     #[test]
     fn a_replicated_store_on_postgres_gets_a_budget_and_no_volume() {
-        let store = Store::test()
+        let mut store = Store::test()
             .with_replicas(3)
             .with_postgres()
             .with_inline_catalog()
             .without_service_monitor();
+        store.spec.monitoring.alerts.enabled = false;
+        store.spec.monitoring.dashboards.enabled = false;
         assert_eq!(
             kinds(&store),
             [

@@ -50,10 +50,7 @@ pub fn service_monitor(store: &Store) -> Option<ServiceMonitor> {
         return None;
     }
     let mut metadata = meta::object_meta(store, meta::object_name(store));
-    let labels = metadata.labels.get_or_insert_default();
-    for (k, v) in &settings.labels {
-        labels.entry(k.clone()).or_insert_with(|| v.clone());
-    }
+    meta::add_labels(&mut metadata, &settings.labels);
     Some(ServiceMonitor {
         metadata,
         spec: ServiceMonitorSpec {

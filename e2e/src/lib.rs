@@ -1,0 +1,205 @@
+//! End-to-end tests of storeops, against the cluster of the current
+//! kubeconfig and nothing else: the Store CRD and a running operator are
+//! expected there (`make e2e` on kind, `make e2e-local` on the local control
+//! plane). Each test works in a namespace of its own that enforces the
+//! `restricted` Pod Security Standard, and deletes it when it passes.
+//!
+//! This library holds the vocabulary the tests read in: [`Env`], waiting
+//! ([`eventually`]) and Stores as JSON.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::{Value, json};
+
+/// The field manager of what the tests apply (as a user's kubectl would).
+pub const MANAGER: &str = "e2e";
+
+/// A test's view of the cluster: a client and a namespace of its own.
+pub struct Env {
+    /// Admin client of the current kubeconfig.
+    pub client: Client,
+    /// The test's namespace (restricted Pod Security, enforced).
+    pub namespace: String,
+}
+
+impl Env {
+    /// Connects with the current kubeconfig and creates a fresh namespace
+    /// `e2e-<prefix>-<random>`.
+    pub async fn new(prefix: &str) -> Env {
+        let client = Client::try_default().await.unwrap_or_else(|e| {
+            panic!("no cluster: set KUBECONFIG (make e2e uses the current context; make e2e-local starts one): {e}")
+        });
+        let namespace = format!("e2e-{prefix}-{:04x}", rand::random::<u16>());
+        let ns: Namespace = serde_json::from_value(json!({
+            "metadata": {"name": namespace, "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+            }}
+        }))
+        .unwrap();
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap_or_else(|e| panic!("creating namespace {namespace}: {e}"));
+        Env { client, namespace }
+    }
+
+    /// Deletes the namespace (called at the end of a passing test; a failing
+    /// one leaves it for inspection).
+    pub async fn cleanup(self) {
+        let _ = Api::<Namespace>::all(self.client.clone())
+            .delete(&self.namespace, &DeleteParams::background())
+            .await;
+    }
+
+    /// The API of `K` in the test's namespace.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// The Stores of the test's namespace.
+    pub fn stores(&self) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), &self.namespace, &store_resource())
+    }
+
+    /// Any kind in the test's namespace, e.g. `("monitoring.coreos.com", "v1", "ServiceMonitor")`.
+    pub fn dynamic(&self, group: &str, version: &str, kind: &str) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+        Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
+    }
+
+    /// Server-side applies a Store given as JSON (metadata.name set).
+    pub async fn apply_store(&self, store: &Value) -> Result<DynamicObject, kube::Error> {
+        let name = store["metadata"]["name"]
+            .as_str()
+            .expect("metadata.name")
+            .to_string();
+        let mut object = store.clone();
+        object["apiVersion"] = json!("storeops.dev/v1alpha1");
+        object["kind"] = json!("Store");
+        self.stores()
+            .patch(
+                &name,
+                &PatchParams::apply(MANAGER).force(),
+                &Patch::Apply(&object),
+            )
+            .await
+    }
+
+    /// Creates a Store with a server-side dry run: admission only, nothing stored.
+    pub async fn dry_run_store(&self, store: &Value) -> Result<DynamicObject, kube::Error> {
+        let mut object = store.clone();
+        object["apiVersion"] = json!("storeops.dev/v1alpha1");
+        object["kind"] = json!("Store");
+        let object: DynamicObject = serde_json::from_value(object).expect("a Store as JSON");
+        self.stores()
+            .create(
+                &PostParams {
+                    dry_run: true,
+                    field_manager: None,
+                },
+                &object,
+            )
+            .await
+    }
+
+    /// Whether the cluster serves monitoring.coreos.com/v1 (kube-prometheus-stack's CRDs).
+    pub async fn serves_monitoring(&self) -> bool {
+        self.client
+            .list_api_group_resources("monitoring.coreos.com/v1")
+            .await
+            .is_ok_and(|l| l.resources.iter().any(|r| r.kind == "ServiceMonitor"))
+    }
+}
+
+/// storeops.dev/v1alpha1 Store.
+pub fn store_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("storeops.dev", "v1alpha1", "Store"),
+        "stores",
+    )
+}
+
+/// A small valid Store: inline catalog, embedded database, every default.
+pub fn store(name: &str) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "displayName": format!("Store {name}"),
+            "catalog": {"products": [
+                {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
+                {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
+            ]},
+            "telemetry": {"traceSampleRatio": 0.5}
+        }
+    })
+}
+
+/// A condition of an object's status: `(status, reason, observedGeneration)`.
+pub fn condition(object: &DynamicObject, type_: &str) -> Option<(String, String, Option<i64>)> {
+    object.data["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["reason"].as_str().unwrap_or_default().to_string(),
+                c["observedGeneration"].as_i64(),
+            )
+        })
+}
+
+/// Polls `probe` every 250 ms until it returns `Ok`; panics after `timeout`
+/// with `what` and the last `Err` it gave.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) if start.elapsed() > timeout => {
+                panic!(
+                    "{what}: not true after {} s; last: {last}",
+                    timeout.as_secs()
+                )
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// The time the tests give the operator to converge.
+pub const CONVERGE: Duration = Duration::from_secs(60);
+
+/// `Ok(object)` if it exists, `Err` naming it otherwise.
+pub async fn exists<K>(api: &Api<K>, name: &str) -> Result<K, String>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    match api.get_opt(name).await {
+        Ok(Some(o)) => Ok(o),
+        Ok(None) => Err(format!("{name} does not exist")),
+        Err(e) => Err(format!("{name}: {e}")),
+    }
+}
+
+/// The name of an object, for messages.
+pub fn name_of<K: ResourceExt>(object: &K) -> String {
+    object.name_any()
+}

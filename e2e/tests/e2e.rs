@@ -1,0 +1,648 @@
+//! storeops end to end: admission, the objects of a Store, drift, rollout,
+//! deletion, Pod Security, missing references and pause, against the cluster
+//! of the current kubeconfig (the CRD installed and the operator running).
+
+use std::time::Duration;
+
+use e2e::{CONVERGE, Env, condition, eventually, exists, store};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount,
+};
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+/// `base` with a JSON merge patch applied.
+fn merged(mut base: Value, patch: &Value) -> Value {
+    fn merge(a: &mut Value, b: &Value) {
+        match (a, b) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    if v.is_null() {
+                        a.remove(k);
+                    } else {
+                        merge(a.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+            (a, b) => *a = b.clone(),
+        }
+    }
+    merge(&mut base, patch);
+    base
+}
+
+fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
+    let spec = |s: Value| json!({"spec": s});
+    let product = |p: Value| {
+        spec(json!({"catalog": {"products": [
+            merged(json!({"name": "apple", "category": "fruit", "price": 1.0, "stock": 1}), &p)
+        ]}}))
+    };
+    vec![
+        (
+            "dotted name",
+            json!({"metadata": {"name": "bad.name"}}),
+            "metadata.name",
+        ),
+        (
+            "uppercase storeId",
+            spec(json!({"storeId": "Alpha"})),
+            "spec.storeId",
+        ),
+        (
+            "storeId starting with -",
+            spec(json!({"storeId": "-alpha"})),
+            "spec.storeId",
+        ),
+        (
+            "storeId of 64 characters",
+            spec(json!({"storeId": "a".repeat(64)})),
+            "spec.storeId",
+        ),
+        (
+            "lowercase currency",
+            spec(json!({"currency": "usd"})),
+            "spec.currency",
+        ),
+        ("no replicas", spec(json!({"replicas": 0})), "spec.replicas"),
+        (
+            "eleven replicas",
+            spec(json!({"replicas": 11})),
+            "spec.replicas",
+        ),
+        (
+            "two replicas on SQLite",
+            spec(json!({"replicas": 2})),
+            "spec.replicas",
+        ),
+        (
+            "catalog inline and referenced",
+            spec(json!({"catalog": {"configMapRef": {"name": "cm"}}})),
+            "spec.catalog",
+        ),
+        (
+            "empty catalog",
+            spec(json!({"catalog": {"products": null}})),
+            "spec.catalog",
+        ),
+        (
+            "negative price",
+            product(json!({"price": -1.0})),
+            "spec.catalog.products[0].price",
+        ),
+        (
+            "negative stock",
+            product(json!({"stock": -5})),
+            "spec.catalog.products[0].stock",
+        ),
+        (
+            "empty product name",
+            product(json!({"name": ""})),
+            "spec.catalog.products[0].name",
+        ),
+        (
+            "duplicate product",
+            spec(json!({"catalog": {"products": [
+                {"name": "apple", "category": "fruit", "price": 1.0, "stock": 1},
+                {"name": "apple", "category": "fruit", "price": 2.0, "stock": 1}
+            ]}})),
+            "spec.catalog.products[1]",
+        ),
+        (
+            "embedded and postgres",
+            spec(
+                json!({"database": {"embedded": {"size": "1Gi"}, "postgres": {"secretRef": {"name": "pg"}}}}),
+            ),
+            "spec.database",
+        ),
+        (
+            "volume size not a quantity",
+            spec(json!({"database": {"embedded": {"size": "lots"}}})),
+            "spec.database.embedded.size",
+        ),
+        (
+            "volume size zero",
+            spec(json!({"database": {"embedded": {"size": "0"}}})),
+            "spec.database.embedded.size",
+        ),
+        (
+            "empty database secret name",
+            spec(json!({"database": {"embedded": null, "postgres": {"secretRef": {"name": ""}}}})),
+            "spec.database.postgres.secretRef.name",
+        ),
+        (
+            "sample ratio above 1",
+            spec(json!({"telemetry": {"traceSampleRatio": 1.5}})),
+            "spec.telemetry.traceSampleRatio",
+        ),
+        (
+            "unknown log level",
+            spec(json!({"telemetry": {"logLevel": "verbose"}})),
+            "spec.telemetry.logLevel",
+        ),
+        (
+            "endpoint without scheme",
+            spec(json!({"telemetry": {"otlpEndpoint": "collector:4317"}})),
+            "spec.telemetry.otlpEndpoint",
+        ),
+        (
+            "scrape interval in words",
+            spec(json!({"monitoring": {"serviceMonitor": {"interval": "30 seconds"}}})),
+            "spec.monitoring.serviceMonitor.interval",
+        ),
+        (
+            "availability target above 1",
+            spec(json!({"monitoring": {"alerts": {"slo": {"availabilityTarget": 1.5}}}})),
+            "spec.monitoring.alerts.slo.availabilityTarget",
+        ),
+        (
+            "latency threshold between buckets",
+            spec(json!({"monitoring": {"alerts": {"slo": {"latencyThresholdSeconds": 0.3}}}})),
+            "spec.monitoring.alerts.slo.latencyThresholdSeconds",
+        ),
+        (
+            "runbook URL not http",
+            spec(json!({"monitoring": {"alerts": {"runbookBaseUrl": "ftp://runbooks"}}})),
+            "spec.monitoring.alerts.runbookBaseUrl",
+        ),
+        (
+            "empty display name",
+            spec(json!({"displayName": ""})),
+            "spec.displayName",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn invalid_stores_are_refused_at_admission_naming_the_field() {
+    let env = Env::new("admission").await;
+    let cases = invalid_stores();
+    assert!(cases.len() >= 15);
+    let mut failures = Vec::new();
+    for (what, patch, field) in &cases {
+        let candidate = merged(store("bad"), patch);
+        match env.dry_run_store(&candidate).await {
+            Err(kube::Error::Api(s)) if s.code == 422 && s.message.contains(field) => {}
+            Err(kube::Error::Api(s)) => failures.push(format!(
+                "{what}: {} {:?} does not name {field}",
+                s.code, s.message
+            )),
+            Err(e) => failures.push(format!("{what}: {e}")),
+            Ok(_) => failures.push(format!("{what}: accepted")),
+        }
+    }
+    // The valid base is accepted, so the refusals above are the patches' doing.
+    env.dry_run_store(&store("good"))
+        .await
+        .expect("the base Store is valid");
+    assert!(
+        failures.is_empty(),
+        "{} of {}:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+
+    // storeId is immutable once set.
+    env.apply_store(&merged(
+        store("fixed"),
+        &json!({"spec": {"storeId": "fixed_one"}}),
+    ))
+    .await
+    .unwrap();
+    let err = env
+        .apply_store(&merged(
+            store("fixed"),
+            &json!({"spec": {"storeId": "fixed_two"}}),
+        ))
+        .await
+        .expect_err("changing storeId must be refused");
+    assert!(err.to_string().contains("spec.storeId"), "{err}");
+    env.cleanup().await;
+}
+
+async fn ready_at(env: &Env, name: &str, generation: i64) -> DynamicObject {
+    let stores = env.stores();
+    eventually(
+        &format!("Store {name} Ready at generation {generation}"),
+        CONVERGE,
+        || async {
+            let s = exists(&stores, name).await?;
+            match condition(&s, "Ready") {
+                Some((status, _, Some(g))) if status == "True" && g == generation => {
+                    if s.data["status"]["observedGeneration"] == json!(generation) {
+                        Ok(s)
+                    } else {
+                        Err(format!("status {}", s.data["status"]))
+                    }
+                }
+                other => Err(format!("Ready {other:?}; status {}", s.data["status"])),
+            }
+        },
+    )
+    .await
+}
+
+async fn running_pods(env: &Env, name: &str) -> Result<Vec<Pod>, String> {
+    let pods: Api<Pod> = env.api();
+    let list = pods
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={name}")))
+        .await
+        .map_err(|e| e.to_string())?;
+    let phases: Vec<String> = list
+        .items
+        .iter()
+        .map(|p| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    if !list.items.is_empty() && phases.iter().all(|p| p == "Running") {
+        Ok(list.items)
+    } else {
+        Err(format!("pod phases {phases:?}"))
+    }
+}
+
+#[tokio::test]
+async fn a_store_gets_every_object_and_its_pods_run() {
+    let env = Env::new("objects").await;
+    let created = env.apply_store(&store("alpha")).await.unwrap();
+    let uid = created.uid().unwrap();
+    let store = ready_at(&env, "alpha", 1).await;
+    assert_eq!(store.data["status"]["readyReplicas"], json!(1));
+    assert!(
+        store.data["status"]["serviceUrl"]
+            .as_str()
+            .unwrap()
+            .contains("store-alpha")
+    );
+
+    let owned_by_store = |meta: &kube::api::ObjectMeta, what: &str| {
+        let refs = meta.owner_references.clone().unwrap_or_default();
+        assert!(
+            refs.iter()
+                .any(|r| r.uid == uid && r.kind == "Store" && r.controller == Some(true)),
+            "{what} is not controlled by the Store: {refs:?}"
+        );
+        let labels = meta.labels.clone().unwrap_or_default();
+        assert_eq!(
+            labels.get("storeops.dev/store-id").map(String::as_str),
+            Some("alpha"),
+            "{what}"
+        );
+        assert_eq!(
+            labels
+                .get("app.kubernetes.io/managed-by")
+                .map(String::as_str),
+            Some("storeops"),
+            "{what}"
+        );
+    };
+    let children = [
+        ("apps", "Deployment", "store-alpha"),
+        ("", "Service", "store-alpha"),
+        ("", "ServiceAccount", "store-alpha"),
+        ("", "Secret", "store-alpha-admin"),
+        ("", "ConfigMap", "store-alpha-catalog"),
+        ("", "PersistentVolumeClaim", "store-alpha-data"),
+        ("", "ConfigMap", "store-alpha-dashboard"),
+    ];
+    for (group, kind, name) in children {
+        let child = env.dynamic(group, "v1", kind).get(name).await.unwrap();
+        owned_by_store(&child.metadata, kind);
+    }
+    let d = env.api::<Deployment>().get("store-alpha").await.unwrap();
+    // The dashboard is labelled for Grafana's sidecar and named in the status.
+    let dashboard = env
+        .api::<ConfigMap>()
+        .get("store-alpha-dashboard")
+        .await
+        .unwrap();
+    assert_eq!(
+        dashboard
+            .labels()
+            .get("grafana_dashboard")
+            .map(String::as_str),
+        Some("1")
+    );
+    let uid = format!("store-{}-alpha", env.namespace);
+    let uid = if uid.len() <= 40 {
+        uid
+    } else {
+        store.data["status"]["dashboardUids"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(store.data["status"]["dashboardUids"], json!([uid]));
+    let model: Value =
+        serde_json::from_str(&dashboard.data.unwrap()[&format!("{uid}.json")]).unwrap();
+    assert_eq!(model["uid"], json!(uid));
+
+    // The pods run under the restricted Pod Security Standard the namespace enforces.
+    let pods = eventually("store pods Running", CONVERGE, || {
+        running_pods(&env, "alpha")
+    })
+    .await;
+    assert_eq!(pods.len(), 1);
+    let template = d.spec.unwrap().template.spec.unwrap();
+    assert_eq!(template.automount_service_account_token, Some(false));
+    let security = template.containers[0].security_context.clone().unwrap();
+    assert_eq!(security.read_only_root_filesystem, Some(true));
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+
+    // The operator told the Store's story in Events.
+    let events: Api<k8s_openapi::api::events::v1::Event> = env.api();
+    let created = eventually("a Created event on the Store", CONVERGE, || async {
+        let list = events
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        list.items
+            .into_iter()
+            .find(|e| {
+                e.reason.as_deref() == Some("Created")
+                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("alpha")
+            })
+            .ok_or_else(|| "no Created event yet".to_string())
+    })
+    .await;
+    assert_eq!(created.reporting_controller.as_deref(), Some("storeops"));
+
+    let monitoring = condition(&store, "MonitoringReady").unwrap();
+    if env.serves_monitoring().await {
+        assert_eq!(monitoring.0, "True", "{monitoring:?}");
+        let sm = env.dynamic("monitoring.coreos.com", "v1", "ServiceMonitor");
+        owned_by_store(
+            &sm.get("store-alpha").await.unwrap().metadata,
+            "ServiceMonitor",
+        );
+    } else {
+        assert_eq!(
+            (monitoring.0.as_str(), monitoring.1.as_str()),
+            ("False", "MonitoringCRDsMissing")
+        );
+    }
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_namespace_enforces_restricted_pod_security() {
+    let env = Env::new("psa").await;
+    // A pod with no security context (root allowed, capabilities kept, no
+    // seccomp) is refused here; the store pods, in namespaces like this one,
+    // are admitted.
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "plain"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}
+    }))
+    .unwrap();
+    let err = env
+        .api::<Pod>()
+        .create(
+            &PostParams {
+                dry_run: true,
+                field_manager: None,
+            },
+            &pod,
+        )
+        .await
+        .expect_err("a pod breaking the restricted standard must be refused");
+    assert!(
+        err.to_string()
+            .contains("violates PodSecurity \"restricted"),
+        "{err}"
+    );
+
+    env.apply_store(&store("psa")).await.unwrap();
+    ready_at(&env, "psa", 1).await;
+    eventually("store pods Running", CONVERGE, || running_pods(&env, "psa")).await;
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn drift_is_undone_and_a_spec_change_rolls_out() {
+    let env = Env::new("drift").await;
+    env.apply_store(&store("beta")).await.unwrap();
+    ready_at(&env, "beta", 1).await;
+
+    // A child deleted by hand comes back.
+    let services: Api<Service> = env.api();
+    let old = services.get("store-beta").await.unwrap().uid();
+    services
+        .delete("store-beta", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the deleted Service restored", CONVERGE, || async {
+        let s = exists(&services, "store-beta").await?;
+        if s.uid() != old {
+            Ok(())
+        } else {
+            Err("still the old one".into())
+        }
+    })
+    .await;
+
+    // A field edited by hand is set back.
+    let deployments: Api<Deployment> = env.api();
+    deployments
+        .patch(
+            "store-beta",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    eventually(
+        "the edited Deployment back at 1 replica",
+        CONVERGE,
+        || async {
+            let d = exists(&deployments, "store-beta").await?;
+            let replicas = d.spec.and_then(|s| s.replicas);
+            if replicas == Some(1) {
+                Ok(())
+            } else {
+                Err(format!("replicas {replicas:?}"))
+            }
+        },
+    )
+    .await;
+
+    // A spec change rolls out: new template, pods replaced, Ready at the new generation.
+    let changed = merged(
+        store("beta"),
+        &json!({"spec": {"telemetry": {"logLevel": "debug"}}}),
+    );
+    let applied = env.apply_store(&changed).await.unwrap();
+    assert_eq!(applied.metadata.generation, Some(2));
+    eventually("LOG_LEVEL=debug in the pod template", CONVERGE, || async {
+        let d = exists(&deployments, "store-beta").await?;
+        let env_vars = d.spec.unwrap().template.spec.unwrap().containers[0]
+            .env
+            .clone()
+            .unwrap_or_default();
+        let level = env_vars
+            .iter()
+            .find(|e| e.name == "LOG_LEVEL")
+            .and_then(|e| e.value.clone());
+        if level.as_deref() == Some("debug") {
+            Ok(())
+        } else {
+            Err(format!("LOG_LEVEL {level:?}"))
+        }
+    })
+    .await;
+    let store = ready_at(&env, "beta", 2).await;
+    assert_eq!(condition(&store, "Progressing").unwrap().0, "False");
+    let pods = eventually("one pod of the new template", CONVERGE, || async {
+        let pods = running_pods(&env, "beta").await?;
+        if pods.len() == 1 {
+            Ok(pods)
+        } else {
+            Err(format!("{} pods", pods.len()))
+        }
+    })
+    .await;
+    let pod_env = pods[0].spec.clone().unwrap().containers[0]
+        .env
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        pod_env
+            .iter()
+            .any(|e| e.name == "LOG_LEVEL" && e.value.as_deref() == Some("debug"))
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn deleting_a_store_removes_every_child() {
+    let env = Env::new("delete").await;
+    env.apply_store(&store("gamma")).await.unwrap();
+    ready_at(&env, "gamma", 1).await;
+    env.stores()
+        .delete("gamma", &DeleteParams::default())
+        .await
+        .unwrap();
+
+    let deployments: Api<Deployment> = env.api();
+    let services: Api<Service> = env.api();
+    let accounts: Api<ServiceAccount> = env.api();
+    let secrets: Api<Secret> = env.api();
+    let maps: Api<ConfigMap> = env.api();
+    let claims: Api<PersistentVolumeClaim> = env.api();
+    let pods: Api<Pod> = env.api();
+    eventually("every child gone", Duration::from_secs(90), || async {
+        let mut left = Vec::new();
+        let selector = ListParams::default().labels("app.kubernetes.io/instance=gamma");
+        let names = |l: Vec<String>, kind: &str| {
+            l.into_iter()
+                .map(|n| format!("{kind}/{n}"))
+                .collect::<Vec<_>>()
+        };
+        macro_rules! check {
+            ($api:expr, $kind:expr) => {
+                let items = $api.list(&selector).await.map_err(|e| e.to_string())?.items;
+                left.extend(names(items.iter().map(|o| o.name_any()).collect(), $kind));
+            };
+        }
+        check!(deployments, "Deployment");
+        check!(services, "Service");
+        check!(accounts, "ServiceAccount");
+        check!(secrets, "Secret");
+        check!(maps, "ConfigMap");
+        check!(claims, "PersistentVolumeClaim");
+        check!(pods, "Pod");
+        if env.serves_monitoring().await {
+            let sm = env.dynamic("monitoring.coreos.com", "v1", "ServiceMonitor");
+            check!(sm, "ServiceMonitor");
+        }
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("left: {left:?}"))
+        }
+    })
+    .await;
+    env.cleanup().await;
+}
+
+/// Waits until Store `name` is `Degraded=True` for `reason` with a message naming `missing`.
+async fn degraded_naming(env: &Env, name: &str, reason: &str, missing: &str) {
+    let stores = env.stores();
+    let what = format!("Store {name} Degraded={reason} naming {missing}");
+    eventually(&what, CONVERGE, || async {
+        let s = exists(&stores, name).await?;
+        let message = s.data["status"]["conditions"].to_string();
+        match condition(&s, "Degraded") {
+            Some((status, r, _))
+                if status == "True" && r == reason && message.contains(missing) =>
+            {
+                Ok(())
+            }
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_reference_is_a_condition_and_its_arrival_heals_the_store() {
+    let env = Env::new("refs").await;
+    let referenced = merged(
+        store("delta"),
+        &json!({"spec": {"catalog": {"products": null, "configMapRef": {"name": "delta-catalog", "key": "catalog.yaml"}}}}),
+    );
+    env.apply_store(&referenced).await.unwrap();
+    degraded_naming(&env, "delta", "CatalogConfigMapMissing", "delta-catalog").await;
+    // A missing database Secret is named too.
+    let on_postgres = merged(
+        store("zeta"),
+        &json!({"spec": {"database": {"embedded": null, "postgres": {"secretRef": {"name": "zeta-db"}}}}}),
+    );
+    env.apply_store(&on_postgres).await.unwrap();
+    degraded_naming(&env, "zeta", "DatabaseSecretMissing", "zeta-db").await;
+
+    let catalog: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "delta-catalog"},
+        "data": {"catalog.yaml": "- {name: pear, category: fruit, price: 1.2, stock: 10}\n"}
+    }))
+    .unwrap();
+    env.api::<ConfigMap>()
+        .create(&PostParams::default(), &catalog)
+        .await
+        .unwrap();
+    let healed = ready_at(&env, "delta", 1).await;
+    assert_eq!(condition(&healed, "Degraded").unwrap().0, "False");
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_paused_store_is_left_alone() {
+    let env = Env::new("paused").await;
+    env.apply_store(&merged(store("eps"), &json!({"spec": {"paused": true}})))
+        .await
+        .unwrap();
+    let stores = env.stores();
+    eventually("Progressing=False reason Paused", CONVERGE, || async {
+        let s = exists(&stores, "eps").await?;
+        match condition(&s, "Progressing") {
+            Some((status, reason, _)) if status == "False" && reason == "Paused" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let deployments: Api<Deployment> = env.api();
+    assert!(
+        deployments.get_opt("store-eps").await.unwrap().is_none(),
+        "a paused Store got a Deployment"
+    );
+    env.apply_store(&store("eps")).await.unwrap();
+    ready_at(&env, "eps", 2).await;
+    env.cleanup().await;
+}

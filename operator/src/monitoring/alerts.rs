@@ -1,0 +1,697 @@
+//! Every alert of a Store, each with the promtool cases that prove it: input
+//! series under which it fires (with the labels and value it must fire with)
+//! and series under which it stays quiet. An alert cannot be added without
+//! its proof; `promtool test rules` runs them all (see [`super::promtool`]).
+
+use std::collections::BTreeMap;
+
+use storeops_contract::{labels as l, metrics as m};
+
+use super::promtool::{Case, Expected, Series};
+use super::rules::{BURN_RATES, Rule, Target, errors_ratio, slow_ratio};
+
+/// The common prefix of every alert name.
+pub const PREFIX: &str = "Store";
+
+/// An alert (one name, one or more rules) and its proof.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// The rules that raise it (the burn-rate alerts have one per window pair).
+    pub rules: Vec<Rule>,
+    /// Series under which it fires, and what fires.
+    pub fires: Case,
+    /// Series under which nothing of this name fires.
+    pub quiet: Case,
+}
+
+impl Alert {
+    /// The alert's name.
+    pub fn name(&self) -> &str {
+        self.rules[0].alert.as_deref().unwrap_or_default()
+    }
+}
+
+/// Every alert of the Store.
+pub fn alerts(t: &Target) -> Vec<Alert> {
+    let scrape = if t.scraped {
+        vec![store_down(t), target_missing(t)]
+    } else {
+        vec![]
+    };
+    let mut all = vec![burn_rate(t, Sli::Availability), burn_rate(t, Sli::Latency)];
+    all.extend(scrape);
+    all.extend([
+        error_rate_spike(t),
+        high_latency(t),
+        low_stock(t),
+        insufficient_stock_surge(t),
+        sales_stopped(t),
+        pod_restarting(t),
+        telemetry_dropping(t),
+    ]);
+    all
+}
+
+/// Builds one alerting rule with the common labels and annotations. The
+/// description may use `{{ $value | humanize }}`, `{{ $value |
+/// humanizePercentage }}` and `{{ $labels.<name> }}` of the result labels.
+fn rule(
+    t: &Target,
+    name: &str,
+    expr: String,
+    for_: &str,
+    severity: &str,
+    summary: &str,
+    description: String,
+) -> Rule {
+    let labels = BTreeMap::from([
+        ("severity".to_string(), severity.to_string()),
+        ("namespace".to_string(), t.namespace.clone()),
+        (l::STORE_ID.to_string(), t.store_id.clone()),
+    ]);
+    let annotations = BTreeMap::from([
+        ("summary".to_string(), summary.to_string()),
+        ("description".to_string(), description),
+        (
+            "runbook_url".to_string(),
+            format!("{}/{name}.md", t.runbook_base),
+        ),
+    ]);
+    Rule {
+        alert: Some(name.to_string()),
+        expr,
+        for_: Some(for_.to_string()),
+        labels,
+        annotations,
+        ..Rule::default()
+    }
+}
+
+/// An alert of one rule that fires once, with `value` and the labels
+/// `result` (plus the rule's), on `fires`, and stays quiet on `quiet`; both
+/// evaluated at `eval_time`.
+fn proven(
+    r: Rule,
+    eval_time: &str,
+    fires: Vec<Series>,
+    result: &[(&str, &str)],
+    value: f64,
+    quiet: Vec<Series>,
+) -> Alert {
+    let expected = vec![Expected {
+        labels: fired(result, &r),
+        value,
+    }];
+    Alert {
+        fires: Case {
+            series: fires,
+            eval_time: eval_time.into(),
+            expected,
+        },
+        quiet: Case {
+            series: quiet,
+            eval_time: eval_time.into(),
+            expected: vec![],
+        },
+        rules: vec![r],
+    }
+}
+
+/// Labels of a store's scraped series, as the ServiceMonitor gives them.
+fn scraped(t: &Target) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("namespace".to_string(), t.namespace.clone()),
+        (l::STORE_ID.to_string(), t.store_id.clone()),
+        ("job".to_string(), t.job.clone()),
+        (
+            "pod".to_string(),
+            format!("{}7d9c5b6f4-x2v8k", t.pod_prefix),
+        ),
+        ("instance".to_string(), "10.244.0.7:8080".to_string()),
+    ])
+}
+
+/// `metric{scraped labels, extra}` going up by `per_minute` every minute.
+fn counter(t: &Target, metric: &str, extra: &[(&str, &str)], per_minute: f64) -> Series {
+    let mut labels = scraped(t);
+    labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Series::new(metric, labels, &format!("0+{per_minute}x300"))
+}
+
+/// `metric{scraped labels, extra}` holding `value`.
+fn gauge(t: &Target, metric: &str, extra: &[(&str, &str)], value: f64) -> Series {
+    let mut labels = scraped(t);
+    labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Series::new(metric, labels, &format!("{value}x300"))
+}
+
+/// The labels an alert fires with: the result's, then the rule's.
+fn fired(result: &[(&str, &str)], rule: &Rule) -> BTreeMap<String, String> {
+    let mut labels: BTreeMap<String, String> = result
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    labels.extend(rule.labels.clone());
+    labels
+}
+
+fn requests(t: &Target, code: &str, per_minute: f64) -> Series {
+    counter(
+        t,
+        &format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS),
+        &[
+            (l::HTTP_REQUEST_METHOD, "GET"),
+            (l::HTTP_ROUTE, "/products"),
+            (l::HTTP_RESPONSE_STATUS_CODE, code),
+        ],
+        per_minute,
+    )
+}
+
+fn probes(t: &Target, route: &str, per_minute: f64) -> Series {
+    counter(
+        t,
+        &format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS),
+        &[
+            (l::HTTP_REQUEST_METHOD, "GET"),
+            (l::HTTP_ROUTE, route),
+            (l::HTTP_RESPONSE_STATUS_CODE, "200"),
+        ],
+        per_minute,
+    )
+}
+
+fn bucket(t: &Target, le: &str, per_minute: f64) -> Series {
+    counter(
+        t,
+        &format!("{}_bucket", m::HTTP_SERVER_REQUEST_DURATION_SECONDS),
+        &[
+            (l::HTTP_REQUEST_METHOD, "GET"),
+            (l::HTTP_ROUTE, "/products"),
+            (l::HTTP_RESPONSE_STATUS_CODE, "200"),
+            ("le", le),
+        ],
+        per_minute,
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Sli {
+    Availability,
+    Latency,
+}
+
+/// Multi-window multi-burn-rate alerts (SRE workbook, ch. 5): each pair of
+/// windows fires when both burn the budget `factor` times too fast.
+fn burn_rate(t: &Target, sli: Sli) -> Alert {
+    let (name, ratio, budget, what): (_, fn(&str) -> String, _, _) = match sli {
+        Sli::Availability => (
+            format!("{PREFIX}AvailabilityBudgetBurn"),
+            errors_ratio,
+            1.0 - t.availability_target,
+            "failed (5xx)".to_string(),
+        ),
+        Sli::Latency => (
+            format!("{PREFIX}LatencyBudgetBurn"),
+            slow_ratio,
+            1.0 - t.latency_target,
+            format!("took longer than {}s", t.latency_threshold),
+        ),
+    };
+    let rules: Vec<Rule> = BURN_RATES
+        .iter()
+        .map(|(long, short, factor, for_, severity)| {
+            let threshold = format!("({factor} * {budget:.5})");
+            let mut r = rule(
+                t,
+                &name,
+                format!(
+                    "{}{{{m}}} > {threshold}\nand\n{}{{{m}}} > {threshold}",
+                    ratio(long),
+                    ratio(short),
+                    m = t.matchers()
+                ),
+                for_,
+                severity,
+                &format!("Store {} is burning its error budget {factor}x too fast", t.store_id),
+                format!(
+                    "{{{{ $value | humanizePercentage }}}} of the requests to store {} in {} {what} over the last {long} \
+                     (and the last {short}): {factor}x the rate that spends the whole budget ({:.3}%) in 30 days.",
+                    t.store_id,
+                    t.namespace,
+                    budget * 100.0
+                ),
+            );
+            r.labels.insert("long".into(), long.to_string());
+            r.labels.insert("short".into(), short.to_string());
+            r
+        })
+        .collect();
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+    ];
+    let (bad, good) = match sli {
+        // Half of the requests fail: every window pair burns (50% > 14.4 x 0.5%).
+        Sli::Availability => (
+            vec![requests(t, "200", 600.0), requests(t, "500", 600.0)],
+            vec![requests(t, "200", 600.0), requests(t, "500", 0.6)],
+        ),
+        // Half of the requests are slower than the threshold.
+        Sli::Latency => (
+            vec![
+                requests(t, "200", 600.0),
+                bucket(t, &format!("{:?}", t.latency_threshold), 300.0),
+            ],
+            vec![
+                requests(t, "200", 600.0),
+                bucket(t, &format!("{:?}", t.latency_threshold), 599.7),
+            ],
+        ),
+    };
+    Alert {
+        fires: Case {
+            series: bad,
+            eval_time: "4h".into(),
+            expected: rules
+                .iter()
+                .map(|r| Expected {
+                    labels: fired(&result, r),
+                    value: 0.5,
+                })
+                .collect(),
+        },
+        quiet: Case {
+            series: good,
+            eval_time: "4h".into(),
+            expected: vec![],
+        },
+        rules,
+    }
+}
+
+fn up(t: &Target, value: f64) -> Series {
+    let mut labels = scraped(t);
+    labels.remove(l::STORE_ID);
+    labels.insert("service".into(), t.job.clone());
+    labels.insert("endpoint".into(), "http".into());
+    Series::new("up", labels, &format!("{value}x30"))
+}
+
+fn store_down(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}Down"),
+        format!(r#"up{{namespace="{}",job="{}"}} == 0"#, t.namespace, t.job),
+        "2m",
+        "critical",
+        &format!("Store {} does not answer its scrapes", t.store_id),
+        format!(
+            "Prometheus cannot scrape pod {{{{ $labels.pod }}}} of store {} in {} for 2 minutes: the store-service is down or unreachable.",
+            t.store_id, t.namespace
+        ),
+    );
+    let down = up(t, 0.0);
+    let result: Vec<(&str, &str)> = down
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    proven(r, "10m", vec![down.clone()], &result, 0.0, vec![up(t, 1.0)])
+}
+
+fn target_missing(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}TargetMissing"),
+        format!(
+            r#"absent(up{{namespace="{}",job="{}"}})"#,
+            t.namespace, t.job
+        ),
+        "5m",
+        "critical",
+        &format!("Prometheus has no target for store {}", t.store_id),
+        format!(
+            "No scrape target of store {} in {} for 5 minutes: its Service or ServiceMonitor is missing, or Prometheus does not select it.",
+            t.store_id, t.namespace
+        ),
+    );
+    let mut other = up(t, 1.0);
+    other
+        .labels
+        .insert("job".into(), "some-other-service".into());
+    let result = [("namespace", t.namespace.as_str()), ("job", t.job.as_str())];
+    proven(r, "10m", vec![other], &result, 1.0, vec![up(t, 1.0)])
+}
+
+fn error_rate_spike(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}ErrorRateSpike"),
+        format!("{}{{{}}} > 0.05", errors_ratio("5m"), t.matchers()),
+        "5m",
+        "warning",
+        &format!("Store {} fails more than 5% of its requests", t.store_id),
+        format!(
+            "{{{{ $value | humanizePercentage }}}} of the requests to store {} in {} failed (5xx) over the last 5 minutes.",
+            t.store_id, t.namespace
+        ),
+    );
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+    ];
+    proven(
+        r,
+        "20m",
+        vec![requests(t, "200", 600.0), requests(t, "500", 600.0)],
+        &result,
+        0.5,
+        vec![requests(t, "200", 600.0), requests(t, "500", 6.0)],
+    )
+}
+
+fn high_latency(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}HighLatencyP95"),
+        format!(
+            "histogram_quantile(0.95, sum by (namespace, {}, le) (rate({}_bucket{{{}}}[5m]))) > {}",
+            l::STORE_ID,
+            m::HTTP_SERVER_REQUEST_DURATION_SECONDS,
+            t.api_matchers(),
+            t.latency_threshold
+        ),
+        "10m",
+        "warning",
+        &format!("Store {} answers slowly", t.store_id),
+        format!(
+            "The 95th percentile of request latency of store {} in {} is {{{{ $value | humanize }}}}s over the last 5 minutes, above {}s.",
+            t.store_id, t.namespace, t.latency_threshold
+        ),
+    );
+    // Every request lands in the first bucket above the threshold, or in the
+    // first bucket: p95 interpolates inside it.
+    let above = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS
+        .iter()
+        .position(|b| *b == t.latency_threshold)
+        .and_then(|i| m::HTTP_SERVER_REQUEST_DURATION_BUCKETS.get(i + 1))
+        .copied()
+        .unwrap_or(f64::INFINITY);
+    let first = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS[0];
+    let slow = vec![
+        bucket(t, &format!("{:?}", t.latency_threshold), 0.0),
+        bucket(t, &format!("{above:?}"), 600.0),
+        bucket(t, "+Inf", 600.0),
+    ];
+    let mut fast = vec![
+        bucket(t, &format!("{:?}", t.latency_threshold), 600.0),
+        bucket(t, "+Inf", 600.0),
+    ];
+    if first < t.latency_threshold {
+        fast.push(bucket(t, &format!("{first:?}"), 600.0));
+    }
+    let p95 = t.latency_threshold + (above - t.latency_threshold) * 0.95;
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+    ];
+    proven(r, "30m", slow, &result, p95, fast)
+}
+
+fn stock(t: &Target, product: &str, value: f64) -> Series {
+    gauge(
+        t,
+        m::APP_PRODUCT_STOCK,
+        &[
+            (l::PRODUCT_NAME, product),
+            (l::PRODUCT_CATEGORY, "electronics"),
+        ],
+        value,
+    )
+}
+
+fn low_stock(t: &Target) -> Alert {
+    let by = format!(
+        "namespace, {}, {}, {}",
+        l::STORE_ID,
+        l::PRODUCT_NAME,
+        l::PRODUCT_CATEGORY
+    );
+    let r = rule(
+        t,
+        &format!("{PREFIX}LowStock"),
+        format!(
+            "min by ({by}) ({}{{{}}}) <= {}",
+            m::APP_PRODUCT_STOCK,
+            t.matchers(),
+            t.low_stock_threshold
+        ),
+        "5m",
+        "warning",
+        &format!("A product of store {} is running out", t.store_id),
+        format!(
+            "Product {{{{ $labels.product_name }}}} ({{{{ $labels.product_category }}}}) of store {} in {} has {{{{ $value | humanize }}}} left, at or below the threshold of {}.",
+            t.store_id, t.namespace, t.low_stock_threshold
+        ),
+    );
+    let left = (t.low_stock_threshold as f64 / 2.0).floor();
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+        (l::PRODUCT_NAME, "laptop"),
+        (l::PRODUCT_CATEGORY, "electronics"),
+    ];
+    let plenty = (t.low_stock_threshold + 10) as f64;
+    proven(
+        r,
+        "10m",
+        vec![stock(t, "laptop", left), stock(t, "headphones", plenty)],
+        &result,
+        left,
+        vec![stock(t, "laptop", plenty), stock(t, "headphones", plenty)],
+    )
+}
+
+fn per_store_rate(t: &Target, metric: &str, window: &str) -> String {
+    format!(
+        "sum by (namespace, {}) (rate({metric}{{{}}}[{window}]))",
+        l::STORE_ID,
+        t.matchers()
+    )
+}
+
+/// `POST /products/{name}/buy` requests: purchase attempts.
+fn buy_attempts(t: &Target, window: &str) -> String {
+    format!(
+        r#"sum by (namespace, {}) (rate({}_count{{{},{}="/products/{{name}}/buy"}}[{window}]))"#,
+        l::STORE_ID,
+        m::HTTP_SERVER_REQUEST_DURATION_SECONDS,
+        t.matchers(),
+        l::HTTP_ROUTE
+    )
+}
+
+fn buys(t: &Target, code: &str, per_minute: f64) -> Series {
+    counter(
+        t,
+        &format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS),
+        &[
+            (l::HTTP_REQUEST_METHOD, "POST"),
+            (l::HTTP_ROUTE, "/products/{name}/buy"),
+            (l::HTTP_RESPONSE_STATUS_CODE, code),
+        ],
+        per_minute,
+    )
+}
+
+fn insufficient_stock_surge(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}InsufficientStockSurge"),
+        format!(
+            "{}\n/\n{} > 0.25",
+            per_store_rate(t, m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL, "10m"),
+            buy_attempts(t, "10m")
+        ),
+        "10m",
+        "warning",
+        &format!("Store {} turns buyers away for lack of stock", t.store_id),
+        format!(
+            "Store {} in {} refused {{{{ $value | humanizePercentage }}}} of its purchase attempts for insufficient stock over the last 10 minutes: restock.",
+            t.store_id, t.namespace
+        ),
+    );
+    let refused = |per_minute| {
+        counter(
+            t,
+            m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL,
+            &[
+                (l::PRODUCT_NAME, "laptop"),
+                (l::PRODUCT_CATEGORY, "electronics"),
+            ],
+            per_minute,
+        )
+    };
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+    ];
+    // Fires when half of the attempts are refused; quiet at one in ten, the
+    // ordinary life of a busy store.
+    proven(
+        r,
+        "30m",
+        vec![buys(t, "200", 5.0), buys(t, "409", 5.0), refused(5.0)],
+        &result,
+        0.5,
+        vec![buys(t, "200", 9.0), buys(t, "409", 1.0), refused(1.0)],
+    )
+}
+
+fn sales_stopped(t: &Target) -> Alert {
+    let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
+    let r = rule(
+        t,
+        &format!("{PREFIX}SalesStopped"),
+        format!(
+            "sum by (namespace, {}) (rate({count}{{{}}}[15m])) > 0.1\nand\n{} == 0",
+            l::STORE_ID,
+            t.api_matchers(),
+            per_store_rate(t, m::APP_ITEMS_SOLD_TOTAL, "15m")
+        ),
+        "15m",
+        "warning",
+        &format!(
+            "Store {} sells nothing while customers keep coming",
+            t.store_id
+        ),
+        format!(
+            "Store {} in {} serves {{{{ $value | humanize }}}} requests/s but has sold nothing for 15 minutes: check purchases, stock and payments.",
+            t.store_id, t.namespace
+        ),
+    );
+    let sold = |per_minute| {
+        counter(
+            t,
+            m::APP_ITEMS_SOLD_TOTAL,
+            &[(l::PRODUCT_NAME, "apple"), (l::PRODUCT_CATEGORY, "fruit")],
+            per_minute,
+        )
+    };
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+    ];
+    Alert {
+        fires: Case {
+            series: vec![requests(t, "200", 600.0), sold(0.0)],
+            eval_time: "40m".into(),
+            expected: vec![Expected {
+                labels: fired(&result, &r),
+                value: 10.0,
+            }],
+        },
+        // A quiet night: no customer, only the kubelet's probes and the scrapes.
+        quiet: Case {
+            series: vec![
+                probes(t, "/readyz", 12.0),
+                probes(t, "/metrics", 2.0),
+                sold(0.0),
+            ],
+            eval_time: "40m".into(),
+            expected: vec![],
+        },
+        rules: vec![r],
+    }
+}
+
+fn restarts(t: &Target, per_minute: f64) -> Series {
+    let labels = BTreeMap::from([
+        ("namespace".to_string(), t.namespace.clone()),
+        (
+            "pod".to_string(),
+            format!("{}7d9c5b6f4-x2v8k", t.pod_prefix),
+        ),
+        ("container".to_string(), "store-service".to_string()),
+        ("job".to_string(), "kube-state-metrics".to_string()),
+    ]);
+    Series::new(
+        "kube_pod_container_status_restarts_total",
+        labels,
+        &format!("0+{per_minute}x300"),
+    )
+}
+
+fn pod_restarting(t: &Target) -> Alert {
+    let r = rule(
+        t,
+        &format!("{PREFIX}PodRestarting"),
+        format!(
+            r#"increase(kube_pod_container_status_restarts_total{{namespace="{}",pod=~"{}[a-z0-9]{{5,10}}-[a-z0-9]{{5}}"}}[15m]) > 2"#,
+            t.namespace, t.pod_prefix
+        ),
+        "5m",
+        "warning",
+        &format!("A pod of store {} keeps restarting", t.store_id),
+        format!(
+            "Pod {{{{ $labels.pod }}}} of store {} in {} restarted {{{{ $value | humanize }}}} times in 15 minutes.",
+            t.store_id, t.namespace
+        ),
+    );
+    let crashing = restarts(t, 1.0);
+    let result: Vec<(&str, &str)> = crashing
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    proven(
+        r,
+        "30m",
+        vec![crashing.clone()],
+        &result,
+        15.0,
+        vec![restarts(t, 0.0)],
+    )
+}
+
+fn telemetry_dropping(t: &Target) -> Alert {
+    let by = format!("namespace, {}, {}", l::STORE_ID, l::SIGNAL);
+    let r = rule(
+        t,
+        &format!("{PREFIX}TelemetryDropping"),
+        format!(
+            "sum by ({by}) (rate({}{{{}}}[10m])) > 0",
+            m::APP_TELEMETRY_DROPPED_TOTAL,
+            t.matchers()
+        ),
+        "10m",
+        "warning",
+        &format!("Store {} loses telemetry", t.store_id),
+        format!(
+            "Store {} in {} drops {{{{ $value | humanize }}}} {{{{ $labels.signal }}}} records/s: the OTLP backend is down or too slow, so traces or logs are missing.",
+            t.store_id, t.namespace
+        ),
+    );
+    let dropped = |per_minute| {
+        counter(
+            t,
+            m::APP_TELEMETRY_DROPPED_TOTAL,
+            &[(l::SIGNAL, "traces")],
+            per_minute,
+        )
+    };
+    let result = [
+        ("namespace", t.namespace.as_str()),
+        (l::STORE_ID, t.store_id.as_str()),
+        (l::SIGNAL, "traces"),
+    ];
+    proven(
+        r,
+        "30m",
+        vec![dropped(60.0)],
+        &result,
+        1.0,
+        vec![dropped(0.0)],
+    )
+}

@@ -1,0 +1,78 @@
+//! The global multi-store overview: platform KPIs, revenue, items, error
+//! rate and latency by store, a health table per instance, firing alerts.
+
+use super::names::{bucket, count, l, m};
+use super::{Dashboard, Kind, Panel, Variable, prom, prom_now, row};
+
+/// Matchers of the fleet dashboards' variables.
+pub(crate) const FLEET: &str = r#"namespace=~"$namespace",store_id=~"$store_id""#;
+
+/// [`FLEET`] without probes and scrapes, for the SLI panels.
+fn fleet_api() -> String {
+    format!(
+        r#"{FLEET},{}!~"{}""#,
+        l::HTTP_ROUTE,
+        crate::monitoring::rules::NOT_API
+    )
+}
+
+/// The namespace and store variables of the fleet dashboards.
+pub(crate) fn fleet_variables() -> Vec<Variable> {
+    vec![
+        Variable::LabelValues("namespace", "namespace", count(), true),
+        Variable::LabelValues(
+            "store_id",
+            l::STORE_ID,
+            format!(r#"{}{{namespace=~"$namespace"}}"#, count()),
+            true,
+        ),
+    ]
+}
+
+/// The dashboard.
+pub fn dashboard() -> Dashboard {
+    let (count, bucket, f) = (count(), bucket(), FLEET);
+    let api = fleet_api();
+    let by_store = |metric: &str, per: &str| {
+        prom(
+            format!("sum by (store_id) (rate({metric}{{{f}}}[$__rate_interval])){per}"),
+            "{{store_id}}",
+        )
+    };
+    Dashboard {
+        uid: "storeops-overview".into(),
+        title: "storeops / Fleet overview".into(),
+        tags: vec!["fleet".into()],
+        variables: fleet_variables(),
+        rows: vec![
+            row("Platform", vec![
+                Panel::new(Kind::Stat, "Revenue (24h)", vec![prom_now(format!("sum(increase({}{{{f}}}[24h]))", m::APP_REVENUE_TOTAL), "")]).size(4, 4),
+                Panel::new(Kind::Stat, "Items sold (24h)", vec![prom_now(format!("sum(increase({}{{{f}}}[24h]))", m::APP_ITEMS_SOLD_TOTAL), "")]).size(4, 4),
+                Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum(rate({count}{{{api}}}[5m]))"), "")]).unit("reqps").size(4, 4),
+                Panel::new(Kind::Stat, "Error ratio (5xx)", vec![prom_now(format!(
+                    "(sum(rate({count}{{{api},{c}=~\"5..\"}}[5m])) or vector(0))\n/\nsum(rate({count}{{{api}}}[5m]))", c = l::HTTP_RESPONSE_STATUS_CODE), "")]).unit("percentunit").size(4, 4),
+                Panel::new(Kind::Stat, "p95 latency", vec![prom_now(format!("histogram_quantile(0.95, sum by (le) (rate({bucket}{{{api}}}[5m])))"), "")]).unit("s").size(4, 4),
+                Panel::new(Kind::Stat, "Stores serving", vec![prom_now(format!("count(sum by (namespace, store_id) (rate({count}{{{api}}}[5m])) > 0)"), "")]).size(4, 4),
+            ]),
+            row("By store", vec![
+                Panel::new(Kind::TimeSeries, "Revenue per minute by store", vec![by_store(m::APP_REVENUE_TOTAL, " * 60")]),
+                Panel::new(Kind::TimeSeries, "Items sold per minute by store", vec![by_store(m::APP_ITEMS_SOLD_TOTAL, " * 60")]),
+                Panel::new(Kind::TimeSeries, "Error ratio (5xx) by store", vec![prom(format!(
+                    "(sum by (store_id) (rate({count}{{{f},{c}=~\"5..\"}}[$__rate_interval])) or (sum by (store_id) (rate({count}{{{f}}}[$__rate_interval])) * 0))\n/\nsum by (store_id) (rate({count}{{{f}}}[$__rate_interval]))",
+                    c = l::HTTP_RESPONSE_STATUS_CODE), "{{store_id}}")]).unit("percentunit"),
+                Panel::new(Kind::TimeSeries, "p95 latency by store", vec![prom(
+                    format!("histogram_quantile(0.95, sum by (le, store_id) (rate({bucket}{{{f}}}[$__rate_interval])))"), "{{store_id}}")]).unit("s").exemplars(),
+            ]),
+            row("Health", vec![
+                Panel::new(Kind::Table, "Instances", vec![
+                    prom_now(format!("sum by (store_id, pod) (rate({count}{{{f}}}[5m]))"), "requests/s"),
+                    prom_now(format!("histogram_quantile(0.95, sum by (le, store_id, pod) (rate({bucket}{{{f}}}[5m])))"), "p95 s"),
+                    prom_now(format!("max by (store_id, pod) ({}{{{f}}})", m::PROCESS_RESIDENT_MEMORY_BYTES), "memory"),
+                ]).size(14, 9),
+                Panel::new(Kind::Table, "Firing alerts", vec![prom_now(
+                    r#"ALERTS{alertstate="firing", alertname=~"Store.*", namespace=~"$namespace"}"#, "")]).size(10, 9)
+                    .describe("Store alerts firing now; empty while every store is healthy."),
+            ]),
+        ],
+    }
+}

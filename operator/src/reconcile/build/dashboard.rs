@@ -1,0 +1,159 @@
+//! Dashboard ConfigMaps for the Grafana sidecar of kube-prometheus-stack:
+//! labelled `grafana_dashboard: "1"`, folder in the `grafana_folder`
+//! annotation (the sidecar's `folderAnnotation`). One per Store next to it;
+//! the fleet's once in the operator's namespace.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::ResourceExt;
+use kube::api::ObjectMeta;
+
+use super::meta;
+use crate::api::Store;
+use crate::monitoring::dashboards::{self, Dashboard, store::StoreView};
+use crate::monitoring::rules::Target;
+
+/// The label the Grafana sidecar looks for.
+pub const SIDECAR_LABEL: &str = "grafana_dashboard";
+/// The annotation naming the Grafana folder.
+pub const FOLDER_ANNOTATION: &str = "grafana_folder";
+
+/// The Store's dashboard model.
+pub fn store_dashboard(store: &Store) -> Dashboard {
+    dashboards::store::dashboard(&StoreView {
+        target: Target::of(store),
+        display_name: store
+            .spec
+            .display_name
+            .clone()
+            .unwrap_or_else(|| store.name_any()),
+        currency: store.spec.currency.clone(),
+        name: store.name_any(),
+    })
+}
+
+/// Uids of the Store's dashboards, for its status.
+pub fn store_dashboard_uids(store: &Store) -> Vec<String> {
+    if store.spec.monitoring.dashboards.enabled {
+        vec![store_dashboard(store).uid]
+    } else {
+        vec![]
+    }
+}
+
+/// The Store's dashboard ConfigMap; `None` when dashboards are disabled.
+pub fn store_config_map(store: &Store) -> Option<ConfigMap> {
+    let settings = &store.spec.monitoring.dashboards;
+    if !settings.enabled {
+        return None;
+    }
+    let mut metadata = meta::object_meta(store, format!("{}-dashboard", meta::object_name(store)));
+    sidecar_labels(&mut metadata, &settings.folder, &settings.labels);
+    Some(config_map(metadata, &store_dashboard(store)))
+}
+
+/// The fleet dashboards' ConfigMaps in `namespace`.
+pub fn fleet_config_maps(namespace: &str) -> Vec<ConfigMap> {
+    dashboards::fleet()
+        .iter()
+        .map(|d| {
+            let mut metadata = ObjectMeta {
+                name: Some(d.uid.clone()),
+                namespace: Some(namespace.to_string()),
+                labels: Some(fleet_labels()),
+                ..ObjectMeta::default()
+            };
+            sidecar_labels(&mut metadata, dashboards::FLEET_FOLDER, &BTreeMap::new());
+            config_map(metadata, d)
+        })
+        .collect()
+}
+
+/// Labels of the fleet dashboards (selects them for the orphan sweep).
+pub fn fleet_labels() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            "storeops-dashboards".to_string(),
+        ),
+        (
+            "app.kubernetes.io/component".to_string(),
+            "dashboards".to_string(),
+        ),
+        (
+            "app.kubernetes.io/part-of".to_string(),
+            meta::PART_OF.to_string(),
+        ),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            meta::PART_OF.to_string(),
+        ),
+    ])
+}
+
+fn sidecar_labels(metadata: &mut ObjectMeta, folder: &str, extra: &BTreeMap<String, String>) {
+    metadata
+        .labels
+        .get_or_insert_default()
+        .insert(SIDECAR_LABEL.to_string(), "1".to_string());
+    meta::add_labels(metadata, extra);
+    metadata
+        .annotations
+        .get_or_insert_default()
+        .insert(FOLDER_ANNOTATION.to_string(), folder.to_string());
+}
+
+fn config_map(metadata: ObjectMeta, dashboard: &Dashboard) -> ConfigMap {
+    let json = serde_json::to_string_pretty(&dashboard.json()).expect("JSON values serialize");
+    ConfigMap {
+        metadata,
+        data: Some(BTreeMap::from([(format!("{}.json", dashboard.uid), json)])),
+        ..ConfigMap::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_dashboard_is_labelled_for_the_sidecar_in_its_folder() {
+        let cm = store_config_map(&Store::test()).unwrap();
+        assert_eq!(cm.metadata.name.as_deref(), Some("store-alpha-dashboard"));
+        assert_eq!(cm.labels()[SIDECAR_LABEL], "1");
+        assert_eq!(cm.annotations()[FOLDER_ANNOTATION], "Stores");
+        let (key, json) = cm.data.unwrap().into_iter().next().unwrap();
+        assert_eq!(key, "store-shop-alpha.json");
+        let model: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(model["uid"], "store-shop-alpha");
+        assert_eq!(store_dashboard_uids(&Store::test()), ["store-shop-alpha"]);
+    }
+
+    #[test]
+    fn disabled_dashboards_build_nothing() {
+        let mut store = Store::test();
+        store.spec.monitoring.dashboards.enabled = false;
+        assert!(store_config_map(&store).is_none());
+        assert!(store_dashboard_uids(&store).is_empty());
+    }
+
+    #[test]
+    fn the_fleet_has_four_dashboards_in_the_operator_namespace() {
+        let maps = fleet_config_maps("storeops-system");
+        let names: Vec<_> = maps.iter().map(|m| m.name_any()).collect();
+        assert_eq!(
+            names,
+            [
+                "storeops-overview",
+                "storeops-apm",
+                "storeops-business",
+                "storeops-workbench"
+            ]
+        );
+        assert!(
+            maps.iter()
+                .all(|m| m.namespace().as_deref() == Some("storeops-system"))
+        );
+    }
+}

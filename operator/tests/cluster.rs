@@ -1,0 +1,552 @@
+//! The operator against a real control plane (testenv: etcd, kube-apiserver,
+//! controller-manager, scheduler, kwok), run as its own binary with only the
+//! RBAC of its Helm chart. What the e2e crate cannot do because it needs the
+//! cluster to itself: monitoring CRDs installed late, a restart that must not
+//! write (read from the API server's audit log), leader failover.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Client;
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
+use serde_json::{Value, json};
+use testenv::operator::{NAMESPACE, Operator, USER};
+use testenv::{ControlPlane, audit, manifests, programs};
+
+const CONVERGE: Duration = Duration::from_secs(60);
+
+/// A control plane with the CRD and the chart's RBAC installed.
+struct Cluster {
+    plane: ControlPlane,
+    client: Client,
+    operator_kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let plane = ControlPlane::start().unwrap_or_else(|e| panic!("{e}"));
+        let client = plane.client().await.unwrap();
+        let operator_kubeconfig = testenv::operator::install(&plane, &client)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        Cluster {
+            plane,
+            client,
+            operator_kubeconfig,
+        }
+    }
+
+    fn operator(&self, identity: &str) -> Operator {
+        self.operator_with(identity, &[])
+    }
+
+    fn operator_with(&self, identity: &str, args: &[&str]) -> Operator {
+        Operator::start(
+            std::path::Path::new(env!("CARGO_BIN_EXE_operator")),
+            &self.operator_kubeconfig,
+            self.plane.dir(),
+            identity,
+            args,
+        )
+        .unwrap()
+    }
+
+    async fn namespace(&self, name: &str) {
+        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name,
+            "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}))
+        .unwrap();
+        Api::<Namespace>::all(self.client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap();
+    }
+
+    fn stores(&self, namespace: &str) -> Api<DynamicObject> {
+        let gvk = GroupVersionKind::gvk("storeops.dev", "v1alpha1", "Store");
+        Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &ApiResource::from_gvk_with_plural(&gvk, "stores"),
+        )
+    }
+
+    async fn apply_store(&self, namespace: &str, name: &str, spec: Value) {
+        let store = json!({"apiVersion": "storeops.dev/v1alpha1", "kind": "Store",
+            "metadata": {"name": name}, "spec": spec});
+        self.stores(namespace)
+            .patch(
+                name,
+                &PatchParams::apply("test").force(),
+                &Patch::Apply(&store),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Waits until `check` holds for the Store's conditions.
+    async fn wait_condition(
+        &self,
+        namespace: &str,
+        name: &str,
+        type_: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) {
+        let stores = self.stores(namespace);
+        let start = Instant::now();
+        loop {
+            let store = stores.get(name).await.unwrap();
+            let found = store.data["status"]["conditions"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == type_).cloned());
+            if let Some(c) = &found
+                && c["status"] == status
+                && reason.is_none_or(|r| c["reason"] == r)
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < CONVERGE,
+                "Store {namespace}/{name}: {type_} is not {status} {reason:?} after {} s: {found:?}",
+                CONVERGE.as_secs()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Writes by the operator's ServiceAccount recorded after `from`
+    /// (an index into the audit log), leases aside.
+    fn operator_writes(&self, from: usize) -> Vec<audit::Write> {
+        audit::writes(&self.plane.audit_log())
+            .unwrap()
+            .into_iter()
+            .skip(from)
+            .filter(|w| w.user == USER && w.resource != "leases")
+            .collect()
+    }
+
+    fn audit_len(&self) -> usize {
+        audit::writes(&self.plane.audit_log()).unwrap().len()
+    }
+
+    /// The operator never met a 403: the chart's RBAC is enough.
+    fn assert_never_forbidden(&self) {
+        let forbidden: Vec<_> = audit::writes(&self.plane.audit_log())
+            .unwrap()
+            .into_iter()
+            .filter(|w| w.user == USER && w.code == 403)
+            .collect();
+        assert!(
+            forbidden.is_empty(),
+            "the chart's RBAC refused the operator: {forbidden:#?}"
+        );
+    }
+}
+
+fn default_spec() -> Value {
+    json!({"catalog": {"products": [{"name": "apple", "category": "fruit", "price": 0.5, "stock": 10}]}})
+}
+
+async fn metric(operator: &Operator, name: &str) -> f64 {
+    let text = http_get(&format!("http://{}/metrics", operator.listen)).await;
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum()
+}
+
+/// A plain HTTP GET on loopback, without an HTTP client dependency.
+async fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = match tokio::net::TcpStream::connect(host).await {
+        Ok(s) => s,
+        Err(_) => return String::new(),
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return String::new();
+    }
+    let mut body = String::new();
+    let _ = stream.read_to_string(&mut body).await;
+    body
+}
+
+#[tokio::test]
+async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
+    let cluster = Cluster::start().await;
+    let _operator = cluster.operator("operator-a");
+    cluster.namespace("shop").await;
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+    cluster
+        .wait_condition(
+            "shop",
+            "alpha",
+            "MonitoringReady",
+            "False",
+            Some("MonitoringCRDsMissing"),
+        )
+        .await;
+
+    let dir = programs::MONITORING_CRDS
+        .path()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            manifests::apply(&cluster.client, &text, "test")
+                .await
+                .unwrap();
+        }
+    }
+    testenv::operator::wait_established(&cluster.client, "servicemonitors.monitoring.coreos.com")
+        .await
+        .unwrap();
+    let installed = Instant::now();
+    cluster
+        .wait_condition("shop", "alpha", "MonitoringReady", "True", Some("Applied"))
+        .await;
+    let monitors: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "shop",
+        &ApiResource::from_gvk(&GroupVersionKind::gvk(
+            "monitoring.coreos.com",
+            "v1",
+            "ServiceMonitor",
+        )),
+    );
+    let monitor = monitors
+        .get("store-alpha")
+        .await
+        .expect("the ServiceMonitor appeared");
+    assert_eq!(
+        monitor.data["spec"]["endpoints"][0]["port"], "http",
+        "{:?}",
+        monitor.data
+    );
+    eprintln!(
+        "ServiceMonitor applied {:.1} s after the CRDs were installed",
+        installed.elapsed().as_secs_f64()
+    );
+    let rules: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "shop",
+        &ApiResource::from_gvk(&GroupVersionKind::gvk(
+            "monitoring.coreos.com",
+            "v1",
+            "PrometheusRule",
+        )),
+    );
+    let rule = rules
+        .get("store-alpha")
+        .await
+        .expect("the PrometheusRule appeared");
+    let groups = rule.data["spec"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+
+    // Alerts turned off: the PrometheusRule goes, the ServiceMonitor stays.
+    let mut spec = default_spec();
+    spec["monitoring"] = json!({"alerts": {"enabled": false}});
+    cluster.apply_store("shop", "alpha", spec).await;
+    let start = Instant::now();
+    while rules.get_opt("store-alpha").await.unwrap().is_some() {
+        assert!(
+            start.elapsed() < CONVERGE,
+            "the PrometheusRule of disabled alerts is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(monitors.get_opt("store-alpha").await.unwrap().is_some());
+    cluster.assert_never_forbidden();
+}
+
+#[tokio::test]
+async fn a_restarted_operator_makes_no_write_once_stores_converged() {
+    let cluster = Cluster::start().await;
+    let mut first = cluster.operator("operator-first");
+    cluster.namespace("shop").await;
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "pg", "namespace": "shop"}, "stringData": {"url": "postgres://db/store"}});
+    manifests::apply(
+        &cluster.client,
+        &serde_yaml_ng::to_string(&secret).unwrap(),
+        "test",
+    )
+    .await
+    .unwrap();
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    let mut replicated = default_spec();
+    replicated["replicas"] = json!(2);
+    replicated["database"] = json!({"postgres": {"secretRef": {"name": "pg"}}});
+    cluster.apply_store("shop", "beta", replicated).await;
+    for name in ["alpha", "beta"] {
+        cluster
+            .wait_condition("shop", name, "Ready", "True", None)
+            .await;
+    }
+    // Let the last status writes and events of the first operator land.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    first.stop();
+
+    // The audit log attributes the first operator's writes to its ServiceAccount,
+    // so an empty list below means no write, not a blind log.
+    let first_writes = cluster.operator_writes(0);
+    assert!(
+        first_writes
+            .iter()
+            .any(|w| w.resource == "deployments" && w.verb == "patch"),
+        "the audit log shows no Deployment applied by {USER}: {first_writes:#?}"
+    );
+    let mark = cluster.audit_len();
+    let second = cluster.operator("operator-second");
+    let start = Instant::now();
+    while metric(&second, "storeops_reconciliations_total").await < 2.0 {
+        assert!(
+            start.elapsed() < CONVERGE,
+            "the restarted operator did not reconcile both Stores"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // A few more seconds for anything a reconcile would send after its count.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let writes = cluster.operator_writes(mark);
+    assert!(
+        writes.is_empty(),
+        "the restarted operator wrote:\n{writes:#?}"
+    );
+    // The fleet dashboards are in the operator's namespace (and were not rewritten).
+    let maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(cluster.client.clone(), NAMESPACE);
+    for uid in [
+        "storeops-overview",
+        "storeops-apm",
+        "storeops-business",
+        "storeops-workbench",
+    ] {
+        let map = maps
+            .get(uid)
+            .await
+            .unwrap_or_else(|e| panic!("fleet dashboard {uid}: {e}"));
+        assert!(map.data.unwrap().contains_key(&format!("{uid}.json")));
+    }
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), NAMESPACE);
+    let holder = leases
+        .get("storeops-operator")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .holder_identity;
+    assert_eq!(holder.as_deref(), Some("operator-second"));
+    cluster.assert_never_forbidden();
+}
+
+#[tokio::test]
+async fn a_standby_replica_takes_over_when_the_leader_stops_or_dies() {
+    let cluster = Cluster::start().await;
+    let leases: Api<Lease> = Api::namespaced(cluster.client.clone(), NAMESPACE);
+    let holder = || async {
+        leases
+            .get_opt("storeops-operator")
+            .await
+            .unwrap()
+            .and_then(|l| l.spec)
+            .and_then(|s| s.holder_identity)
+    };
+    let wait_holder = |who: &'static str, limit: Duration| async move {
+        let start = Instant::now();
+        while holder().await.as_deref() != Some(who) {
+            assert!(
+                start.elapsed() < limit,
+                "{who} did not take the Lease within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        start.elapsed()
+    };
+    // a leads before b starts, so the roles are known.
+    let mut a = cluster.operator("operator-a");
+    wait_holder("operator-a", CONVERGE).await;
+    let mut b = cluster.operator("operator-b");
+    cluster.namespace("shop").await;
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+
+    // SIGTERM: a releases the Lease on its way out; b takes it at its next try.
+    a.stop();
+    let handover = wait_holder("operator-b", Duration::from_secs(15)).await;
+    eprintln!(
+        "operator-b took the released Lease {:.1} s after operator-a's SIGTERM",
+        handover.as_secs_f64()
+    );
+
+    // kill -9: nobody releases; c waits until the Lease expires (15 s).
+    let _c = cluster.operator("operator-c");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.kill();
+    let takeover = wait_holder("operator-c", Duration::from_secs(40)).await;
+    eprintln!(
+        "operator-c took the Lease {:.1} s after operator-b was killed",
+        takeover.as_secs_f64()
+    );
+
+    // The new leader reconciles: a new Store becomes Ready.
+    cluster.apply_store("shop", "beta", default_spec()).await;
+    cluster
+        .wait_condition("shop", "beta", "Ready", "True", None)
+        .await;
+    cluster.assert_never_forbidden();
+}
+
+/// An OpenTelemetry Collector writing the spans it receives to a file.
+struct Collector {
+    _process: testenv::process::Process,
+    endpoint: String,
+    traces: PathBuf,
+}
+
+impl Collector {
+    fn start(dir: &std::path::Path) -> Collector {
+        let bin = programs::OTELCOL.path().unwrap_or_else(|e| panic!("{e}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let traces = dir.join("traces.json");
+        let config = dir.join("otelcol.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "receivers: {{otlp: {{protocols: {{grpc: {{endpoint: \"127.0.0.1:{port}\"}}}}}}}}\n\
+                 exporters: {{file: {{path: \"{}\", flush_interval: 100ms}}}}\n\
+                 service:\n  telemetry: {{metrics: {{level: none}}}}\n  \
+                 pipelines: {{traces: {{receivers: [otlp], exporters: [file]}}}}\n",
+                traces.display()
+            ),
+        )
+        .unwrap();
+        let process = testenv::process::Process::start(
+            "otelcol",
+            &bin,
+            &[format!("--config={}", config.display())],
+            &dir.join("otelcol.log"),
+        )
+        .unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the collector did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Collector {
+            _process: process,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            traces,
+        }
+    }
+
+    /// Trace ids of the spans named `name` received so far.
+    fn trace_ids(&self, name: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.traces).unwrap_or_default();
+        let mut ids = Vec::new();
+        for line in text.lines() {
+            let Ok(batch) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            for rs in batch["resourceSpans"].as_array().into_iter().flatten() {
+                for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                    for span in ss["spans"].as_array().into_iter().flatten() {
+                        if span["name"] == name {
+                            ids.push(span["traceId"].as_str().unwrap_or_default().to_string());
+                        }
+                    }
+                }
+            }
+        }
+        ids
+    }
+}
+
+#[tokio::test]
+async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
+    let cluster = Cluster::start().await;
+    let collector = Collector::start(cluster.plane.dir());
+    let endpoint = format!("--otel-endpoint={}", collector.endpoint);
+    let operator = cluster.operator_with("operator-traced", &[&endpoint]);
+    cluster.namespace("shop").await;
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+
+    let base = format!("http://{}", operator.listen);
+    assert!(
+        http_get(&format!("{base}/healthz"))
+            .await
+            .starts_with("HTTP/1.0 200")
+    );
+    assert!(
+        http_get(&format!("{base}/readyz"))
+            .await
+            .starts_with("HTTP/1.0 200")
+    );
+    let metrics = http_get(&format!("{base}/metrics")).await;
+    assert!(
+        metrics.contains(r#"storeops_stores{condition="Ready",status="True"} 1"#),
+        "{metrics}"
+    );
+    assert!(metric(&operator, "storeops_reconciliations_total").await >= 1.0);
+    let exemplars: Vec<String> = metrics
+        .lines()
+        .filter(|l| l.starts_with("storeops_reconcile_duration_seconds_bucket"))
+        .filter_map(|l| l.split("trace_id=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !exemplars.is_empty(),
+        "no trace_id exemplar on the reconcile histogram:\n{metrics}"
+    );
+
+    // Each exemplar's trace reaches the collector as a "reconcile Store" span,
+    // and the operator's JSON log lines carry the trace ids of their reconcile.
+    let start = Instant::now();
+    loop {
+        let received = collector.trace_ids("reconcile Store");
+        if exemplars.iter().all(|id| received.contains(id)) {
+            let log = std::fs::read_to_string(operator.log()).unwrap();
+            let logged: Vec<String> = log
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|l| l["span"]["trace_id"].as_str().map(str::to_string))
+                .collect();
+            assert!(!logged.is_empty(), "no log line with a trace_id:\n{log}");
+            assert!(
+                logged.iter().all(|id| received.contains(id)),
+                "logged {logged:?}, received {received:?}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "exemplars {exemplars:?} not all among the collector's reconcile spans {received:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    cluster.assert_never_forbidden();
+}

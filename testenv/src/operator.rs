@@ -1,0 +1,182 @@
+//! The storeops operator as a local process under its chart's RBAC: the CRD
+//! applied, the chart's ServiceAccount and RBAC rendered by `helm template`
+//! and applied, and the operator given a token of that ServiceAccount (from
+//! a TokenRequest, as a pod would get). So every test that runs it proves the
+//! chart grants enough, and nothing lets it use more.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::{Api, PostParams};
+
+use crate::process::Process;
+use crate::{ControlPlane, Error, manifests, programs};
+
+/// The release namespace the chart is installed in.
+pub const NAMESPACE: &str = "storeops-system";
+/// The chart's ServiceAccount (`storeops.name`).
+pub const SERVICE_ACCOUNT: &str = "storeops-operator";
+/// The username the API server sees for the operator.
+pub const USER: &str = "system:serviceaccount:storeops-system:storeops-operator";
+
+/// The repository root (for `crds/` and `charts/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Applies the Store CRD (waiting until it is served), the release namespace
+/// and the chart's ServiceAccount and RBAC; returns a kubeconfig holding a
+/// token of that ServiceAccount.
+pub async fn install(plane: &ControlPlane, client: &Client) -> Result<PathBuf, Error> {
+    let root = repo_root();
+    let crd_path = root.join("crds/storeops.dev_stores.yaml");
+    let crd = std::fs::read_to_string(&crd_path)
+        .map_err(|e| Error::io(format!("reading {}", crd_path.display()), e))?;
+    manifests::apply(client, &crd, "storeops-testenv").await?;
+    wait_established(client, "stores.storeops.dev").await?;
+    let namespace = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NAMESPACE}\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n"
+    );
+    manifests::apply(client, &namespace, "storeops-testenv").await?;
+    let rbac = helm_template(&["templates/serviceaccount.yaml", "templates/rbac.yaml"])?;
+    manifests::apply(client, &rbac, "storeops-testenv").await?;
+    let token = service_account_token(client).await?;
+    plane.token_kubeconfig("operator", &token)
+}
+
+/// `helm template` of the chart, only the named templates.
+pub fn helm_template(templates: &[&str]) -> Result<String, Error> {
+    let helm = programs::HELM.path()?;
+    let chart = repo_root().join("charts/storeops");
+    let mut command = Command::new(&helm);
+    command
+        .arg("template")
+        .arg("storeops")
+        .arg(&chart)
+        .arg("--namespace")
+        .arg(NAMESPACE);
+    for t in templates {
+        command.arg("--show-only").arg(t);
+    }
+    let output = command
+        .output()
+        .map_err(|e| Error::io(format!("running {}", helm.display()), e))?;
+    if !output.status.success() {
+        return Err(Error::Manifest {
+            what: format!("helm template {}", chart.display()),
+            reason: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Waits until a CRD is Established (its API is served).
+pub async fn wait_established(client: &Client, name: &str) -> Result<(), Error> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let start = Instant::now();
+    loop {
+        let crd = api
+            .get(name)
+            .await
+            .map_err(|e| Error::kube(format!("reading CRD {name}"), e))?;
+        let established = crd.status.and_then(|s| s.conditions).is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        });
+        if established {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            return Err(Error::Timeout {
+                what: format!("CRD {name} Established"),
+                seconds: 30,
+                last: "not established".into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn service_account_token(client: &Client) -> Result<String, Error> {
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), NAMESPACE);
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec![],
+            expiration_seconds: Some(24 * 3600),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = api
+        .create_token_request(SERVICE_ACCOUNT, &PostParams::default(), &request)
+        .await
+        .map_err(|e| Error::kube(format!("requesting a token of {SERVICE_ACCOUNT}"), e))?;
+    Ok(answer.status.map(|s| s.token).unwrap_or_default())
+}
+
+/// A running operator process.
+pub struct Operator {
+    process: Process,
+    /// Its /metrics, /healthz, /readyz address.
+    pub listen: std::net::SocketAddr,
+    /// Its identity in the Lease.
+    pub identity: String,
+}
+
+impl Operator {
+    /// Starts `binary run` with `kubeconfig`, its log in `dir/<identity>.log`.
+    pub fn start(
+        binary: &Path,
+        kubeconfig: &Path,
+        dir: &Path,
+        identity: &str,
+        extra: &[&str],
+    ) -> Result<Self, Error> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| Error::io("finding a free port", e))?
+            .port();
+        let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            format!("--kubeconfig={}", kubeconfig.display()),
+            format!("--listen={listen}"),
+            format!("--lease-namespace={NAMESPACE}"),
+            format!("--identity={identity}"),
+            "--image=storeops/store-service:test".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let log = dir.join(format!("{identity}.log"));
+        let process = Process::start(identity, binary, &args, &log)?;
+        Ok(Operator {
+            process,
+            listen,
+            identity: identity.into(),
+        })
+    }
+
+    /// The operator's log file.
+    pub fn log(&self) -> PathBuf {
+        self.process.log().to_path_buf()
+    }
+
+    /// Graceful stop (SIGTERM: the Lease is released).
+    pub fn stop(&mut self) {
+        self.process.stop(Duration::from_secs(10));
+    }
+
+    /// SIGKILL, as a crash.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Fails with the log's tail if the process exited.
+    pub fn check_running(&mut self) -> Result<(), Error> {
+        self.process.check_running()
+    }
+}

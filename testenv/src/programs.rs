@@ -1,0 +1,92 @@
+//! Where the control plane's programs are. They are built from source by
+//! `testbin/k8s.sh` (`make testbin`), which the Makefile passes to the tests
+//! as environment variables; a missing one fails with the command to run.
+
+use std::path::PathBuf;
+
+use crate::Error;
+
+/// A program of the control plane: its environment variable and how to build it.
+#[derive(Debug, Clone, Copy)]
+pub struct Program {
+    /// Short name, as in the logs.
+    pub name: &'static str,
+    /// The variable holding its path.
+    pub variable: &'static str,
+    /// The argument of `bash testbin/k8s.sh` that builds it.
+    pub build: &'static str,
+}
+
+/// etcd.
+pub const ETCD: Program = Program {
+    name: "etcd",
+    variable: "ETCD_BIN",
+    build: "etcd",
+};
+/// kube-apiserver.
+pub const KUBE_APISERVER: Program = Program {
+    name: "kube-apiserver",
+    variable: "KUBE_APISERVER_BIN",
+    build: "kube-apiserver",
+};
+/// kube-controller-manager.
+pub const KUBE_CONTROLLER_MANAGER: Program = Program {
+    name: "kube-controller-manager",
+    variable: "KUBE_CONTROLLER_MANAGER_BIN",
+    build: "kube-controller-manager",
+};
+/// kube-scheduler.
+pub const KUBE_SCHEDULER: Program = Program {
+    name: "kube-scheduler",
+    variable: "KUBE_SCHEDULER_BIN",
+    build: "kube-scheduler",
+};
+/// kwok, with its stages in `kwok.yaml` next to the binary.
+pub const KWOK: Program = Program {
+    name: "kwok",
+    variable: "KWOK_BIN",
+    build: "kwok",
+};
+/// The directory of the monitoring.coreos.com CRDs (ServiceMonitor, PrometheusRule).
+pub const MONITORING_CRDS: Program = Program {
+    name: "monitoring CRDs",
+    variable: "MONITORING_CRDS_DIR",
+    build: "monitoring-crds",
+};
+/// The OpenTelemetry Collector (`bash testbin/install.sh otelcol`).
+pub const OTELCOL: Program = Program {
+    name: "otelcol",
+    variable: "OTELCOL_BIN",
+    build: "otelcol (bash testbin/install.sh otelcol)",
+};
+/// helm.
+pub const HELM: Program = Program {
+    name: "helm",
+    variable: "HELM_BIN",
+    build: "helm",
+};
+
+impl Program {
+    /// The path the environment names, checked to exist.
+    pub fn path(&self) -> Result<PathBuf, Error> {
+        let missing = |why: String| Error::MissingProgram {
+            program: self.name,
+            why,
+            fix: format!(
+                "run `make testbin` (or `bash testbin/k8s.sh {}` and export {}=<the printed path>)",
+                self.build, self.variable
+            ),
+        };
+        let value = std::env::var_os(self.variable)
+            .ok_or_else(|| missing(format!("{} is not set", self.variable)))?;
+        let path = PathBuf::from(value);
+        if !path.exists() {
+            return Err(missing(format!(
+                "{}={} does not exist",
+                self.variable,
+                path.display()
+            )));
+        }
+        Ok(path)
+    }
+}
