@@ -58,11 +58,15 @@ env_lines() {
   for var in OTELCOL_BIN:otelcol ETCD_BIN:build_etcd KUBE_APISERVER_BIN:build_kube_apiserver \
     KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
     KWOK_BIN:build_kwok HELM_BIN:build_helm MONITORING_CRDS_DIR:monitoring_crds \
-    PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool LOKI_BIN:build_loki TEMPO_BIN:build_tempo; do
+    PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool LOKI_BIN:build_loki TEMPO_BIN:build_tempo \
+    GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate; do
     path=$("${var#*:}")
     printf 'export %s=%q\n' "${var%%:*}" "$path"
   done
 }
+
+# Grafana's dashboard schema as a validator (testbin/grafana-schema/).
+grafana_dashboard_validate() { bash "$here/grafana-schema/build.sh"; }
 
 case "${1:-}" in
   otelcol) otelcol ;;

@@ -203,6 +203,11 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(dir: &Path, store_url: &str, t: &Target) -> Prometheus {
+        Prometheus::start_on(free_port(), dir, store_url, t)
+    }
+
+    /// On a port chosen earlier, so Tempo can remote-write to it.
+    fn start_on(port: u16, dir: &Path, store_url: &str, t: &Target) -> Prometheus {
         let bin = program(
             "PROMETHEUS_BIN",
             "run `make testbin` (bash testbin/backends.sh prometheus)",
@@ -228,7 +233,6 @@ impl Prometheus {
             serde_yaml_ng::to_string(&config).unwrap(),
         )
         .unwrap();
-        let port = free_port();
         let args = vec![
             format!("--config.file={}", dir.join("prometheus.yaml").display()),
             format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
@@ -458,6 +462,25 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
     );
 }
 
+/// The series Grafana's service map queries, absent ones named.
+async fn service_map_series(prometheus: &Prometheus) -> Vec<String> {
+    let mut missing = Vec::new();
+    for metric in [
+        "traces_service_graph_request_total",
+        "traces_service_graph_request_server_seconds_sum",
+        "traces_spanmetrics_calls_total",
+    ] {
+        let found = prometheus
+            .query(&format!(r#"{metric}{{source="tempo"}}"#))
+            .await
+            .is_ok_and(|r| !r.is_empty());
+        if !found {
+            missing.push(metric.to_string());
+        }
+    }
+    missing
+}
+
 /// Percent-encoding of a query parameter value.
 fn encode(value: &str) -> String {
     value
@@ -590,8 +613,8 @@ fn collector(dir: &Path, tempo_otlp_http: u16, loki_http: u16) -> (Process, u16)
 async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() {
     let dir = tempfile::tempdir().unwrap();
     let t = Target::of(&store());
-    let (tempo_http, tempo_grpc, otlp_grpc, otlp_http) =
-        (free_port(), free_port(), free_port(), free_port());
+    let (tempo_http, tempo_grpc, otlp_grpc, otlp_http, prometheus_port) =
+        (free_port(), free_port(), free_port(), free_port(), free_port());
     let tempo_dir = dir.path().join("tempo");
     let tempo_config = testbin_script(&[
         "tempo-config",
@@ -600,6 +623,8 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
         &tempo_grpc.to_string(),
         &otlp_grpc.to_string(),
         &otlp_http.to_string(),
+        // The metrics generator writes span metrics and the service graph.
+        &format!("http://127.0.0.1:{prometheus_port}/api/v1/write"),
     ]);
     let tempo_bin = program(
         "TEMPO_BIN",
@@ -649,7 +674,7 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
         ],
     );
     let _load = store.load(dir.path(), 600);
-    let prometheus = Prometheus::start(dir.path(), &store.url, &t);
+    let prometheus = Prometheus::start_on(prometheus_port, dir.path(), &store.url, &t);
     tokio::time::sleep(Duration::from_secs(20)).await;
     // Failures and slow requests, so the "failed" and "slow" queries have something to find.
     assert_eq!(
@@ -741,6 +766,14 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
         "trace {logged_trace} of a log line"
     );
 
+    // Tempo's metrics generator feeds the service map in Prometheus.
+    eventually(
+        "the service graph and span metrics in Prometheus",
+        Duration::from_secs(60),
+        || async { service_map_series(&prometheus).await.is_empty() },
+    )
+    .await;
+
     // Every LogQL and TraceQL of the dashboards answers, with data.
     let mut failures = Vec::new();
     for d in all_dashboards() {
@@ -758,7 +791,11 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
                             .as_array()
                             .is_some_and(|r| !r.is_empty())
                 }
-                Backend::Tempo if expr == "serviceMap" => continue,
+                // Grafana draws the service map from the metrics generator's
+                // series in the Prometheus the Tempo datasource names.
+                Backend::Tempo if expr == "serviceMap" => {
+                    service_map_series(&prometheus).await.is_empty()
+                }
                 Backend::Tempo if !expr.starts_with('{') => {
                     get_json(&format!("{}/api/traces/{expr}", tempo.url))
                         .await

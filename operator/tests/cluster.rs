@@ -87,6 +87,28 @@ impl Cluster {
             .unwrap();
     }
 
+    /// The prometheus-operator's ServiceMonitor and PrometheusRule CRDs.
+    async fn install_monitoring_crds(&self) {
+        let dir = programs::MONITORING_CRDS
+            .path()
+            .unwrap_or_else(|e| panic!("{e}"));
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                manifests::apply(&self.client, &text, "test").await.unwrap();
+            }
+        }
+        for crd in [
+            "servicemonitors.monitoring.coreos.com",
+            "prometheusrules.monitoring.coreos.com",
+        ] {
+            testenv::operator::wait_established(&self.client, crd)
+                .await
+                .unwrap();
+        }
+    }
+
     /// Waits until `check` holds for the Store's conditions.
     async fn wait_condition(
         &self,
@@ -197,21 +219,7 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
         )
         .await;
 
-    let dir = programs::MONITORING_CRDS
-        .path()
-        .unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            manifests::apply(&cluster.client, &text, "test")
-                .await
-                .unwrap();
-        }
-    }
-    testenv::operator::wait_established(&cluster.client, "servicemonitors.monitoring.coreos.com")
-        .await
-        .unwrap();
+    cluster.install_monitoring_crds().await;
     let installed = Instant::now();
     cluster
         .wait_condition("shop", "alpha", "MonitoringReady", "True", Some("Applied"))
@@ -548,5 +556,90 @@ async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    cluster.assert_never_forbidden();
+}
+
+/// The chart, installed by the real helm after a server-side dry run
+/// (Cluster::start), is what runs: its Deployment's two replicas are admitted
+/// under `restricted` Pod Security and Run, with their Service and
+/// PodDisruptionBudget; an upgrade once the monitoring CRDs exist adds the
+/// operator's ServiceMonitor; and the operator, under the chart's
+/// ServiceAccount, reconciles a Store.
+#[tokio::test]
+async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{Pod, Service};
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use kube::api::ListParams;
+
+    let cluster = Cluster::start().await;
+    let client = &cluster.client;
+    let deployment = Api::<Deployment>::namespaced(client.clone(), NAMESPACE)
+        .get("storeops-operator")
+        .await
+        .unwrap();
+    assert_eq!(deployment.spec.unwrap().replicas, Some(2));
+    let selector = "app.kubernetes.io/name=storeops-operator";
+    let pods = Api::<Pod>::namespaced(client.clone(), NAMESPACE);
+    let start = Instant::now();
+    loop {
+        let running = pods
+            .list(&ListParams::default().labels(selector))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .count();
+        if running == 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < CONVERGE,
+            "{running} of the chart's 2 operator pods Running in the restricted namespace"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Api::<Service>::namespaced(client.clone(), NAMESPACE)
+        .get("storeops-operator")
+        .await
+        .unwrap();
+    let pdb = Api::<PodDisruptionBudget>::namespaced(client.clone(), NAMESPACE)
+        .get("storeops-operator")
+        .await
+        .unwrap();
+    assert_eq!(
+        pdb.spec.unwrap().max_unavailable,
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(1))
+    );
+
+    // No ServiceMonitor without its CRD; an upgrade adds it once it exists.
+    let notes = testenv::operator::helm(&cluster.plane, &["status"]).unwrap();
+    assert!(notes.contains("MonitoringReady=False"), "NOTES: {notes}");
+    cluster.install_monitoring_crds().await;
+    let upgraded = testenv::operator::helm(&cluster.plane, &["upgrade"]).unwrap();
+    assert!(!upgraded.contains("MonitoringReady=False"), "NOTES: {upgraded}");
+    let gvk = GroupVersionKind::gvk("monitoring.coreos.com", "v1", "ServiceMonitor");
+    let monitors: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        NAMESPACE,
+        &ApiResource::from_gvk_with_plural(&gvk, "servicemonitors"),
+    );
+    let monitor = monitors.get("storeops-operator").await.unwrap();
+    assert_eq!(
+        monitor.data["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        "storeops-operator"
+    );
+    assert_eq!(monitor.data["spec"]["endpoints"][0]["port"], "http");
+
+    let _operator = cluster.operator("operator-a");
+    cluster.namespace("shop").await;
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+    cluster
+        .wait_condition("shop", "alpha", "MonitoringReady", "True", None)
+        .await;
     cluster.assert_never_forbidden();
 }

@@ -321,11 +321,15 @@ impl Database {
     async fn set_stock_tx(&self, name: &str, stock: i64) -> Result<(Product, i64), WriteError> {
         let op = "set_stock";
         let mut tx = self.run(op, "BEGIN", self.pool.begin()).await?;
+        // The first statement writes, so the transaction takes the row lock
+        // (PostgreSQL) or the write lock (SQLite) before it reads: a read
+        // first would leave SQLite a snapshot it cannot upgrade while buyers
+        // write ("database is locked", not retried by busy_timeout).
         let previous = self
             .run(
                 op,
-                "SELECT",
-                sqlx::query("SELECT stock FROM products WHERE name = $1")
+                "UPDATE",
+                sqlx::query("UPDATE products SET version = version + 1 WHERE name = $1 RETURNING stock")
                     .bind(name)
                     .fetch_optional(&mut *tx),
             )
@@ -340,7 +344,7 @@ impl Database {
             .run(
                 op,
                 "UPDATE",
-                sqlx::query("UPDATE products SET stock = $1, version = version + 1 WHERE name = $2 RETURNING name, category, price_cents, stock, version")
+                sqlx::query("UPDATE products SET stock = $1 WHERE name = $2 RETURNING name, category, price_cents, stock, version")
                     .bind(stock)
                     .bind(name)
                     .fetch_one(&mut *tx),

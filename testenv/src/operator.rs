@@ -1,8 +1,9 @@
-//! The storeops operator as a local process under its chart's RBAC: the CRD
-//! applied, the chart's ServiceAccount and RBAC rendered by `helm template`
-//! and applied, and the operator given a token of that ServiceAccount (from
-//! a TokenRequest, as a pod would get). So every test that runs it proves the
-//! chart grants enough, and nothing lets it use more.
+//! The storeops operator as a local process under its chart's RBAC: the chart
+//! installed by the real helm, and the operator given a token of the chart's
+//! ServiceAccount (from a TokenRequest, as a pod would get). So every test
+//! that runs it proves the chart installs and grants enough, and nothing lets
+//! the operator use more. (The chart's own pods run on kwok's fake node: they
+//! are admitted and scheduled, but the operator that works is this process.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,46 +30,48 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Applies the Store CRD (waiting until it is served), the release namespace
-/// and the chart's ServiceAccount and RBAC; returns a kubeconfig holding a
-/// token of that ServiceAccount.
+/// Installs the chart for real: the release namespace (Pod Security
+/// `restricted`), then `helm install` after a server-side dry run, so the API
+/// server admits every rendered object (CRDs from `crds/`, RBAC, the
+/// Deployment under restricted Pod Security). Returns a kubeconfig holding a
+/// token of the chart's ServiceAccount, for the operator process.
 pub async fn install(plane: &ControlPlane, client: &Client) -> Result<PathBuf, Error> {
-    let root = repo_root();
-    let crd_path = root.join("crds/storeops.dev_stores.yaml");
-    let crd = std::fs::read_to_string(&crd_path)
-        .map_err(|e| Error::io(format!("reading {}", crd_path.display()), e))?;
-    manifests::apply(client, &crd, "storeops-testenv").await?;
-    wait_established(client, "stores.storeops.dev").await?;
     let namespace = format!(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NAMESPACE}\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n"
     );
     manifests::apply(client, &namespace, "storeops-testenv").await?;
-    let rbac = helm_template(&["templates/serviceaccount.yaml", "templates/rbac.yaml"])?;
-    manifests::apply(client, &rbac, "storeops-testenv").await?;
+    helm(plane, &["install", "--dry-run=server"])?;
+    helm(plane, &["install"])?;
+    wait_established(client, "stores.storeops.dev").await?;
     let token = service_account_token(client).await?;
     plane.token_kubeconfig("operator", &token)
 }
 
-/// `helm template` of the chart, only the named templates.
-pub fn helm_template(templates: &[&str]) -> Result<String, Error> {
+/// `helm <verb> storeops charts/storeops` in the release namespace against
+/// the control plane; the output, or an error with helm's.
+pub fn helm(plane: &ControlPlane, verb: &[&str]) -> Result<String, Error> {
+    let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
+    args.extend([
+        "storeops".into(),
+        repo_root().join("charts/storeops").display().to_string(),
+        "--namespace".into(),
+        NAMESPACE.into(),
+        "--kubeconfig".into(),
+        plane.kubeconfig().display().to_string(),
+    ]);
+    run_helm(&args)
+}
+
+/// Runs the testbin helm; its stdout, or an error with its stderr.
+pub fn run_helm(args: &[String]) -> Result<String, Error> {
     let helm = programs::HELM.path()?;
-    let chart = repo_root().join("charts/storeops");
-    let mut command = Command::new(&helm);
-    command
-        .arg("template")
-        .arg("storeops")
-        .arg(&chart)
-        .arg("--namespace")
-        .arg(NAMESPACE);
-    for t in templates {
-        command.arg("--show-only").arg(t);
-    }
-    let output = command
+    let output = Command::new(&helm)
+        .args(args)
         .output()
         .map_err(|e| Error::io(format!("running {}", helm.display()), e))?;
     if !output.status.success() {
         return Err(Error::Manifest {
-            what: format!("helm template {}", chart.display()),
+            what: format!("helm {}", args.join(" ")),
             reason: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }

@@ -13,7 +13,7 @@ pub struct Program {
     pub name: &'static str,
     /// The variable holding its path.
     pub variable: &'static str,
-    /// The argument of `bash testbin/k8s.sh` that builds it.
+    /// The command that builds it and prints its path.
     pub build: &'static str,
 }
 
@@ -21,49 +21,55 @@ pub struct Program {
 pub const ETCD: Program = Program {
     name: "etcd",
     variable: "ETCD_BIN",
-    build: "etcd",
+    build: "bash testbin/k8s.sh etcd",
 };
 /// kube-apiserver.
 pub const KUBE_APISERVER: Program = Program {
     name: "kube-apiserver",
     variable: "KUBE_APISERVER_BIN",
-    build: "kube-apiserver",
+    build: "bash testbin/k8s.sh kube-apiserver",
 };
 /// kube-controller-manager.
 pub const KUBE_CONTROLLER_MANAGER: Program = Program {
     name: "kube-controller-manager",
     variable: "KUBE_CONTROLLER_MANAGER_BIN",
-    build: "kube-controller-manager",
+    build: "bash testbin/k8s.sh kube-controller-manager",
 };
 /// kube-scheduler.
 pub const KUBE_SCHEDULER: Program = Program {
     name: "kube-scheduler",
     variable: "KUBE_SCHEDULER_BIN",
-    build: "kube-scheduler",
+    build: "bash testbin/k8s.sh kube-scheduler",
 };
 /// kwok, with its stages in `kwok.yaml` next to the binary.
 pub const KWOK: Program = Program {
     name: "kwok",
     variable: "KWOK_BIN",
-    build: "kwok",
+    build: "bash testbin/k8s.sh kwok",
 };
 /// The directory of the monitoring.coreos.com CRDs (ServiceMonitor, PrometheusRule).
 pub const MONITORING_CRDS: Program = Program {
     name: "monitoring CRDs",
     variable: "MONITORING_CRDS_DIR",
-    build: "monitoring-crds",
+    build: "bash testbin/k8s.sh monitoring-crds",
 };
 /// The OpenTelemetry Collector (`bash testbin/install.sh otelcol`).
 pub const OTELCOL: Program = Program {
     name: "otelcol",
     variable: "OTELCOL_BIN",
-    build: "otelcol (bash testbin/install.sh otelcol)",
+    build: "bash testbin/install.sh otelcol",
 };
 /// helm.
 pub const HELM: Program = Program {
     name: "helm",
     variable: "HELM_BIN",
-    build: "helm",
+    build: "bash testbin/k8s.sh helm",
+};
+/// Grafana's dashboard schema as a validator (`testbin/grafana-schema/`).
+pub const GRAFANA_DASHBOARD_VALIDATE: Program = Program {
+    name: "grafana-dashboard-validate",
+    variable: "GRAFANA_DASHBOARD_VALIDATE",
+    build: "bash testbin/grafana-schema/build.sh",
 };
 
 impl Program {
@@ -73,7 +79,7 @@ impl Program {
             program: self.name,
             why,
             fix: format!(
-                "run `make testbin` (or `bash testbin/k8s.sh {}` and export {}=<the printed path>)",
+                "run `make testbin` (or `{}` and export {}=<the printed path>)",
                 self.build, self.variable
             ),
         };

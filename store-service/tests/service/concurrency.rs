@@ -72,6 +72,51 @@ async fn concurrent_buyers_never_oversell_on_postgres() {
     no_oversell(&server).await;
 }
 
+/// Restocks race a purchase load: every restock succeeds (none is refused
+/// as "database is locked"), and no sale is lost or refused wrongly.
+async fn restock_under_load(server: &Server) {
+    let c = Client::new(server);
+    const STOCK: i64 = 1_000_000;
+    let (status, body) = c.set_stock("apple", json!(STOCK), Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    let buyers: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut sold = 0;
+                for _ in 0..60 {
+                    let (status, body) = c.buy("apple", json!(1)).await;
+                    assert_eq!(status, 200, "a purchase failed: {body}");
+                    sold += 1;
+                }
+                sold
+            })
+        })
+        .collect();
+    for _ in 0..40 {
+        let (status, body) = c.set_stock("apple", json!(STOCK), Some(ADMIN_TOKEN)).await;
+        assert_eq!(status, 200, "a restock under load failed: {body}");
+    }
+    for b in buyers {
+        assert_eq!(b.await.unwrap(), 60);
+    }
+    let (status, body) = c.set_stock("apple", json!(STOCK), Some(ADMIN_TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(c.stock("apple").await, STOCK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restocks_succeed_under_purchase_load_on_sqlite() {
+    restock_under_load(&Server::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restocks_succeed_under_purchase_load_on_postgres() {
+    let pg = Postgres::start();
+    let server = Server::with_db(tempfile::tempdir().unwrap(), pg.database("store_restock"), &[]);
+    restock_under_load(&server).await;
+}
+
 /// kill -9 in the middle of a purchase load: every 200 is in the stock, once.
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_nine_loses_no_committed_sale() {

@@ -217,10 +217,12 @@ impl Panel {
         });
         match self.kind {
             Kind::Logs => {
-                panel["options"] = json!({"showTime": true, "wrapLogMessage": true, "sortOrder": "Descending", "enableLogDetails": true})
+                panel["options"] = json!({"showTime": true, "wrapLogMessage": true, "sortOrder": "Descending", "enableLogDetails": true,
+                    "showLabels": false, "showCommonLabels": false, "showLogContextToggle": true,
+                    "prettifyLogMessage": false, "dedupStrategy": "none"})
             }
             Kind::Stat => {
-                panel["options"] = json!({"reduceOptions": {"calcs": ["lastNotNull"]}, "colorMode": "value", "graphMode": "area"})
+                panel["options"] = json!({"reduceOptions": {"calcs": ["lastNotNull"]}, "colorMode": "value", "graphMode": "area", "orientation": "auto"})
             }
             Kind::BarGauge => {
                 panel["options"] = json!({"orientation": "horizontal", "displayMode": "gradient", "reduceOptions": {"calcs": ["lastNotNull"], "values": false}})
@@ -228,10 +230,13 @@ impl Panel {
             Kind::Heatmap => {
                 panel["options"] = json!({"calculate": false, "yAxis": {"unit": "s"}, "exemplars": {"color": "rgba(255,0,255,0.7)"}})
             }
+            Kind::PieChart => {
+                panel["options"] = json!({"pieType": "pie", "orientation": "auto", "reduceOptions": {"calcs": ["lastNotNull"], "values": false}})
+            }
             _ => {}
         }
         if self.kind == Kind::Table {
-            panel["transformations"] = json!([{"id": "merge"}]);
+            panel["transformations"] = json!([{"id": "merge", "options": {}}]);
         }
         panel
     }
@@ -300,7 +305,7 @@ impl Variable {
         match self {
             Variable::Datasource(kind) => json!({
                 "name": kind, "label": kind, "type": "datasource", "query": kind,
-                "current": {}, "hide": 0, "refresh": 1,
+                "hide": 0, "refresh": 1,
             }),
             Variable::LabelValues(name, label, selector, multi) => json!({
                 "name": name, "label": name, "type": "query",
@@ -309,10 +314,10 @@ impl Variable {
                 "definition": format!("label_values({selector}, {label})"),
                 "refresh": 2, "multi": multi, "includeAll": multi,
                 "allValue": if *multi { Value::from(".*") } else { Value::Null },
-                "current": {}, "hide": 0, "sort": 1,
+                "hide": 0, "sort": 1,
             }),
             Variable::Text(name, label) => json!({
-                "name": name, "label": label, "type": "textbox", "query": "", "current": {"value": ""}, "hide": 0,
+                "name": name, "label": label, "type": "textbox", "query": "", "current": {"text": "", "value": ""}, "hide": 0,
             }),
         }
     }
@@ -395,7 +400,7 @@ impl Dashboard {
                 "expr": "ALERTS{alertstate=\"firing\", alertname=~\"Store.*\"}",
                 "titleFormat": "{{alertname}}", "textFormat": "{{store_id}} {{severity}}",
             }]},
-            "links": [{"type": "dashboards", "tags": [TAG], "asDropdown": true, "title": "storeops", "includeVars": true, "keepTime": true}],
+            "links": [{"type": "dashboards", "tags": [TAG], "asDropdown": true, "title": "storeops", "includeVars": true, "keepTime": true, "icon": "external link", "tooltip": "", "targetBlank": false}],
             "panels": panels,
         })
     }

@@ -1,0 +1,80 @@
+//! The Helm chart without a cluster, through the real helm: `helm lint
+//! --strict` is clean, and bad values fail at install time, naming the value
+//! (values.schema.json). That the rendered chart is admitted by a real API
+//! server, and runs the operator, is proven in tests/cluster.rs.
+
+use testenv::operator::{repo_root, run_helm};
+
+fn chart() -> String {
+    repo_root().join("charts/storeops").display().to_string()
+}
+
+fn helm(args: &[&str]) -> Result<String, String> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    run_helm(&args).map_err(|e| e.to_string())
+}
+
+#[test]
+fn helm_lint_is_clean() {
+    let out = helm(&["lint", "--strict", &chart()]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains("0 chart(s) failed"), "{out}");
+    assert!(!out.contains("[WARNING]"), "{out}");
+}
+
+#[test]
+fn the_default_values_render_the_whole_chart() {
+    let out = helm(&["template", "storeops", &chart(), "--namespace", "storeops-system"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for kind in [
+        "kind: ServiceAccount",
+        "kind: ClusterRole",
+        "kind: ClusterRoleBinding",
+        "kind: Role",
+        "kind: RoleBinding",
+        "kind: Service",
+        "kind: Deployment",
+        "kind: PodDisruptionBudget",
+    ] {
+        assert!(out.contains(kind), "no {kind} in:\n{out}");
+    }
+    // The ServiceMonitor waits for its CRD (helm template knows no CRDs).
+    assert!(!out.contains("kind: ServiceMonitor"), "{out}");
+    let with_crd = helm(&[
+        "template",
+        "storeops",
+        &chart(),
+        "--api-versions",
+        "monitoring.coreos.com/v1/ServiceMonitor",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(with_crd.contains("kind: ServiceMonitor"), "{with_crd}");
+}
+
+#[test]
+fn bad_values_fail_naming_the_value() {
+    let cases = [
+        ("replicaCount=0", "replicaCount"),
+        ("replicaCount=two", "replicaCount"),
+        ("logLevel=loud", "logLevel"),
+        ("image.pullPolicy=Sometimes", "pullPolicy"),
+        ("otlpEndpoint=collector:4317", "otlpEndpoint"),
+        ("watchNamespace=Shop_1", "watchNamespace"),
+        ("serviceMonitor.interval=often", "interval"),
+        ("resources.limits.memory=lots", "memory"),
+        ("replicas=2", "replicas"),
+    ];
+    for (set, named) in cases {
+        match helm(&["template", "storeops", &chart(), "--set", set]) {
+            Ok(_) => panic!("--set {set} was accepted"),
+            Err(e) => assert!(
+                e.contains("values don't meet the specifications of the schema")
+                    && e.contains(named),
+                "--set {set}: the error does not name {named}: {e}"
+            ),
+        }
+    }
+    // A PodDisruptionBudget only with a standby to fall back on.
+    let single = helm(&["template", "storeops", &chart(), "--set", "replicaCount=1"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!single.contains("kind: PodDisruptionBudget"), "{single}");
+}
