@@ -172,6 +172,23 @@ fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             spec(json!({"displayName": ""})),
             "spec.displayName",
         ),
+        (
+            "cpu limit in words",
+            spec(json!({"resources": {"limits": {"cpu": "lots"}}})),
+            "spec.resources.limits.cpu",
+        ),
+        (
+            "memory request above its limit",
+            spec(
+                json!({"resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}),
+            ),
+            "spec.resources",
+        ),
+        (
+            "label value with a space",
+            spec(json!({"monitoring": {"alerts": {"labels": {"team": "shop one"}}}})),
+            "spec.monitoring.alerts.labels",
+        ),
     ]
 }
 
@@ -357,21 +374,7 @@ async fn a_store_gets_every_object_and_its_pods_run() {
     assert_eq!(security.allow_privilege_escalation, Some(false));
 
     // The operator told the Store's story in Events.
-    let events: Api<k8s_openapi::api::events::v1::Event> = env.api();
-    let created = eventually("a Created event on the Store", CONVERGE, || async {
-        let list = events
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        list.items
-            .into_iter()
-            .find(|e| {
-                e.reason.as_deref() == Some("Created")
-                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("alpha")
-            })
-            .ok_or_else(|| "no Created event yet".to_string())
-    })
-    .await;
+    let created = event(&env, "alpha", "Created").await;
     assert_eq!(created.reporting_controller.as_deref(), Some("storeops"));
 
     let monitoring = condition(&store, "MonitoringReady").unwrap();
@@ -499,6 +502,8 @@ async fn drift_is_undone_and_a_spec_change_rolls_out() {
     .await;
     let store = ready_at(&env, "beta", 2).await;
     assert_eq!(condition(&store, "Progressing").unwrap().0, "False");
+    let updated = event(&env, "beta", "Updated").await;
+    assert_eq!(updated.type_.as_deref(), Some("Normal"));
     let pods = eventually("one pod of the new template", CONVERGE, || async {
         let pods = running_pods(&env, "beta").await?;
         if pods.len() == 1 {
@@ -517,57 +522,165 @@ async fn drift_is_undone_and_a_spec_change_rolls_out() {
             .iter()
             .any(|e| e.name == "LOG_LEVEL" && e.value.as_deref() == Some("debug"))
     );
+
+    // A field the spec drops goes from the object too: a label added, then removed.
+    let maps: Api<ConfigMap> = env.api();
+    let team = |want: Option<&'static str>| {
+        let maps = maps.clone();
+        async move {
+            let what = format!("team label {want:?} on the dashboard ConfigMap");
+            eventually(&what, CONVERGE, || async {
+                let map = exists(&maps, "store-beta-dashboard").await?;
+                let have = map.labels().get("team").cloned();
+                if have.as_deref() == want {
+                    Ok(())
+                } else {
+                    Err(format!("team label {have:?}"))
+                }
+            })
+            .await
+        }
+    };
+    let labelled = merged(
+        changed.clone(),
+        &json!({"spec": {"monitoring": {"dashboards": {"labels": {"team": "shop"}}}}}),
+    );
+    env.apply_store(&labelled).await.unwrap();
+    team(Some("shop")).await;
+    env.apply_store(&changed).await.unwrap();
+    team(None).await;
     env.cleanup().await;
 }
 
+/// Waits for an Event with `reason` regarding Store `name`.
+async fn event(env: &Env, name: &str, reason: &str) -> k8s_openapi::api::events::v1::Event {
+    let events: Api<k8s_openapi::api::events::v1::Event> = env.api();
+    eventually(
+        &format!("a {reason} event on Store {name}"),
+        CONVERGE,
+        || async {
+            let list = events
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            list.items
+                .into_iter()
+                .find(|e| {
+                    e.reason.as_deref() == Some(reason)
+                        && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+                })
+                .ok_or_else(|| format!("no {reason} event yet"))
+        },
+    )
+    .await
+}
+
+/// Kinds a Store may own: (group, version, kind).
+const CHILD_KINDS: &[(&str, &str, &str)] = &[
+    ("apps", "v1", "Deployment"),
+    ("", "v1", "Service"),
+    ("", "v1", "ServiceAccount"),
+    ("", "v1", "Secret"),
+    ("", "v1", "ConfigMap"),
+    ("", "v1", "PersistentVolumeClaim"),
+    ("policy", "v1", "PodDisruptionBudget"),
+    ("monitoring.coreos.com", "v1", "ServiceMonitor"),
+    ("monitoring.coreos.com", "v1", "PrometheusRule"),
+];
+
+/// `Kind/name` and owner uids of every object labelled as the Store's.
+async fn children(env: &Env, name: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let selector = ListParams::default().labels(&format!("app.kubernetes.io/instance={name}"));
+    let monitoring = env.serves_monitoring().await;
+    let mut found = Vec::new();
+    for (group, version, kind) in CHILD_KINDS {
+        if *group == "monitoring.coreos.com" && !monitoring {
+            continue;
+        }
+        let api = env.dynamic(group, version, kind);
+        for o in api.list(&selector).await.map_err(|e| e.to_string())?.items {
+            let owners = o
+                .owner_references()
+                .iter()
+                .filter(|r| r.kind == "Store" && r.controller == Some(true))
+                .map(|r| r.uid.clone())
+                .collect();
+            found.push((format!("{kind}/{}", o.name_any()), owners));
+        }
+    }
+    Ok(found)
+}
+
+/// Every child is owned by the Store (controller owner reference to its
+/// uid), so garbage collection removes them all with it; the Store goes too.
 #[tokio::test]
 async fn deleting_a_store_removes_every_child() {
     let env = Env::new("delete").await;
     env.apply_store(&store("gamma")).await.unwrap();
-    ready_at(&env, "gamma", 1).await;
+    let live = ready_at(&env, "gamma", 1).await;
+    let uid = live.uid().unwrap();
+    let before = children(&env, "gamma").await.unwrap();
+    let kinds: Vec<&str> = before
+        .iter()
+        .map(|(k, _)| k.split('/').next().unwrap())
+        .collect();
+    for kind in [
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "PersistentVolumeClaim",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} among {before:?}");
+    }
+    for (child, owners) in &before {
+        assert_eq!(
+            owners,
+            &vec![uid.clone()],
+            "{child} is not owned by Store gamma ({uid})"
+        );
+    }
     env.stores()
         .delete("gamma", &DeleteParams::default())
         .await
         .unwrap();
 
-    let deployments: Api<Deployment> = env.api();
-    let services: Api<Service> = env.api();
-    let accounts: Api<ServiceAccount> = env.api();
-    let secrets: Api<Secret> = env.api();
-    let maps: Api<ConfigMap> = env.api();
-    let claims: Api<PersistentVolumeClaim> = env.api();
     let pods: Api<Pod> = env.api();
-    eventually("every child gone", Duration::from_secs(90), || async {
-        let mut left = Vec::new();
-        let selector = ListParams::default().labels("app.kubernetes.io/instance=gamma");
-        let names = |l: Vec<String>, kind: &str| {
-            l.into_iter()
-                .map(|n| format!("{kind}/{n}"))
-                .collect::<Vec<_>>()
-        };
-        macro_rules! check {
-            ($api:expr, $kind:expr) => {
-                let items = $api.list(&selector).await.map_err(|e| e.to_string())?.items;
-                left.extend(names(items.iter().map(|o| o.name_any()).collect(), $kind));
-            };
-        }
-        check!(deployments, "Deployment");
-        check!(services, "Service");
-        check!(accounts, "ServiceAccount");
-        check!(secrets, "Secret");
-        check!(maps, "ConfigMap");
-        check!(claims, "PersistentVolumeClaim");
-        check!(pods, "Pod");
-        if env.serves_monitoring().await {
-            let sm = env.dynamic("monitoring.coreos.com", "v1", "ServiceMonitor");
-            check!(sm, "ServiceMonitor");
-        }
-        if left.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("left: {left:?}"))
-        }
-    })
+    eventually(
+        "the Store and every child gone",
+        Duration::from_secs(90),
+        || async {
+            let mut left: Vec<String> = children(&env, "gamma")
+                .await?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            let selector = ListParams::default().labels("app.kubernetes.io/instance=gamma");
+            left.extend(
+                pods.list(&selector)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .items
+                    .iter()
+                    .map(|p| format!("Pod/{}", p.name_any())),
+            );
+            if env
+                .stores()
+                .get_opt("gamma")
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                left.push("Store/gamma".into());
+            }
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("left: {left:?}"))
+            }
+        },
+    )
     .await;
     env.cleanup().await;
 }
@@ -600,6 +713,9 @@ async fn a_missing_reference_is_a_condition_and_its_arrival_heals_the_store() {
     );
     env.apply_store(&referenced).await.unwrap();
     degraded_naming(&env, "delta", "CatalogConfigMapMissing", "delta-catalog").await;
+    let warning = event(&env, "delta", "CatalogConfigMapMissing").await;
+    assert_eq!(warning.type_.as_deref(), Some("Warning"));
+    assert!(warning.note.unwrap_or_default().contains("delta-catalog"));
     // A missing database Secret is named too.
     let on_postgres = merged(
         store("zeta"),

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::ObjectMeta;
 
 use crate::api::{
-    Catalog, ConfigMapKeyRef, Database, PostgresDatabase, Product, SecretKeyRef, Store, StoreSpec,
+    Amounts, Catalog, ConfigMapKeyRef, Database, PostgresDatabase, Product, Resources,
+    SecretKeyRef, Store, StoreSpec,
 };
 
 impl Store {
@@ -116,14 +116,13 @@ impl Store {
 
     /// With 1 cpu and 1Gi of memory requested and allowed.
     pub fn with_big_resources(mut self) -> Store {
-        let q = to_map(&[("cpu", "1"), ("memory", "1Gi")])
-            .into_iter()
-            .map(|(k, v)| (k, Quantity(v)))
-            .collect::<BTreeMap<_, _>>();
-        self.spec.resources = Some(ResourceRequirements {
+        let q = Amounts {
+            cpu: Some(Quantity("1".into())),
+            memory: Some(Quantity("1Gi".into())),
+        };
+        self.spec.resources = Some(Resources {
             requests: Some(q.clone()),
             limits: Some(q),
-            ..ResourceRequirements::default()
         });
         self
     }

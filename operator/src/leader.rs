@@ -18,6 +18,10 @@ pub struct Timing {
     pub duration: Duration,
     /// How often the holder renews the Lease.
     pub renew: Duration,
+    /// How long the holder goes on leading without a successful renewal.
+    /// Shorter than `duration`, so it stops before a candidate may take over
+    /// and two never reconcile at once (client-go's RenewDeadline).
+    pub renew_deadline: Duration,
 }
 
 impl Default for Timing {
@@ -25,6 +29,7 @@ impl Default for Timing {
         Timing {
             duration: Duration::from_secs(15),
             renew: Duration::from_secs(5),
+            renew_deadline: Duration::from_secs(10),
         }
     }
 }
@@ -103,6 +108,36 @@ pub async fn try_acquire(
     }
 }
 
+/// Renews the Lease every `timing.renew` until a renewal is refused or none
+/// succeeded for `timing.renew_deadline` (a hung request counts as failed
+/// once the deadline passes); then returns, and the caller stops leading.
+pub async fn keep(api: &Api<Lease>, name: &str, me: &str, timing: Timing) {
+    let mut last_ok = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(timing.renew).await;
+        let left = timing.renew_deadline.saturating_sub(last_ok.elapsed());
+        let attempt = tokio::time::timeout(left, try_acquire(api, name, me, timing)).await;
+        match attempt {
+            Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
+            Ok(Ok(false)) => {
+                tracing::error!("another replica holds the Lease");
+                return;
+            }
+            Ok(Err(error)) if last_ok.elapsed() < timing.renew_deadline => {
+                tracing::warn!(%error, "Lease renewal failed; retrying");
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%error, "could not renew the Lease before the deadline");
+                return;
+            }
+            Err(_) => {
+                tracing::error!("Lease renewal hung past the deadline");
+                return;
+            }
+        }
+    }
+}
+
 /// Gives the Lease up on shutdown so a standby takes over at once.
 pub async fn release(api: &Api<Lease>, name: &str, me: &str) -> Result<(), kube::Error> {
     if let Some(mut lease) = api.get_opt(name).await?
@@ -162,5 +197,32 @@ mod tests {
         let renewed = spec_for("a", timing, Some(&taken), at(105));
         assert_eq!(renewed.lease_transitions, Some(1));
         assert_eq!(renewed.acquire_time, taken.acquire_time);
+    }
+
+    /// A client of an API server that accepts connections and never answers.
+    async fn hung_api_server() -> Api<Lease> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let config = kube::Config::new(url.parse().unwrap());
+        Api::namespaced(kube::Client::try_from(config).unwrap(), "ns")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_leader_that_cannot_renew_stops_before_its_lease_expires() {
+        let timing = Timing::default();
+        let api = hung_api_server().await;
+        let started = tokio::time::Instant::now();
+        keep(&api, "lease", "a", timing).await;
+        let led = started.elapsed();
+        // Its last renewal was at `started`: a candidate may take the Lease
+        // at started + duration, by which time this one has stopped.
+        assert!(led < timing.duration, "led {led:?} without renewing");
+        assert!(led >= timing.renew_deadline, "gave up after {led:?}");
     }
 }

@@ -58,9 +58,15 @@ struct RunArgs {
 /// Settings of the operator process itself.
 #[derive(Debug, Args)]
 struct ProcessArgs {
-    /// Watch Stores of this namespace only; unset: every namespace.
-    #[arg(long, env = "STOREOPS_WATCH_NAMESPACE")]
-    namespace: Option<String>,
+    /// Watch Stores (and their objects) in these namespaces only, comma
+    /// separated; unset: every namespace.
+    #[arg(
+        long = "namespaces",
+        alias = "namespace",
+        env = "STOREOPS_WATCH_NAMESPACES",
+        value_delimiter = ','
+    )]
+    namespaces: Vec<String>,
     /// Address of /metrics, /healthz and /readyz.
     #[arg(long, env = "STOREOPS_LISTEN", default_value = "0.0.0.0:8080")]
     listen: std::net::SocketAddr,
@@ -161,25 +167,43 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     })?;
     let provider = telemetry::init(level, args.otel_endpoint.as_deref(), &args.identity)?;
     let client = connect(args.kubeconfig.as_deref()).await?;
-    let stores: Api<Store> = match &args.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    // One controller per watched namespace (or one for all): each watches
+    // only its namespace, so a namespaced grant of the RBAC is enough.
+    let scopes: Vec<Option<String>> = if args.namespaces.is_empty() {
+        vec![None]
+    } else {
+        args.namespaces
+            .iter()
+            .map(|n| Some(n.trim().to_string()))
+            .collect()
     };
-    // Fail early with a clear line if the CRD is missing or RBAC forbids it.
-    stores
-        .list(&kube::api::ListParams::default().limit(1))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot list Stores (is crds/storeops.dev_stores.yaml applied, and RBAC granted?): {e}"))?;
-
-    let controller = Controller::new(stores, watcher::Config::default().any_semantic());
-    let metrics = Arc::new(Metrics::new(Some(controller.store())));
+    let mut controllers = Vec::new();
+    for scope in &scopes {
+        let stores: Api<Store> = scoped(&client, scope);
+        // Fail early with a clear line if the CRD is missing or RBAC forbids it.
+        stores
+            .list(&kube::api::ListParams::default().limit(1))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot list Stores in {} (is crds/storeops.dev_stores.yaml applied, and RBAC granted?): {e}",
+                scope.as_deref().unwrap_or("any namespace")))?;
+        controllers.push(Controller::new(
+            stores,
+            watcher::Config::default().any_semantic(),
+        ));
+    }
+    let metrics = Arc::new(Metrics::new(
+        controllers.iter().map(Controller::store).collect(),
+    ));
     let ready = Arc::new(AtomicBool::new(false));
     let http = serve_http(args.listen, metrics.clone(), ready.clone());
     let http = tokio::spawn(http);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let readiness = ready.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
+        // Out of the Service's endpoints first, then drain.
+        readiness.store(false, Ordering::Relaxed);
         let _ = stop_tx.send(true);
     });
 
@@ -211,19 +235,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             args.identity.clone(),
         );
         tokio::spawn(async move {
-            let mut last_ok = std::time::Instant::now();
-            loop {
-                tokio::time::sleep(timing.renew).await;
-                match leader::try_acquire(&leases, &name, &me, timing).await {
-                    Ok(true) => last_ok = std::time::Instant::now(),
-                    Ok(false) => break,
-                    Err(error) if last_ok.elapsed() > timing.duration => {
-                        tracing::error!(%error, "could not renew the Lease");
-                        break;
-                    }
-                    Err(error) => tracing::warn!(%error, "Lease renewal failed; retrying"),
-                }
-            }
+            leader::keep(&leases, &name, &me, timing).await;
             tracing::error!("lost the Lease: stopping");
             let _ = lost_tx.send(true);
         })
@@ -244,15 +256,6 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         Recorder::new(client.clone(), reporter),
         metrics,
     ));
-    let owned = |c: &Client| {
-        (
-            Api::<Deployment>::all(c.clone()),
-            Api::<Service>::all(c.clone()),
-        )
-    };
-    let (deployments, services) = owned(&client);
-    let mut stop = stop_rx.clone();
-    let mut lost = lost_rx.clone();
     let monitoring_now = operator::reconcile::dereference::monitoring_crds_installed(&client)
         .await
         .ok();
@@ -264,22 +267,42 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             operator::reconcile::build::meta::PART_OF
         ))
     };
-    controller
-        .owns(deployments, managed())
-        .owns(services, managed())
-        .owns(Api::<ConfigMap>::all(client.clone()), managed())
-        .owns(Api::<Secret>::all(client.clone()), managed())
-        .owns(Api::<ServiceAccount>::all(client.clone()), managed())
-        .owns(Api::<PersistentVolumeClaim>::all(client.clone()), managed())
-        .owns(Api::<PodDisruptionBudget>::all(client.clone()), managed())
-        .reconcile_all_on(monitoring_arrivals(client.clone(), monitoring_now))
-        .graceful_shutdown_on(async move {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => {}
-                _ = lost.wait_for(|l| *l) => {}
+    let runs = controllers
+        .into_iter()
+        .zip(&scopes)
+        .map(|(controller, scope)| {
+            let (mut stop, mut lost) = (stop_rx.clone(), lost_rx.clone());
+            let c = &client;
+            let mut controller = controller
+                .owns(scoped::<Deployment>(c, scope), managed())
+                .owns(scoped::<Service>(c, scope), managed())
+                .owns(scoped::<ConfigMap>(c, scope), managed())
+                .owns(scoped::<Secret>(c, scope), managed())
+                .owns(scoped::<ServiceAccount>(c, scope), managed())
+                .owns(scoped::<PersistentVolumeClaim>(c, scope), managed())
+                .owns(scoped::<PodDisruptionBudget>(c, scope), managed());
+            // Drift of the monitoring objects is undone too. Without their CRDs
+            // these watches fail and back off (up to 30 s) until the CRDs appear.
+            for kind in ["ServiceMonitor", "PrometheusRule"] {
+                let resource = operator::reconcile::build::monitoring_resource(kind);
+                let api: Api<kube::api::DynamicObject> = match scope {
+                    Some(ns) => Api::namespaced_with(c.clone(), ns, &resource),
+                    None => Api::all_with(c.clone(), &resource),
+                };
+                controller = controller.owns_with(api, resource, managed());
             }
-        })
-        .run(reconcile, error_policy, ctx)
+            controller
+                .reconcile_all_on(monitoring_arrivals(client.clone(), monitoring_now))
+                .graceful_shutdown_on(async move {
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => {}
+                        _ = lost.wait_for(|l| *l) => {}
+                    }
+                })
+                .run(reconcile, error_policy, ctx.clone())
+                .boxed()
+        });
+    futures::stream::select_all(runs)
         .for_each(|result| async move {
             if let Err(error) = result {
                 tracing::debug!(%error, "reconcile stream");
@@ -300,6 +323,17 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         anyhow::bail!("lost leadership");
     }
     Ok(())
+}
+
+/// An Api of the namespace `scope` names, or of every namespace.
+fn scoped<K>(client: &kube::Client, scope: &Option<String>) -> kube::Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match scope {
+        Some(ns) => kube::Api::namespaced(client.clone(), ns),
+        None => kube::Api::all(client.clone()),
+    }
 }
 
 /// Fires when the monitoring.coreos.com CRDs appear or go, so every Store

@@ -28,8 +28,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// `stores` is the controller's watch cache, read at each scrape.
-    pub fn new(stores: Option<kube::runtime::reflector::Store<Store>>) -> Self {
+    /// `stores` are the controllers' watch caches, read at each scrape.
+    pub fn new(stores: Vec<kube::runtime::reflector::Store<Store>>) -> Self {
         let mut registry = Registry::default();
         let reconciliations = Family::<Label, Counter>::default();
         let errors = Family::<Label, Counter>::default();
@@ -51,7 +51,7 @@ impl Metrics {
             "Duration of a reconcile",
             duration.clone(),
         );
-        if let Some(stores) = stores {
+        if !stores.is_empty() {
             registry.register_collector(Box::new(StoresByCondition(stores)));
         }
         Metrics {
@@ -91,12 +91,12 @@ impl Metrics {
 }
 
 #[derive(Debug)]
-struct StoresByCondition(kube::runtime::reflector::Store<Store>);
+struct StoresByCondition(Vec<kube::runtime::reflector::Store<Store>>);
 
 impl Collector for StoresByCondition {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut counts = std::collections::BTreeMap::<(String, String), i64>::new();
-        for store in self.0.state() {
+        for store in self.0.iter().flat_map(|s| s.state()) {
             for c in store.status.iter().flat_map(|s| &s.conditions) {
                 *counts
                     .entry((c.type_.clone(), c.status.clone()))

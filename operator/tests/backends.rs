@@ -613,8 +613,13 @@ fn collector(dir: &Path, tempo_otlp_http: u16, loki_http: u16) -> (Process, u16)
 async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() {
     let dir = tempfile::tempdir().unwrap();
     let t = Target::of(&store());
-    let (tempo_http, tempo_grpc, otlp_grpc, otlp_http, prometheus_port) =
-        (free_port(), free_port(), free_port(), free_port(), free_port());
+    let (tempo_http, tempo_grpc, otlp_grpc, otlp_http, prometheus_port) = (
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+        free_port(),
+    );
     let tempo_dir = dir.path().join("tempo");
     let tempo_config = testbin_script(&[
         "tempo-config",

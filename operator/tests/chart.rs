@@ -23,8 +23,14 @@ fn helm_lint_is_clean() {
 
 #[test]
 fn the_default_values_render_the_whole_chart() {
-    let out = helm(&["template", "storeops", &chart(), "--namespace", "storeops-system"])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = helm(&[
+        "template",
+        "storeops",
+        &chart(),
+        "--namespace",
+        "storeops-system",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
     for kind in [
         "kind: ServiceAccount",
         "kind: ClusterRole",
@@ -58,7 +64,7 @@ fn bad_values_fail_naming_the_value() {
         ("logLevel=loud", "logLevel"),
         ("image.pullPolicy=Sometimes", "pullPolicy"),
         ("otlpEndpoint=collector:4317", "otlpEndpoint"),
-        ("watchNamespace=Shop_1", "watchNamespace"),
+        ("watchNamespaces={Shop_1}", "watchNamespaces"),
         ("serviceMonitor.interval=often", "interval"),
         ("resources.limits.memory=lots", "memory"),
         ("replicas=2", "replicas"),
@@ -77,4 +83,38 @@ fn bad_values_fail_naming_the_value() {
     let single = helm(&["template", "storeops", &chart(), "--set", "replicaCount=1"])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!single.contains("kind: PodDisruptionBudget"), "{single}");
+}
+
+/// Watching some namespaces grants the rights there only: a RoleBinding per
+/// namespace to the ClusterRole, a Role for the fleet dashboards, no
+/// ClusterRoleBinding; the operator is told the same namespaces.
+#[test]
+fn watched_namespaces_are_granted_namespace_by_namespace() {
+    let out = helm(&[
+        "template",
+        "storeops",
+        &chart(),
+        "--namespace",
+        "storeops-system",
+        "--set",
+        "watchNamespaces={shop-a,shop-b}",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.contains("kind: ClusterRoleBinding"), "{out}");
+    for ns in ["shop-a", "shop-b"] {
+        assert!(
+            out.contains(&format!(
+                "kind: RoleBinding\nmetadata:\n  name: storeops-operator\n  namespace: {ns}"
+            )),
+            "no RoleBinding in {ns}:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("name: storeops-operator-dashboards\n  namespace: storeops-system"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"{name: STOREOPS_WATCH_NAMESPACES, value: "shop-a,shop-b"}"#),
+        "{out}"
+    );
 }

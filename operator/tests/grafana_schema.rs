@@ -63,5 +63,8 @@ fn the_schema_check_fails_a_wrong_dashboard_naming_the_field() {
     let (ok, report) = validate(&[path]);
     assert!(!ok, "a wrong dashboard passed: {report}");
     assert!(report.contains("panels[1].gridPos.w"), "{report}");
-    assert!(report.contains("panels[2].fieldConfig.defaults.unitt"), "{report}");
+    assert!(
+        report.contains("panels[2].fieldConfig.defaults.unitt"),
+        "{report}"
+    );
 }

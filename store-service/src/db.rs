@@ -329,9 +329,11 @@ impl Database {
             .run(
                 op,
                 "UPDATE",
-                sqlx::query("UPDATE products SET version = version + 1 WHERE name = $1 RETURNING stock")
-                    .bind(name)
-                    .fetch_optional(&mut *tx),
+                sqlx::query(
+                    "UPDATE products SET version = version + 1 WHERE name = $1 RETURNING stock",
+                )
+                .bind(name)
+                .fetch_optional(&mut *tx),
             )
             .await?
             .ok_or(DomainError::ProductNotFound)?

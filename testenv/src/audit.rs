@@ -1,5 +1,6 @@
 //! The API server's audit log, read back: who wrote what. The control plane's
-//! policy records every request except get, list and watch, at metadata level.
+//! policy records every write at metadata level, and the reads of the
+//! operator's namespace's ServiceAccounts (so a refused read shows too).
 
 use std::path::Path;
 
@@ -7,7 +8,7 @@ use serde_json::Value;
 
 use crate::Error;
 
-/// One write seen by the API server.
+/// One request seen by the API server (a write, or a read of the operator).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
     /// The authenticated user, e.g. `system:serviceaccount:ns:name`.
@@ -24,8 +25,19 @@ pub struct Write {
     pub code: i64,
 }
 
+/// Verbs that change something.
+pub const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+
 /// Every write in the audit log at `path`, oldest first.
 pub fn writes(path: &Path) -> Result<Vec<Write>, Error> {
+    Ok(requests(path)?
+        .into_iter()
+        .filter(|r| WRITE_VERBS.contains(&r.verb.as_str()))
+        .collect())
+}
+
+/// Every request in the audit log at `path`, oldest first.
+pub fn requests(path: &Path) -> Result<Vec<Write>, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     Ok(text

@@ -378,11 +378,14 @@ reclaimPolicy: Delete
 ";
 
 /// Writes become audit events (metadata only: who, what, which object);
-/// reads are left out, they would drown the writes.
+/// reads are left out, they would drown the writes, except those of the
+/// operator's namespace's ServiceAccounts, so a read its RBAC refuses shows.
 const AUDIT_POLICY: &str = "apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+- level: Metadata
+  userGroups: [\"system:serviceaccounts:storeops-system\"]
 - level: None
   verbs: [get, list, watch]
 - level: Metadata

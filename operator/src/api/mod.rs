@@ -12,17 +12,18 @@
 pub mod catalog;
 pub mod database;
 pub mod monitoring;
+pub mod resources;
 pub mod status;
 pub mod telemetry;
 pub mod validation;
 
-use k8s_openapi::api::core::v1::ResourceRequirements;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{Catalog, ConfigMapKeyRef, Product};
 pub use database::{Database, EmbeddedDatabase, PostgresDatabase, SecretKeyRef};
 pub use monitoring::{Alerts, Dashboards, Monitoring, ServiceMonitorSettings, Slo};
+pub use resources::{Amounts, Resources};
 pub use status::{StoreStatus, condition_types};
 pub use telemetry::{LogLevel, Telemetry};
 
@@ -71,7 +72,7 @@ pub const MSG_REPLICAS_NEED_POSTGRES: &str = "spec.replicas greater than 1 requi
     derive = "PartialEq",
     doc = "A store of the platform: its product service, database, catalog and the monitoring \
            (ServiceMonitor, alerts, dashboards) that watches it.",
-    printcolumn(name = "Store-ID", type_ = "string", json_path = ".spec.storeId"),
+    printcolumn(name = "Store-ID", type_ = "string", json_path = ".status.storeId"),
     printcolumn(
         name = "Ready",
         type_ = "string",
@@ -131,10 +132,10 @@ pub struct StoreSpec {
     #[serde(default)]
     pub database: Database,
 
-    /// Compute resources of the store-service container. Defaults: requests
+    /// Compute resources of the store-service container. Unset: requests
     /// cpu 50m, memory 64Mi; limits cpu 500m, memory 256Mi.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<Resources>,
 
     /// Traces and logs of the store-service (OTLP).
     #[serde(default)]

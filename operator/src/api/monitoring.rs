@@ -29,6 +29,65 @@ pub fn latency_threshold_rule() -> Rule {
     )
 }
 
+/// Pattern of a label key: an optional DNS-subdomain prefix and `/`, then a
+/// name of at most 63 letters, digits, '-', '_' or '.'.
+pub const LABEL_KEY_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+/// Pattern of a label value: empty, or at most 63 letters, digits, '-', '_'
+/// or '.', starting and ending with a letter or digit.
+pub const LABEL_VALUE_PATTERN: &str = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+/// Most extra labels on one object (also bounds the rules' CEL cost).
+pub const MAX_LABELS: usize = 16;
+/// Message of the label key rule (after the field).
+pub const MSG_LABEL_KEY: &str = "keys must be an optional DNS prefix and '/', then at most 63 \
+     letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+/// Message of the label value rule (after the field).
+pub const MSG_LABEL_VALUE: &str = "values must be at most 63 letters, digits, '-', '_' or '.', \
+     starting and ending with a letter or digit";
+
+/// Schema of the extra-labels map at `field`: Kubernetes label syntax,
+/// checked at admission, the messages naming the field.
+fn labels_schema(field: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "maxProperties": MAX_LABELS,
+        "additionalProperties": {"type": "string", "maxLength": 63},
+        "x-kubernetes-validations": [
+            {"rule": format!("self.all(k, k.matches('{}'))", LABEL_KEY_PATTERN.replace('\\', "\\\\")), "message": format!("{field} {MSG_LABEL_KEY}")},
+            {"rule": format!("self.all(k, self[k].matches('{}'))", LABEL_VALUE_PATTERN), "message": format!("{field} {MSG_LABEL_VALUE}")},
+        ],
+    })
+}
+
+fn service_monitor_labels(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    labels_schema("spec.monitoring.serviceMonitor.labels")
+}
+fn alerts_labels(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    labels_schema("spec.monitoring.alerts.labels")
+}
+fn dashboards_labels(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    labels_schema("spec.monitoring.dashboards.labels")
+}
+
+/// Whether a key and value are valid Kubernetes label syntax (the Rust
+/// mirror of [`labels_schema`]'s rules, for `operator render`).
+pub fn is_label(key: &str, value: &str) -> bool {
+    let (prefix, name) = key
+        .rsplit_once('/')
+        .map_or((None, key), |(p, n)| (Some(p), n));
+    let name_ok = |s: &str, allow_empty: bool| {
+        (allow_empty && s.is_empty())
+            || (s.len() <= 63
+                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    };
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty() && p.split('.').all(|l| super::validation::is_dns_label(l, 63))
+    });
+    prefix_ok && name_ok(name, false) && name_ok(value, true)
+}
+
 /// ServiceMonitor, alert rules and dashboards of the store.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +117,7 @@ pub struct ServiceMonitorSettings {
     /// Extra labels of the ServiceMonitor, e.g. the release label a
     /// Prometheus selects ServiceMonitors by.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "service_monitor_labels")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -81,11 +141,11 @@ pub struct Alerts {
     /// Service level objectives, alerted on with multi-window burn rates.
     #[serde(default)]
     pub slo: Slo,
-    /// Alert when a product's stock falls below this many units.
+    /// Alert when a product has this many units or fewer in stock.
     #[serde(default = "default_low_stock")]
     #[schemars(range(min = 0))]
     pub low_stock_threshold: i64,
-    /// Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<alertname>`.
+    /// Base URL of the runbooks; each alert links to `<runbookBaseUrl>/<alertname>.md`.
     /// Unset: the operator's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = URL_PATTERN))]
@@ -93,6 +153,7 @@ pub struct Alerts {
     /// Extra labels of the PrometheusRule, e.g. the release label a
     /// Prometheus selects rules by.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "alerts_labels")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -152,6 +213,7 @@ pub struct Dashboards {
     pub folder: String,
     /// Extra labels of the dashboard ConfigMap.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "dashboards_labels")]
     pub labels: BTreeMap<String, String>,
 }
 

@@ -111,6 +111,9 @@ fn check(store: &Store) -> Vec<FieldError> {
         check_catalog(&mut e, catalog);
     }
     check_database(&mut e, &spec.database);
+    if let Some(r) = &spec.resources {
+        check_resources(&mut e, r);
+    }
     check_telemetry(&mut e, &spec.telemetry);
     check_monitoring(&mut e, &spec.monitoring);
     e
@@ -183,6 +186,39 @@ fn check_database(e: &mut Vec<FieldError>, db: &super::Database) {
     }
 }
 
+fn check_resources(e: &mut Vec<FieldError>, r: &super::Resources) {
+    use super::resources::{MSG_CPU, MSG_MEMORY, MSG_REQUEST_WITHIN_LIMIT, quantity_value};
+    let amount = |a: &Option<super::Amounts>, which: &str| {
+        a.as_ref().and_then(|a| match which {
+            "cpu" => a.cpu.clone(),
+            _ => a.memory.clone(),
+        })
+    };
+    let mut within = true;
+    for which in ["cpu", "memory"] {
+        let message = if which == "cpu" { MSG_CPU } else { MSG_MEMORY };
+        let (request, limit) = (amount(&r.requests, which), amount(&r.limits, which));
+        for (kind, q) in [("requests", &request), ("limits", &limit)] {
+            if let Some(q) = q
+                && !is_positive_quantity(&q.0)
+            {
+                e.push(err(&format!("spec.resources.{kind}.{which}"), message));
+            }
+        }
+        let value = |q: &Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
+            q.as_ref().and_then(|q| quantity_value(&q.0))
+        };
+        if let (Some(req), Some(lim)) = (value(&request), value(&limit))
+            && req > lim
+        {
+            within = false;
+        }
+    }
+    if !within {
+        e.push(err("spec.resources", MSG_REQUEST_WITHIN_LIMIT));
+    }
+}
+
 fn check_telemetry(e: &mut Vec<FieldError>, t: &super::Telemetry) {
     if let Some(url) = &t.otlp_endpoint
         && !is_url(url)
@@ -244,6 +280,13 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
             "must be an http:// or https:// URL",
         ));
     }
+    for (field, labels) in [
+        ("serviceMonitor", &m.service_monitor.labels),
+        ("alerts", &m.alerts.labels),
+        ("dashboards", &m.dashboards.labels),
+    ] {
+        check_labels(e, &format!("spec.monitoring.{field}.labels"), labels);
+    }
     check_len(
         e,
         "spec.monitoring.dashboards.folder",
@@ -251,6 +294,23 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
         1,
         100,
     );
+}
+
+fn check_labels(
+    e: &mut Vec<FieldError>,
+    field: &str,
+    labels: &std::collections::BTreeMap<String, String>,
+) {
+    use super::monitoring::{MAX_LABELS, MSG_LABEL_KEY, MSG_LABEL_VALUE, is_label};
+    if labels.len() > MAX_LABELS {
+        e.push(err(field, format!("must have at most {MAX_LABELS} labels")));
+    }
+    if labels.keys().any(|k| !is_label(k, "")) {
+        e.push(err(field, MSG_LABEL_KEY));
+    }
+    if labels.values().any(|v| !is_label("k", v)) {
+        e.push(err(field, MSG_LABEL_VALUE));
+    }
 }
 
 fn check_len(e: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
@@ -324,25 +384,7 @@ pub fn is_interval(s: &str) -> bool {
 /// A Kubernetes quantity (`1Gi`, `500M`, `1e9`, `0.5Gi`) greater than zero,
 /// as CEL's `isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))`.
 pub fn is_positive_quantity(s: &str) -> bool {
-    const SUFFIXES: [&str; 13] = [
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E",
-    ];
-    let number_end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (number, suffix) = s.split_at(number_end);
-    let suffix_ok = suffix.is_empty()
-        || SUFFIXES.contains(&suffix)
-        || suffix
-            .strip_prefix(['e', 'E'])
-            .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
-            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
-    let unsigned = number.strip_prefix('+').unwrap_or(number);
-    let digits_ok = !unsigned.is_empty()
-        && unsigned != "."
-        && unsigned.matches('.').count() <= 1
-        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.');
-    digits_ok && suffix_ok && unsigned.chars().any(|c| c.is_ascii_digit() && c != '0')
+    super::resources::quantity_value(s).is_some_and(|v| v > 0.0)
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ fn every_cel_rule_message_names_its_field() {
     }
     let mut found = Vec::new();
     walk("", &schema(), &mut found);
-    assert_eq!(found.len(), 7, "{found:?}");
+    assert_eq!(found.len(), 18, "{found:?}");
     for (path, message) in found {
         assert!(
             message.starts_with("spec.") || message.starts_with("metadata."),
@@ -356,5 +356,71 @@ fn quantities_parse_like_kubernetes() {
         "", "0", "0.0Gi", "Gi", "1 Gi", "1gi", "1..5", "-1", "1e", ".",
     ] {
         assert!(!is_positive_quantity(bad), "{bad}");
+    }
+}
+
+#[test]
+fn resources_are_positive_quantities_and_requests_stay_within_limits() {
+    use crate::api::resources::{RULE_REQUEST_WITHIN_LIMIT, positive_quantity_rule};
+    let rules = rules_at("spec.resources");
+    assert!(rules.contains(&RULE_REQUEST_WITHIN_LIMIT.to_string()));
+    for kind in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                rules.contains(&positive_quantity_rule(kind, resource)),
+                "{kind}.{resource}"
+            );
+        }
+    }
+    let store = Store::test().with_big_resources();
+    assert!(accepted(json_of(&store), None));
+    for (pointer, value) in [
+        ("/spec/resources/limits/cpu", json!("lots")),
+        ("/spec/resources/limits/memory", json!("0")),
+        ("/spec/resources/requests/memory", json!("-1Gi")),
+        ("/spec/resources/requests/cpu", json!("1x")),
+        // Within quantity rules but above the limit (1 cpu, 1Gi).
+        ("/spec/resources/requests/cpu", json!("1500m")),
+        ("/spec/resources/requests/memory", json!("2Gi")),
+    ] {
+        assert!(
+            !accepted(with(&store, pointer, value.clone()), None),
+            "{pointer} = {value} was accepted"
+        );
+    }
+    for (pointer, value) in [
+        ("/spec/resources/requests/cpu", json!("999m")),
+        ("/spec/resources/requests/memory", json!("1024Mi")),
+        ("/spec/resources/limits/cpu", json!(2)),
+    ] {
+        assert!(
+            accepted(with(&store, pointer, value.clone()), None),
+            "{pointer} = {value} was refused"
+        );
+    }
+}
+
+#[test]
+fn extra_labels_follow_kubernetes_label_syntax() {
+    let store = Store::test();
+    for field in ["serviceMonitor", "alerts", "dashboards"] {
+        let at = format!("spec.monitoring.{field}.labels");
+        assert_eq!(rules_at(&at).len(), 2, "{at}");
+        let set = |labels: Value| with(&store, &format!("/spec/monitoring/{field}/labels"), labels);
+        for good in [
+            json!({"release": "kube-prometheus-stack"}),
+            json!({"example.com/team": "shop_1", "a": ""}),
+        ] {
+            assert!(accepted(set(good.clone()), None), "{field}: {good} refused");
+        }
+        for bad in [
+            json!({"team": "has space"}),
+            json!({"-team": "a"}),
+            json!({"Example.com/team": "a"}),
+            json!({"team": "a".repeat(64)}),
+            json!({"team": "ends-"}),
+        ] {
+            assert!(!accepted(set(bad.clone()), None), "{field}: {bad} accepted");
+        }
     }
 }

@@ -22,6 +22,9 @@ pub struct Alert {
     pub fires: Case,
     /// Series under which nothing of this name fires.
     pub quiet: Case,
+    /// More cases, where some rules of the alert fire and others not (the
+    /// burn-rate factors told apart).
+    pub more: Vec<Case>,
 }
 
 impl Alert {
@@ -113,6 +116,7 @@ fn proven(
             eval_time: eval_time.into(),
             expected: vec![],
         },
+        more: vec![],
         rules: vec![r],
     }
 }
@@ -251,25 +255,45 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
         ("namespace", t.namespace.as_str()),
         (l::STORE_ID, t.store_id.as_str()),
     ];
-    let (bad, good) = match sli {
-        // Half of the requests fail: every window pair burns (50% > 14.4 x 0.5%).
-        Sli::Availability => (
-            vec![requests(t, "200", 600.0), requests(t, "500", 600.0)],
-            vec![requests(t, "200", 600.0), requests(t, "500", 0.6)],
-        ),
-        // Half of the requests are slower than the threshold.
-        Sli::Latency => (
-            vec![
-                requests(t, "200", 600.0),
-                bucket(t, &format!("{:?}", t.latency_threshold), 300.0),
-            ],
-            vec![
-                requests(t, "200", 600.0),
-                bucket(t, &format!("{:?}", t.latency_threshold), 599.7),
-            ],
-        ),
+    // 600 requests a minute, a `ratio` of them bad (failed, or slower than
+    // the threshold).
+    let traffic = |ratio: f64| match sli {
+        Sli::Availability => vec![
+            requests(t, "200", 600.0 * (1.0 - ratio)),
+            requests(t, "500", 600.0 * ratio),
+        ],
+        Sli::Latency => vec![
+            requests(t, "200", 600.0),
+            bucket(
+                t,
+                &format!("{:?}", t.latency_threshold),
+                600.0 * (1.0 - ratio),
+            ),
+        ],
     };
+    // Half of the requests bad: every window pair burns; half the rate that
+    // spends the budget in 30 days: none.
+    let (bad, good) = (traffic(0.5), traffic(budget * 0.5));
+    // Burning between two factors: the pairs of the lower factors fire, the
+    // others not, so each factor is proven to be where the table says.
+    let more = [10.0, 4.5, 2.0]
+        .into_iter()
+        .map(|burn| Case {
+            series: traffic(burn * budget),
+            eval_time: "4h".into(),
+            expected: rules
+                .iter()
+                .zip(BURN_RATES)
+                .filter(|(_, (.., factor, _, _))| *factor < burn)
+                .map(|(r, _)| Expected {
+                    labels: fired(&result, r),
+                    value: burn * budget,
+                })
+                .collect(),
+        })
+        .collect();
     Alert {
+        more,
         fires: Case {
             series: bad,
             eval_time: "4h".into(),
@@ -584,6 +608,7 @@ fn sales_stopped(t: &Target) -> Alert {
         (l::STORE_ID, t.store_id.as_str()),
     ];
     Alert {
+        more: vec![],
         fires: Case {
             series: vec![requests(t, "200", 600.0), sold(0.0)],
             eval_time: "40m".into(),

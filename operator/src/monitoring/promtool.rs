@@ -76,6 +76,9 @@ pub fn unit_tests(alerts: &[Alert], rules_file_name: &str) -> Value {
         for (kind, case) in [("fires", &alert.fires), ("quiet", &alert.quiet)] {
             tests.push(test_group(alert, kind, case));
         }
+        for (i, case) in alert.more.iter().enumerate() {
+            tests.push(test_group(alert, &format!("case {}", i + 1), case));
+        }
     }
     json!({
         "rule_files": [rules_file_name],

@@ -2,9 +2,12 @@
 //! manager, then delete the Store's objects that were not applied (orphans of
 //! an older spec: alerts turned off, replicas back to one, ...).
 //!
-//! An object whose live state already holds every field the operator sets is
-//! not applied again: a converged Store costs reads, never writes, so a
-//! restarted operator (or a periodic resync) changes nothing.
+//! An object whose live state already holds every field the operator sets,
+//! and that was last applied from the same desired object, is not applied
+//! again: a converged Store costs reads, never writes, so a restarted operator
+//! (or a periodic resync) changes nothing. The second test matters when the
+//! spec drops a field (a label, a limit): the live object still "holds" the
+//! smaller desired one, but only an apply removes the dropped field.
 
 use std::collections::BTreeSet;
 
@@ -75,9 +78,15 @@ pub async fn apply(
             name: object.name(),
             source,
         };
-        let dynamic: DynamicObject = serde_json::to_value(object)
+        let mut dynamic: DynamicObject = serde_json::to_value(object)
             .and_then(serde_json::from_value)
             .map_err(|e| fail(kube::Error::SerdeError(e)))?;
+        let digest = digest_of(&dynamic);
+        dynamic
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(APPLIED_DIGEST.to_string(), digest.clone());
         let resource = api_resource(&dynamic).ok_or(Error::NoType {
             kind: object.kind(),
         })?;
@@ -85,6 +94,7 @@ pub async fn apply(
         if let Some(live) = api.get_opt(&object.name()).await.map_err(fail)? {
             let (want, have) = (serde_json::to_value(&dynamic), serde_json::to_value(&live));
             if let (Ok(want), Ok(have)) = (want, have)
+                && live.annotations().get(APPLIED_DIGEST) == Some(&digest)
                 && holds(&have, &want)
             {
                 applied.objects.push(live);
@@ -103,6 +113,19 @@ pub async fn apply(
     Ok(applied)
 }
 
+/// Annotation holding the digest of the desired object last applied.
+pub const APPLIED_DIGEST: &str = "storeops.dev/applied-digest";
+
+/// A stable digest (64-bit FNV-1a, hex) of an object's JSON: the same desired
+/// object gives the same digest in every process and release.
+pub fn digest_of(object: &DynamicObject) -> String {
+    let bytes = serde_json::to_vec(object).unwrap_or_default();
+    let hash = bytes.iter().fold(0xcbf29ce484222325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    });
+    format!("{hash:016x}")
+}
+
 /// Whether `live` already holds every field of `desired` with the same value.
 /// Fields the API server adds (defaults, status, uid, ...) are ignored; lists
 /// must match element by element, as server-side apply would make them.
@@ -110,8 +133,13 @@ pub fn holds(live: &serde_json::Value, desired: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (live, desired) {
         (Value::Object(live), Value::Object(desired)) => desired.iter().all(|(k, want)| {
-            live.get(k)
-                .map_or_else(|| is_empty(want), |have| holds(have, want))
+            live.get(k).map_or_else(
+                || is_empty(want),
+                |have| {
+                    holds(have, want)
+                        || (QUANTITY_LISTS.contains(&k.as_str()) && same_quantities(have, want))
+                },
+            )
         }),
         (Value::Array(live), Value::Array(desired)) => {
             live.len() == desired.len() && live.iter().zip(desired).all(|(h, w)| holds(h, w))
@@ -119,6 +147,26 @@ pub fn holds(live: &serde_json::Value, desired: &serde_json::Value) -> bool {
         (Value::Number(live), Value::Number(desired)) => live.as_f64() == desired.as_f64(),
         (live, desired) => live == desired,
     }
+}
+
+/// Maps of quantities, which the API server stores in canonical form
+/// (`0.5` comes back as `500m`).
+const QUANTITY_LISTS: &[&str] = &["requests", "limits", "capacity"];
+
+fn same_quantities(live: &serde_json::Value, desired: &serde_json::Value) -> bool {
+    use crate::api::resources::quantity_value;
+    let (Some(live), Some(desired)) = (live.as_object(), desired.as_object()) else {
+        return false;
+    };
+    desired.iter().all(|(k, want)| {
+        let value = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| match v {
+                serde_json::Value::String(s) => quantity_value(s),
+                other => other.as_f64(),
+            })
+        };
+        value(Some(want)).is_some() && value(Some(want)) == value(live.get(k))
+    })
 }
 
 /// Values the API server drops rather than stores (Go's `omitempty`: empty
@@ -211,5 +259,35 @@ mod tests {
             &json!({"spec": {"replicas": 1.0, "ports": [{"port": 80}]}}),
             &desired
         ));
+    }
+
+    #[test]
+    fn quantities_in_canonical_form_hold_their_spelling_in_the_spec() {
+        let desired = json!({"resources": {"limits": {"cpu": "0.5", "memory": "1Gi"}}});
+        let live = json!({"resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}});
+        assert!(holds(&live, &desired));
+        let other = json!({"resources": {"limits": {"cpu": "600m", "memory": "1Gi"}}});
+        assert!(!holds(&other, &desired));
+        // Only in quantity maps: a label "1k" is not "1000".
+        assert!(!holds(
+            &json!({"labels": {"a": "1000"}}),
+            &json!({"labels": {"a": "1k"}})
+        ));
+    }
+
+    #[test]
+    fn the_digest_is_stable_and_changes_with_the_object() {
+        use super::digest_of;
+        use kube::api::DynamicObject;
+        let object = |labels: serde_json::Value| -> DynamicObject {
+            serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "c", "labels": labels}}))
+            .unwrap()
+        };
+        let a = object(json!({"a": "1", "b": "2"}));
+        assert_eq!(digest_of(&a), digest_of(&a.clone()));
+        assert_eq!(digest_of(&a).len(), 16);
+        // A dropped label changes the digest, so the apply that removes it is sent.
+        assert_ne!(digest_of(&a), digest_of(&object(json!({"a": "1"}))));
     }
 }

@@ -167,7 +167,7 @@ pub async fn reconcile(store: Arc<Store>, ctx: Arc<Context>) -> Result<Action, E
     let trace_id = span.context().span().span_context().trace_id();
     span.record("trace_id", trace_id.to_string());
     let started = Instant::now();
-    let result = match reconcile_store(&store, &ctx).instrument(span).await {
+    let result = match reconcile_store(&store, &ctx).instrument(span.clone()).await {
         Err(e) if e.namespace_terminating() => {
             tracing::debug!(store = %key(&store), "namespace terminating: nothing to do");
             Ok(Action::await_change())
@@ -178,8 +178,12 @@ pub async fn reconcile(store: Arc<Store>, ctx: Arc<Context>) -> Result<Action, E
         (trace_id != opentelemetry::trace::TraceId::INVALID).then(|| trace_id.to_string());
     ctx.metrics
         .reconciled(started.elapsed(), result.is_ok(), exemplar);
-    if result.is_ok() {
-        ctx.failures().remove(&key(&store));
+    match &result {
+        Ok(_) => drop(ctx.failures().remove(&key(&store))),
+        // In the span, so the line carries the reconcile's trace id.
+        Err(error) => {
+            span.in_scope(|| tracing::warn!(store = %key(&store), %error, "reconcile failed"))
+        }
     }
     result
 }
@@ -286,6 +290,7 @@ fn observed(
     monitoring: Monitoring,
 ) -> Observed {
     Observed {
+        store_id: store.store_id().to_string(),
         generation: store.meta().generation,
         problems,
         rollout,
@@ -403,7 +408,7 @@ pub fn error_policy(store: Arc<Store>, error: &Error, ctx: Arc<Context>) -> Acti
         *n
     };
     let delay = backoff(failures);
-    tracing::warn!(store = %key(&store), %error, retry_in_s = delay.as_secs(), "reconcile failed");
+    tracing::debug!(store = %key(&store), retry_in_s = delay.as_secs(), "reconcile retry scheduled");
     let message = error.to_string();
     tokio::spawn(async move {
         publish(

@@ -54,6 +54,8 @@ pub enum Monitoring {
 /// Everything the status step needs to know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
+    /// The store id in effect.
+    pub store_id: String,
     /// The Store's metadata.generation that was reconciled.
     pub generation: Option<i64>,
     /// What is missing or failing; empty when all is in place.
@@ -137,6 +139,7 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
         },
     ];
     StoreStatus {
+        store_id: Some(observed.store_id.clone()),
         observed_generation: observed.generation,
         conditions,
         replicas: observed.rollout.map(|r| r.replicas),
@@ -204,6 +207,7 @@ mod tests {
 
     fn healthy() -> Observed {
         Observed {
+            store_id: "alpha".into(),
             generation: Some(3),
             problems: vec![],
             rollout: Some(Rollout {

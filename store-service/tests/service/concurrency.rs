@@ -113,7 +113,11 @@ async fn restocks_succeed_under_purchase_load_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn restocks_succeed_under_purchase_load_on_postgres() {
     let pg = Postgres::start();
-    let server = Server::with_db(tempfile::tempdir().unwrap(), pg.database("store_restock"), &[]);
+    let server = Server::with_db(
+        tempfile::tempdir().unwrap(),
+        pg.database("store_restock"),
+        &[],
+    );
     restock_under_load(&server).await;
 }
 

@@ -152,6 +152,8 @@ pub struct Panel {
     pub exemplars: bool,
     /// What the panel says when it is empty, and why that is fine.
     pub description: String,
+    /// Data links: (title, URL with Grafana's `${__...}` variables).
+    pub links: Vec<(String, String)>,
 }
 
 impl Panel {
@@ -165,7 +167,14 @@ impl Panel {
             size: (12, 8),
             exemplars: false,
             description: String::new(),
+            links: Vec::new(),
         }
+    }
+
+    /// With a data link on its values.
+    pub fn link(mut self, title: &str, url: &str) -> Panel {
+        self.links.push((title.into(), url.into()));
+        self
     }
 
     /// With a unit.
@@ -212,7 +221,8 @@ impl Panel {
             "datasource": datasource,
             "gridPos": {"x": x, "y": y, "w": self.size.0, "h": self.size.1},
             "targets": targets,
-            "fieldConfig": {"defaults": {"unit": self.unit}, "overrides": []},
+            "fieldConfig": {"defaults": {"unit": self.unit, "links": self.links.iter()
+                .map(|(title, url)| json!({"title": title, "url": url})).collect::<Vec<_>>()}, "overrides": []},
             "options": {},
         });
         match self.kind {
@@ -526,5 +536,65 @@ mod tests {
             d.panels()
                 .any(|p| p.title == "Latency percentiles" && p.exemplars)
         );
+    }
+
+    #[test]
+    fn the_overview_links_each_store_to_its_dashboard_by_its_tags() {
+        let store = &all()[0];
+        assert!(store.tags.iter().any(|t| t == "store") && store.tags.iter().any(|t| t == "alpha"));
+        let overview = fleet()
+            .into_iter()
+            .find(|d| d.uid == "storeops-overview")
+            .unwrap();
+        let links: Vec<&str> = overview
+            .panels()
+            .flat_map(|p| p.links.iter().map(|(_, url)| url.as_str()))
+            .collect();
+        assert!(
+            links.contains(&"/dashboards?tag=store&tag=${__data.fields.store_id}"),
+            "{links:?}"
+        );
+        let json = overview.json();
+        let table = json["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == "Instances")
+            .unwrap();
+        assert_eq!(
+            table["fieldConfig"]["defaults"]["links"][0]["title"],
+            "Store dashboard"
+        );
+    }
+
+    #[test]
+    fn every_percentile_of_every_route_is_shown_without_probes() {
+        let d = &all()[0];
+        let by_route = d
+            .panels()
+            .find(|p| p.title == "Latency percentiles by route")
+            .unwrap();
+        let quantiles: Vec<&str> = by_route
+            .queries
+            .iter()
+            .map(|q| q.expr.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            quantiles,
+            [
+                "histogram_quantile(0.5",
+                "histogram_quantile(0.9",
+                "histogram_quantile(0.95",
+                "histogram_quantile(0.99"
+            ]
+        );
+        for q in &by_route.queries {
+            assert!(q.expr.contains("sum by (le, http_route)"), "{}", q.expr);
+            assert!(
+                q.expr.contains(crate::monitoring::rules::NOT_API),
+                "probes not left out: {}",
+                q.expr
+            );
+        }
     }
 }

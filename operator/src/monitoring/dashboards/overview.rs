@@ -7,6 +7,11 @@ use super::{Dashboard, Kind, Panel, Variable, prom, prom_now, row};
 /// Matchers of the fleet dashboards' variables.
 pub(crate) const FLEET: &str = r#"namespace=~"$namespace",store_id=~"$store_id""#;
 
+/// The store's own dashboard, found by its tags (`store` and the store id),
+/// from a table row or from a series.
+const STORE_DASHBOARD_BY_FIELD: &str = "/dashboards?tag=store&tag=${__data.fields.store_id}";
+const STORE_DASHBOARD_BY_LABEL: &str = "/dashboards?tag=store&tag=${__field.labels.store_id}";
+
 /// [`FLEET`] without probes and scrapes, for the SLI panels.
 fn fleet_api() -> String {
     format!(
@@ -55,7 +60,8 @@ pub fn dashboard() -> Dashboard {
                 Panel::new(Kind::Stat, "Stores serving", vec![prom_now(format!("count(sum by (namespace, store_id) (rate({count}{{{api}}}[5m])) > 0)"), "")]).size(4, 4),
             ]),
             row("By store", vec![
-                Panel::new(Kind::TimeSeries, "Revenue per minute by store", vec![by_store(m::APP_REVENUE_TOTAL, " * 60")]),
+                Panel::new(Kind::TimeSeries, "Revenue per minute by store", vec![by_store(m::APP_REVENUE_TOTAL, " * 60")])
+                    .link("Store dashboard", STORE_DASHBOARD_BY_LABEL),
                 Panel::new(Kind::TimeSeries, "Items sold per minute by store", vec![by_store(m::APP_ITEMS_SOLD_TOTAL, " * 60")]),
                 Panel::new(Kind::TimeSeries, "Error ratio (5xx) by store", vec![prom(format!(
                     "(sum by (store_id) (rate({count}{{{f},{c}=~\"5..\"}}[$__rate_interval])) or (sum by (store_id) (rate({count}{{{f}}}[$__rate_interval])) * 0))\n/\nsum by (store_id) (rate({count}{{{f}}}[$__rate_interval]))",
@@ -68,7 +74,7 @@ pub fn dashboard() -> Dashboard {
                     prom_now(format!("sum by (store_id, pod) (rate({count}{{{f}}}[5m]))"), "requests/s"),
                     prom_now(format!("histogram_quantile(0.95, sum by (le, store_id, pod) (rate({bucket}{{{f}}}[5m])))"), "p95 s"),
                     prom_now(format!("max by (store_id, pod) ({}{{{f}}})", m::PROCESS_RESIDENT_MEMORY_BYTES), "memory"),
-                ]).size(14, 9),
+                ]).size(14, 9).link("Store dashboard", STORE_DASHBOARD_BY_FIELD),
                 Panel::new(Kind::Table, "Firing alerts", vec![prom_now(
                     r#"ALERTS{alertstate="firing", alertname=~"Store.*", namespace=~"$namespace"}"#, "")]).size(10, 9)
                     .describe("Store alerts firing now; empty while every store is healthy."),

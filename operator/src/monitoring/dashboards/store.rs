@@ -54,14 +54,23 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
     let bucket = bucket();
     let errors = format!(r#"{api},{}=~"5..""#, l::HTTP_RESPONSE_STATUS_CODE);
     let money = currency_unit(&v.currency);
-    let pct = |q: f64| {
+    // Percentiles of the API's requests (probes and scrapes left out), of
+    // the whole store or `by` route.
+    let pct = |q: f64, by: &str| {
+        let p = (q * 100.0).round();
+        let (group, legend) = if by.is_empty() {
+            ("le".to_string(), format!("p{p}"))
+        } else {
+            (format!("le, {by}"), format!("p{p} {{{{{by}}}}}"))
+        };
         prom(
             format!(
-                "histogram_quantile({q}, sum by (le) (rate({bucket}{{{s}}}[$__rate_interval])))"
+                "histogram_quantile({q}, sum by ({group}) (rate({bucket}{{{api}}}[$__rate_interval])))"
             ),
-            &format!("p{}", (q * 100.0).round()),
+            &legend,
         )
     };
+    let percentiles = |by: &str| [0.5, 0.9, 0.95, 0.99].map(|q| pct(q, by)).to_vec();
     Dashboard {
         uid: uid(&t.namespace, &v.name),
         title: format!("Store {} ({})", v.display_name, t.store_id),
@@ -112,10 +121,10 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
                     format!("sum by ({}, {}) (rate({count}{{{s}}}[$__rate_interval]))", l::HTTP_REQUEST_METHOD, l::HTTP_ROUTE), "{{http_request_method}} {{http_route}}")]).unit("reqps"),
                 Panel::new(Kind::TimeSeries, "Error responses by route and status", vec![prom(
                     format!(r#"sum by ({}, {}) (rate({count}{{{s},{}=~"4..|5.."}}[$__rate_interval]))"#, l::HTTP_ROUTE, l::HTTP_RESPONSE_STATUS_CODE, l::HTTP_RESPONSE_STATUS_CODE), "{{http_response_status_code}} {{http_route}}")]).unit("reqps"),
-                Panel::new(Kind::TimeSeries, "Latency percentiles", vec![pct(0.5), pct(0.9), pct(0.95), pct(0.99)]).unit("s").exemplars()
+                Panel::new(Kind::TimeSeries, "Latency percentiles", percentiles("")).unit("s").exemplars()
                     .describe("Dots are exemplars: click one to open its trace in Tempo."),
-                Panel::new(Kind::TimeSeries, "p95 latency by route", vec![prom(
-                    format!("histogram_quantile(0.95, sum by (le, {}) (rate({bucket}{{{s}}}[$__rate_interval])))", l::HTTP_ROUTE), "{{http_route}}")]).unit("s").exemplars(),
+                Panel::new(Kind::TimeSeries, "Latency percentiles by route", percentiles(l::HTTP_ROUTE)).unit("s").exemplars()
+                    .describe("p50, p90, p95 and p99 of each route of the API (probes and scrapes left out)."),
                 Panel::new(Kind::TimeSeries, "Errors by code", vec![prom(
                     format!("sum by ({}) (rate({}{{{s}}}[$__rate_interval]))", l::APP_ERROR_CODE, m::APP_ERRORS_TOTAL), "{{app_error_code}}")]).unit("reqps"),
                 Panel::new(Kind::TimeSeries, "Database p95 by operation", vec![prom(

@@ -107,8 +107,8 @@ fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
                 store
                     .spec
                     .resources
-                    .clone()
-                    .unwrap_or_else(default_resources),
+                    .as_ref()
+                    .map_or_else(default_resources, |r| r.to_requirements()),
             ),
             startup_probe: Some(probe("/livez", 2, 30)),
             liveness_probe: Some(probe("/livez", 10, 3)),

@@ -1,0 +1,167 @@
+//! `spec.resources`: cpu and memory of the store-service container.
+//!
+//! Its own type rather than Kubernetes' `ResourceRequirements`, whose
+//! quantities are free strings in a CRD schema: here a bad quantity or a
+//! request above its limit is refused at admission, naming the field, instead
+//! of failing later when the Deployment is applied.
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use kube::KubeSchema;
+use serde::{Deserialize, Serialize};
+
+/// CEL (on `spec.resources`): the amount at `kind.resource` (`limits.cpu`),
+/// if set, is a positive quantity.
+pub fn positive_quantity_rule(kind: &str, resource: &str) -> String {
+    let v = format!("string(self.{kind}.{resource})");
+    format!(
+        "!has(self.{kind}) || !has(self.{kind}.{resource}) || \
+         (isQuantity({v}) && quantity({v}).isGreaterThan(quantity('0')))"
+    )
+}
+/// Message of [`positive_quantity_rule`] for cpu.
+pub const MSG_CPU: &str = "must be a positive quantity such as 500m or 1";
+/// Message of [`positive_quantity_rule`] for memory.
+pub const MSG_MEMORY: &str = "must be a positive quantity such as 256Mi or 1Gi";
+
+/// The rule that `spec.resources.<kind>.<resource>` is a positive quantity,
+/// its message starting with the field.
+pub fn quantity_rule(kind: &str, resource: &str) -> kube::core::Rule {
+    let message = if resource == "cpu" {
+        MSG_CPU
+    } else {
+        MSG_MEMORY
+    };
+    kube::core::Rule::new(positive_quantity_rule(kind, resource))
+        .message(format!("spec.resources.{kind}.{resource} {message}").as_str())
+        .field_path(format!(".{kind}.{resource}"))
+        .reason(kube::core::Reason::FieldValueInvalid)
+}
+
+/// CEL: a request never exceeds the limit of the same resource. Guarded by
+/// `isQuantity` so a malformed value reports its own rule, not an error here.
+pub const RULE_REQUEST_WITHIN_LIMIT: &str = "!has(self.requests) || !has(self.limits) || \
+     ['cpu', 'memory'].all(r, !(r in self.requests) || !(r in self.limits) || \
+     !isQuantity(string(self.requests[r])) || !isQuantity(string(self.limits[r])) || \
+     quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)";
+/// Message of [`RULE_REQUEST_WITHIN_LIMIT`].
+pub const MSG_REQUEST_WITHIN_LIMIT: &str =
+    "spec.resources: a request (requests.cpu, requests.memory) must not exceed its limit";
+
+/// Compute resources of the store-service container. Unset: requests cpu
+/// 50m, memory 64Mi; limits cpu 500m, memory 256Mi. Set: exactly what is
+/// given (an amount left out is not requested or not limited).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[x_kube(
+    validation = quantity_rule("requests", "cpu"),
+    validation = quantity_rule("requests", "memory"),
+    validation = quantity_rule("limits", "cpu"),
+    validation = quantity_rule("limits", "memory"),
+    validation = Rule::new(RULE_REQUEST_WITHIN_LIMIT)
+        .message(MSG_REQUEST_WITHIN_LIMIT)
+        .reason(Reason::FieldValueInvalid)
+)]
+pub struct Resources {
+    /// Amounts the scheduler reserves for the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Amounts>,
+    /// Amounts the container may not exceed (memory: it is killed; cpu: throttled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Amounts>,
+}
+
+/// cpu and memory amounts.
+#[derive(schemars::JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Amounts {
+    /// CPU, in cores or millicores: `500m`, `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Quantity>,
+    /// Memory, in bytes with a suffix: `256Mi`, `1Gi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Quantity>,
+}
+
+impl Amounts {
+    /// The amounts given, as a Kubernetes resource list.
+    fn to_list(&self) -> std::collections::BTreeMap<String, Quantity> {
+        [("cpu", &self.cpu), ("memory", &self.memory)]
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+            .collect()
+    }
+}
+
+impl Resources {
+    /// The container's `resources`.
+    pub fn to_requirements(&self) -> ResourceRequirements {
+        ResourceRequirements {
+            requests: self.requests.as_ref().map(Amounts::to_list),
+            limits: self.limits.as_ref().map(Amounts::to_list),
+            ..ResourceRequirements::default()
+        }
+    }
+}
+
+/// The value of a Kubernetes quantity (`500m` = 0.5, `1Ki` = 1024, `1e3`),
+/// or None when it is not one. f64 is exact enough to compare requests with
+/// limits.
+pub fn quantity_value(s: &str) -> Option<f64> {
+    const SUFFIXES: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(s.len());
+    let (number, suffix) = s.split_at(end);
+    let unsigned = number.strip_prefix(['+', '-']).unwrap_or(number);
+    if unsigned.is_empty()
+        || unsigned == "."
+        || !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    let scale = if suffix.is_empty() {
+        1.0
+    } else if let Some((_, m)) = SUFFIXES.iter().find(|(x, _)| *x == suffix) {
+        *m
+    } else {
+        let exp = suffix.strip_prefix(['e', 'E'])?;
+        let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        10f64.powi(exp.parse().ok()?)
+    };
+    Some(value * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantity_value;
+
+    #[test]
+    fn quantities_are_read_as_kubernetes_reads_them() {
+        assert_eq!(quantity_value("500m"), Some(0.5));
+        assert_eq!(quantity_value("1"), Some(1.0));
+        assert_eq!(quantity_value("0.5"), Some(0.5));
+        assert_eq!(quantity_value("64Mi"), Some(67108864.0));
+        assert_eq!(quantity_value("1G"), Some(1e9));
+        assert_eq!(quantity_value("1e3"), Some(1000.0));
+        for bad in ["", "lots", "1x", "Mi", "1.2.3", "1e", "--1"] {
+            assert_eq!(quantity_value(bad), None, "{bad}");
+        }
+    }
+}
