@@ -18,7 +18,8 @@
 //!   dashboards, pure.
 //! - [`render`]: `operator render`, the build step printed as YAML, without a
 //!   cluster.
-//! - [`config`]: the operator's own settings.
+//! - [`config`]: the operator's own settings; [`drift`]: watches of the
+//!   monitoring objects, which may appear and go with their CRDs.
 //! - [`leader`]: leader election on a Lease; [`metrics`] and [`telemetry`]:
 //!   what the process reports about itself.
 #![forbid(unsafe_code)]
@@ -26,6 +27,7 @@
 
 pub mod api;
 pub mod config;
+pub mod drift;
 pub mod leader;
 pub mod metrics;
 pub mod monitoring;

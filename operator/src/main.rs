@@ -152,9 +152,9 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
     };
     use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    use kube::Api;
     use kube::runtime::events::{Recorder, Reporter};
     use kube::runtime::{Controller, watcher};
-    use kube::{Api, Client};
     use operator::api::Store;
     use operator::reconcile::{Context, error_policy, reconcile};
     use operator::{leader, metrics::Metrics, telemetry};
@@ -261,19 +261,18 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         .ok();
     // Only the objects the operator manages are watched: less memory, and
     // other tenants' Secrets never enter the cache.
-    let managed = || {
-        watcher::Config::default().labels(&format!(
-            "app.kubernetes.io/managed-by={}",
-            operator::reconcile::build::meta::PART_OF
-        ))
-    };
+    let managed_selector = format!(
+        "app.kubernetes.io/managed-by={}",
+        operator::reconcile::build::meta::PART_OF
+    );
+    let managed = || watcher::Config::default().labels(&managed_selector);
     let runs = controllers
         .into_iter()
         .zip(&scopes)
         .map(|(controller, scope)| {
             let (mut stop, mut lost) = (stop_rx.clone(), lost_rx.clone());
             let c = &client;
-            let mut controller = controller
+            let controller = controller
                 .owns(scoped::<Deployment>(c, scope), managed())
                 .owns(scoped::<Service>(c, scope), managed())
                 .owns(scoped::<ConfigMap>(c, scope), managed())
@@ -281,16 +280,13 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
                 .owns(scoped::<ServiceAccount>(c, scope), managed())
                 .owns(scoped::<PersistentVolumeClaim>(c, scope), managed())
                 .owns(scoped::<PodDisruptionBudget>(c, scope), managed());
-            // Drift of the monitoring objects is undone too. Without their CRDs
-            // these watches fail and back off (up to 30 s) until the CRDs appear.
-            for kind in ["ServiceMonitor", "PrometheusRule"] {
-                let resource = operator::reconcile::build::monitoring_resource(kind);
-                let api: Api<kube::api::DynamicObject> = match scope {
-                    Some(ns) => Api::namespaced_with(c.clone(), ns, &resource),
-                    None => Api::all_with(c.clone(), &resource),
-                };
-                controller = controller.owns_with(api, resource, managed());
-            }
+            // Drift of the monitoring objects is undone too, watched apart
+            // (see operator::drift) since their CRDs may come and go.
+            let controller = controller.reconcile_on(operator::drift::monitoring_drift(
+                client.clone(),
+                scope.clone(),
+                managed_selector.clone(),
+            ));
             controller
                 .reconcile_all_on(monitoring_arrivals(client.clone(), monitoring_now))
                 .graceful_shutdown_on(async move {

@@ -267,6 +267,30 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
     let groups = rule.data["spec"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 2, "{groups:?}");
 
+    // Drift of a monitoring object is undone at once (the resync would take
+    // 5 minutes): a ServiceMonitor deleted by hand comes back.
+    let uid = monitor.metadata.uid.clone();
+    monitors
+        .delete("store-alpha", &kube::api::DeleteParams::default())
+        .await
+        .unwrap();
+    let deleted = Instant::now();
+    loop {
+        let now = monitors.get_opt("store-alpha").await.unwrap();
+        if now.is_some_and(|m| m.metadata.uid != uid) {
+            break;
+        }
+        assert!(
+            deleted.elapsed() < Duration::from_secs(60),
+            "the deleted ServiceMonitor was not restored"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "ServiceMonitor restored {:.1} s after it was deleted",
+        deleted.elapsed().as_secs_f64()
+    );
+
     // Alerts turned off: the PrometheusRule goes, the ServiceMonitor stays.
     let mut spec = default_spec();
     spec["monitoring"] = json!({"alerts": {"enabled": false}});
@@ -518,11 +542,16 @@ async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
             .await
             .starts_with("HTTP/1.0 200")
     );
-    let metrics = http_get(&format!("{base}/metrics")).await;
-    assert!(
-        metrics.contains(r#"storeops_stores{condition="Ready",status="True"} 1"#),
-        "{metrics}"
-    );
+    // The gauge reads the watch cache, which follows the status write.
+    let start = Instant::now();
+    let metrics = loop {
+        let metrics = http_get(&format!("{base}/metrics")).await;
+        if metrics.contains(r#"storeops_stores{condition="Ready",status="True"} 1"#) {
+            break metrics;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert!(metric(&operator, "storeops_reconciliations_total").await >= 1.0);
     let exemplars: Vec<String> = metrics
         .lines()
@@ -619,7 +648,15 @@ async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
     );
 
     // No ServiceMonitor without its CRD; an upgrade adds it once it exists.
-    let notes = testenv::operator::helm(&cluster.plane, &["status"]).unwrap();
+    let notes = testenv::operator::run_helm(&[
+        "status".into(),
+        "storeops".into(),
+        "--namespace".into(),
+        NAMESPACE.into(),
+        "--kubeconfig".into(),
+        cluster.plane.kubeconfig().display().to_string(),
+    ])
+    .unwrap();
     assert!(notes.contains("MonitoringReady=False"), "NOTES: {notes}");
     cluster.install_monitoring_crds().await;
     let upgraded = testenv::operator::helm(&cluster.plane, &["upgrade"]).unwrap();

@@ -15,7 +15,8 @@ fn root() -> PathBuf {
 /// `cargo build -p`.
 fn build_stage(dockerfile: &str) -> (Vec<String>, String) {
     let text = std::fs::read_to_string(root().join(dockerfile)).unwrap();
-    let stage = text.split("\nFROM ").nth(0).unwrap();
+    // The text of the first stage: from the first FROM to the second.
+    let stage = text.split("\nFROM ").nth(1).unwrap();
     let mut sources = Vec::new();
     for line in stage.lines() {
         if let Some(args) = line.strip_prefix("COPY ") {

@@ -40,11 +40,24 @@ pub fn quantity_rule(kind: &str, resource: &str) -> kube::core::Rule {
 
 /// CEL: a request never exceeds the limit of the same resource. Guarded by
 /// `isQuantity` so a malformed value reports its own rule, not an error here.
-pub const RULE_REQUEST_WITHIN_LIMIT: &str = "!has(self.requests) || !has(self.limits) || \
-     ['cpu', 'memory'].all(r, !(r in self.requests) || !(r in self.limits) || \
-     !isQuantity(string(self.requests[r])) || !isQuantity(string(self.limits[r])) || \
-     quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)";
-/// Message of [`RULE_REQUEST_WITHIN_LIMIT`].
+pub fn request_within_limit_rule() -> String {
+    let within = |r: &str| {
+        let (req, lim) = (
+            format!("string(self.requests.{r})"),
+            format!("string(self.limits.{r})"),
+        );
+        format!(
+            "(!has(self.requests.{r}) || !has(self.limits.{r}) || !isQuantity({req}) || \
+             !isQuantity({lim}) || quantity({req}).compareTo(quantity({lim})) <= 0)"
+        )
+    };
+    format!(
+        "!has(self.requests) || !has(self.limits) || ({} && {})",
+        within("cpu"),
+        within("memory")
+    )
+}
+/// Message of [`request_within_limit_rule`].
 pub const MSG_REQUEST_WITHIN_LIMIT: &str =
     "spec.resources: a request (requests.cpu, requests.memory) must not exceed its limit";
 
@@ -57,7 +70,7 @@ pub const MSG_REQUEST_WITHIN_LIMIT: &str =
     validation = quantity_rule("requests", "memory"),
     validation = quantity_rule("limits", "cpu"),
     validation = quantity_rule("limits", "memory"),
-    validation = Rule::new(RULE_REQUEST_WITHIN_LIMIT)
+    validation = Rule::new(request_within_limit_rule())
         .message(MSG_REQUEST_WITHIN_LIMIT)
         .reason(Reason::FieldValueInvalid)
 )]

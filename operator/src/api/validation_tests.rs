@@ -361,9 +361,9 @@ fn quantities_parse_like_kubernetes() {
 
 #[test]
 fn resources_are_positive_quantities_and_requests_stay_within_limits() {
-    use crate::api::resources::{RULE_REQUEST_WITHIN_LIMIT, positive_quantity_rule};
+    use crate::api::resources::{positive_quantity_rule, request_within_limit_rule};
     let rules = rules_at("spec.resources");
-    assert!(rules.contains(&RULE_REQUEST_WITHIN_LIMIT.to_string()));
+    assert!(rules.contains(&request_within_limit_rule()));
     for kind in ["requests", "limits"] {
         for resource in ["cpu", "memory"] {
             assert!(
