@@ -213,3 +213,28 @@ fn sli_rules(t: &Target) -> Vec<Rule> {
     }
     rules
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BURN_RATES;
+
+    /// The SRE workbook's table (ch. 5, "Multiwindow, Multi-Burn-Rate
+    /// Alerts"): the promtool cases prove the rules follow BURN_RATES; this
+    /// pins BURN_RATES to the book.
+    #[test]
+    fn burn_rates_are_the_workbooks() {
+        let table: Vec<(&str, &str, f64, &str)> = BURN_RATES
+            .iter()
+            .map(|(long, short, factor, _, severity)| (*long, *short, *factor, *severity))
+            .collect();
+        assert_eq!(
+            table,
+            [
+                ("1h", "5m", 14.4, "critical"),
+                ("6h", "30m", 6.0, "critical"),
+                ("1d", "2h", 3.0, "warning"),
+                ("3d", "6h", 1.0, "warning"),
+            ]
+        );
+    }
+}

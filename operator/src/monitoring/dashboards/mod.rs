@@ -222,7 +222,11 @@ impl Panel {
             "gridPos": {"x": x, "y": y, "w": self.size.0, "h": self.size.1},
             "targets": targets,
             "fieldConfig": {"defaults": {"unit": self.unit, "links": self.links.iter()
-                .map(|(title, url)| json!({"title": title, "url": url})).collect::<Vec<_>>()}, "overrides": []},
+                // Grafana reads title and url; the rest is the DashboardLink
+                // shape its schema gives fieldConfig links.
+                .map(|(title, url)| json!({"title": title, "url": url, "type": "link", "icon": "dashboard",
+                    "tooltip": "", "tags": [], "asDropdown": false, "targetBlank": false,
+                    "includeVars": false, "keepTime": true})).collect::<Vec<_>>()}, "overrides": []},
             "options": {},
         });
         match self.kind {
