@@ -61,7 +61,7 @@ cluster-local-down:
 
 # The e2e crate against whatever cluster the current kubeconfig names.
 e2e:
-	$(CARGO) test -p e2e
+	$(CARGO) test --workspace --test e2e
 
 e2e-local:
 	bash testbin/cluster-local.sh e2e

@@ -58,7 +58,9 @@ down() {
 e2e() {
   up --operator
   local rc=0
-  KUBECONFIG=$PWD/$dir/kubeconfig cargo test -p e2e || rc=$?
+  # The workspace selection, as `make test` builds it: no rebuild of the
+  # dependencies with the e2e crate's smaller feature set.
+  KUBECONFIG=$PWD/$dir/kubeconfig cargo test --workspace --test e2e || rc=$?
   if ((rc)); then
     echo "e2e failed; the operator's log ends with:" >&2
     tail -30 "$dir/operator-local.log" >&2 || true

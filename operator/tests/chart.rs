@@ -14,6 +14,20 @@ fn helm(args: &[&str]) -> Result<String, String> {
     run_helm(&args).map_err(|e| e.to_string())
 }
 
+/// `helm template` of the chart in storeops-system with `extra` arguments.
+fn template(extra: &[&str]) -> String {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        "storeops",
+        chart.as_str(),
+        "--namespace",
+        "storeops-system",
+    ];
+    args.extend_from_slice(extra);
+    helm(&args).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn helm_lint_is_clean() {
     let out = helm(&["lint", "--strict", &chart()]).unwrap_or_else(|e| panic!("{e}"));
@@ -23,14 +37,7 @@ fn helm_lint_is_clean() {
 
 #[test]
 fn the_default_values_render_the_whole_chart() {
-    let out = helm(&[
-        "template",
-        "storeops",
-        &chart(),
-        "--namespace",
-        "storeops-system",
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let out = template(&[]);
     for kind in [
         "kind: ServiceAccount",
         "kind: ClusterRole",
@@ -45,14 +52,7 @@ fn the_default_values_render_the_whole_chart() {
     }
     // The ServiceMonitor waits for its CRD (helm template knows no CRDs).
     assert!(!out.contains("kind: ServiceMonitor"), "{out}");
-    let with_crd = helm(&[
-        "template",
-        "storeops",
-        &chart(),
-        "--api-versions",
-        "monitoring.coreos.com/v1/ServiceMonitor",
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let with_crd = template(&["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"]);
     assert!(with_crd.contains("kind: ServiceMonitor"), "{with_crd}");
 }
 
@@ -80,8 +80,7 @@ fn bad_values_fail_naming_the_value() {
         }
     }
     // A PodDisruptionBudget only with a standby to fall back on.
-    let single = helm(&["template", "storeops", &chart(), "--set", "replicaCount=1"])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let single = template(&["--set", "replicaCount=1"]);
     assert!(!single.contains("kind: PodDisruptionBudget"), "{single}");
 }
 
@@ -90,16 +89,7 @@ fn bad_values_fail_naming_the_value() {
 /// ClusterRoleBinding; the operator is told the same namespaces.
 #[test]
 fn watched_namespaces_are_granted_namespace_by_namespace() {
-    let out = helm(&[
-        "template",
-        "storeops",
-        &chart(),
-        "--namespace",
-        "storeops-system",
-        "--set",
-        "watchNamespaces={shop-a,shop-b}",
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let out = template(&["--set", "watchNamespaces={shop-a,shop-b}"]);
     assert!(!out.contains("kind: ClusterRoleBinding"), "{out}");
     for ns in ["shop-a", "shop-b"] {
         assert!(
