@@ -702,6 +702,48 @@ async fn degraded_naming(env: &Env, name: &str, reason: &str, missing: &str) {
     .await;
 }
 
+/// What admission cannot know: a ResourceQuota that allows no volume makes
+/// the PVC's apply fail. The Store says so in its status and a Warning
+/// event, retries with backoff, and heals once the quota allows it.
+#[tokio::test]
+async fn a_refused_write_is_a_condition_and_an_event_and_heals() {
+    use k8s_openapi::api::core::v1::ResourceQuota;
+    let env = Env::new("quota").await;
+    let quota: ResourceQuota = serde_json::from_value(json!({
+        "metadata": {"name": "no-volumes"},
+        "spec": {"hard": {"persistentvolumeclaims": "0"}}
+    }))
+    .unwrap();
+    let quotas: Api<ResourceQuota> = env.api();
+    quotas.create(&PostParams::default(), &quota).await.unwrap();
+    env.apply_store(&store("theta")).await.unwrap();
+    degraded_naming(&env, "theta", "ApplyFailed", "PersistentVolumeClaim").await;
+    let failed = event(&env, "theta", "ReconcileFailed").await;
+    assert_eq!(failed.type_.as_deref(), Some("Warning"));
+    assert!(failed.note.unwrap_or_default().contains("store-theta-data"));
+    quotas
+        .delete("no-volumes", &DeleteParams::default())
+        .await
+        .unwrap();
+    let healed = eventually(
+        "Store theta healed after the quota went",
+        Duration::from_secs(120),
+        || async {
+            let s = exists(&env.stores(), "theta").await?;
+            match condition(&s, "Degraded") {
+                Some((status, _, _)) if status == "False" => Ok(s),
+                other => Err(format!("Degraded {other:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        condition(&healed, "Ready").map(|c| c.0).as_deref(),
+        Some("True")
+    );
+    env.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_missing_reference_is_a_condition_and_its_arrival_heals_the_store() {
     let env = Env::new("refs").await;

@@ -244,20 +244,49 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     };
 
     let applied =
-        apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await?;
+        match apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await {
+            Ok(applied) => applied,
+            Err(error) => {
+                report_failure(
+                    ctx,
+                    store,
+                    &namespace,
+                    &now,
+                    monitoring,
+                    ("ApplyFailed", &error),
+                )
+                .await;
+                return Err(error);
+            }
+        };
     let selector = format!(
         "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",
         store.name_any(),
         build::meta::PART_OF
     );
-    let deleted = apply::delete_orphans(
+    let deleted = match apply::delete_orphans(
         &ctx.client,
         &namespace,
         &selector,
         &desired,
         found.monitoring_crds,
     )
-    .await?;
+    .await
+    {
+        Ok(deleted) => deleted,
+        Err(error) => {
+            report_failure(
+                ctx,
+                store,
+                &namespace,
+                &now,
+                monitoring,
+                ("DeleteFailed", &error),
+            )
+            .await;
+            return Err(error);
+        }
+    };
 
     if applied.changed.is_empty() && deleted.is_empty() {
         tracing::debug!("converged: nothing to change");
@@ -373,6 +402,28 @@ async fn publish(ctx: &Context, store: &Store, type_: EventType, reason: &str, n
     };
     if let Err(error) = ctx.recorder.publish(&event, &store.object_ref(&())).await {
         tracing::warn!(%error, reason, "could not publish an event");
+    }
+}
+
+/// A failed write shows in the status too (Ready=False, Degraded=True with
+/// `reason` and the API server's answer), not only in an event: `kubectl get
+/// stores` tells. The error itself still goes to the error policy's backoff.
+async fn report_failure(
+    ctx: &Context,
+    store: &Store,
+    namespace: &str,
+    now: &Time,
+    monitoring: Monitoring,
+    (reason, error): (&'static str, &Error),
+) {
+    let problem = Problem {
+        reason,
+        message: error.to_string(),
+    };
+    let observed = observed(store, vec![problem], None, monitoring);
+    let status = status::next_status(store.status.as_ref(), &observed, now);
+    if let Err(e) = write_status(ctx, store, namespace, status).await {
+        tracing::warn!(error = %e, "could not report the failure in the status");
     }
 }
 
