@@ -312,6 +312,9 @@ pub enum Variable {
     LabelValues(&'static str, &'static str, String, bool),
     /// A free text box: (name, label).
     Text(&'static str, &'static str),
+    /// A hidden constant: (name, value). The store dashboard's `store_id`,
+    /// carried by the links (`includeVars`) to the fleet dashboards.
+    Constant(&'static str, String),
 }
 
 impl Variable {
@@ -332,6 +335,10 @@ impl Variable {
             }),
             Variable::Text(name, label) => json!({
                 "name": name, "label": label, "type": "textbox", "query": "", "current": {"text": "", "value": ""}, "hide": 0,
+            }),
+            Variable::Constant(name, value) => json!({
+                "name": name, "label": name, "type": "constant", "query": value,
+                "current": {"text": value, "value": value}, "hide": 2,
             }),
         }
     }
@@ -600,5 +607,16 @@ mod tests {
                 q.expr
             );
         }
+    }
+
+    #[test]
+    fn the_store_dashboard_carries_its_store_id_to_the_fleet_dashboards() {
+        let model = all()[0].json();
+        let vars = model["templating"]["list"].as_array().unwrap();
+        let store_id = vars.iter().find(|v| v["name"] == "store_id").unwrap();
+        assert_eq!((store_id["type"].as_str(), store_id["query"].as_str()), (Some("constant"), Some("alpha")));
+        assert_eq!(model["links"][0]["includeVars"], true);
+        let fleet = fleet();
+        assert!(fleet.iter().all(|d| d.variables.iter().any(|v| matches!(v, Variable::LabelValues("store_id", ..)))));
     }
 }

@@ -75,7 +75,9 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
         uid: uid(&t.namespace, &v.name),
         title: format!("Store {} ({})", v.display_name, t.store_id),
         tags: vec!["store".into(), t.store_id.clone()],
-        variables: vec![],
+        // Queries name the store outright; the variable rides along on the
+        // links, so a fleet dashboard opens filtered to this store.
+        variables: vec![super::Variable::Constant("store_id", t.store_id.clone())],
         rows: vec![
             row("Health", vec![
                 Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum(rate({count}{{{api}}}[5m]))"), "")]).unit("reqps").size(4, 4),
