@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use operator::monitoring::dashboards::{self, Backend, Dashboard};
+use operator::monitoring::dashboards::{self, Backend, Dashboard, Variable};
 use operator::monitoring::rules::{self, RuleGroup, Target};
 use serde_json::{Value, json};
 use testenv::process::Process;
@@ -355,6 +355,38 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
         "panels without data or failing:\n{unexpected:#?}"
     );
 
+    // Every query variable of the fleet dashboards lists the store.
+    for d in all_dashboards() {
+        for v in &d.variables {
+            let Variable::LabelValues(name, label, selector, _) = v else {
+                continue;
+            };
+            let selector = concrete(selector, "alpha_store");
+            let answer = prometheus
+                .get(
+                    &format!("/api/v1/label/{label}/values"),
+                    &[("match[]", &selector)],
+                )
+                .await;
+            let values: Vec<&str> = answer["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let want = if *label == "namespace" {
+                t.namespace.as_str()
+            } else {
+                "alpha_store"
+            };
+            assert!(
+                values.contains(&want),
+                "{}: variable {name} (label_values({selector}, {label})) lists {values:?}, not {want}",
+                d.title
+            );
+        }
+    }
+
     // Every recording rule records, every alert expression evaluates.
     for rule in compressed_groups(&t).iter().flat_map(|g| &g.rules) {
         let result = prometheus.query(&rule.expr).await;
@@ -443,6 +475,21 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
         !empty.iter().any(|(_, p, _, _)| p == "Firing alerts"),
         "Firing alerts stays empty while an alert fires"
     );
+    // The dashboards' alert annotations mark it.
+    for d in all_dashboards() {
+        let json = d.json();
+        for a in json["annotations"]["list"].as_array().into_iter().flatten() {
+            let Some(expr) = a["expr"].as_str() else {
+                continue;
+            };
+            let found = prometheus.query(&concrete(expr, "alpha_store")).await;
+            assert!(
+                found.as_ref().is_ok_and(|r| !r.is_empty()),
+                "{}: annotation {expr} finds no firing alert: {found:?}",
+                d.title
+            );
+        }
+    }
     assert_eq!(
         store
             .admin(reqwest::Method::DELETE, "/admin/faults", json!({}))

@@ -614,9 +614,16 @@ mod tests {
         let model = all()[0].json();
         let vars = model["templating"]["list"].as_array().unwrap();
         let store_id = vars.iter().find(|v| v["name"] == "store_id").unwrap();
-        assert_eq!((store_id["type"].as_str(), store_id["query"].as_str()), (Some("constant"), Some("alpha")));
+        assert_eq!(
+            (store_id["type"].as_str(), store_id["query"].as_str()),
+            (Some("constant"), Some("alpha"))
+        );
         assert_eq!(model["links"][0]["includeVars"], true);
         let fleet = fleet();
-        assert!(fleet.iter().all(|d| d.variables.iter().any(|v| matches!(v, Variable::LabelValues("store_id", ..)))));
+        assert!(fleet.iter().all(|d| {
+            d.variables
+                .iter()
+                .any(|v| matches!(v, Variable::LabelValues("store_id", ..)))
+        }));
     }
 }
