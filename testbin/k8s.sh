@@ -77,7 +77,10 @@ _k8s_gomod_kube() {
   local gomod
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
   [[ -n $gomod && -f $gomod ]] || { _k8s_log "cannot download k8s.io/kubernetes@v$K8S_VERSION"; return 1; }
-  printf 'module storeops/testbin/kube\n\ngo 1.24.0\n\ngodebug default=go1.24\n\n'
+  # Upstream's go and godebug lines: the binaries behave as upstream builds them.
+  printf 'module storeops/testbin/kube\n\n'
+  grep -E '^(go|godebug) ' "$gomod"
+  printf '\n'
   printf 'require k8s.io/kubernetes v%s\n\nreplace (\n' "$K8S_VERSION"
   sed -n "s#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 v0.${K8S_VERSION#1.}#p" "$gomod"
   printf ')\n'

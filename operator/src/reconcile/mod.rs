@@ -243,50 +243,29 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         Monitoring::Applied
     };
 
-    let applied =
-        match apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await {
-            Ok(applied) => applied,
-            Err(error) => {
-                report_failure(
-                    ctx,
-                    store,
-                    &namespace,
-                    &now,
-                    monitoring,
-                    ("ApplyFailed", &error),
-                )
-                .await;
-                return Err(error);
-            }
-        };
+    let failures = Failures {
+        ctx,
+        store,
+        namespace: &namespace,
+        now: &now,
+        monitoring,
+    };
+    let applied = apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await;
+    let applied = failures.report("ApplyFailed", applied).await?;
     let selector = format!(
         "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",
         store.name_any(),
         build::meta::PART_OF
     );
-    let deleted = match apply::delete_orphans(
+    let deleted = apply::delete_orphans(
         &ctx.client,
         &namespace,
         &selector,
         &desired,
         found.monitoring_crds,
     )
-    .await
-    {
-        Ok(deleted) => deleted,
-        Err(error) => {
-            report_failure(
-                ctx,
-                store,
-                &namespace,
-                &now,
-                monitoring,
-                ("DeleteFailed", &error),
-            )
-            .await;
-            return Err(error);
-        }
-    };
+    .await;
+    let deleted = failures.report("DeleteFailed", deleted).await?;
 
     if applied.changed.is_empty() && deleted.is_empty() {
         tracing::debug!("converged: nothing to change");
@@ -405,25 +384,32 @@ async fn publish(ctx: &Context, store: &Store, type_: EventType, reason: &str, n
     }
 }
 
-/// A failed write shows in the status too (Ready=False, Degraded=True with
-/// `reason` and the API server's answer), not only in an event: `kubectl get
-/// stores` tells. The error itself still goes to the error policy's backoff.
-async fn report_failure(
-    ctx: &Context,
-    store: &Store,
-    namespace: &str,
-    now: &Time,
+/// Where a failed write is reported.
+struct Failures<'a> {
+    ctx: &'a Context,
+    store: &'a Store,
+    namespace: &'a str,
+    now: &'a Time,
     monitoring: Monitoring,
-    (reason, error): (&'static str, &Error),
-) {
-    let problem = Problem {
-        reason,
-        message: error.to_string(),
-    };
-    let observed = observed(store, vec![problem], None, monitoring);
-    let status = status::next_status(store.status.as_ref(), &observed, now);
-    if let Err(e) = write_status(ctx, store, namespace, status).await {
-        tracing::warn!(error = %e, "could not report the failure in the status");
+}
+
+impl Failures<'_> {
+    /// A failed write shows in the status too (Ready=False, Degraded=True
+    /// with `reason` and the API server's answer), not only in an event:
+    /// `kubectl get stores` tells. The error still goes on to the error
+    /// policy's backoff.
+    async fn report<T>(&self, reason: &'static str, result: Result<T, Error>) -> Result<T, Error> {
+        let Err(error) = &result else { return result };
+        let problem = Problem {
+            reason,
+            message: error.to_string(),
+        };
+        let observed = observed(self.store, vec![problem], None, self.monitoring);
+        let status = status::next_status(self.store.status.as_ref(), &observed, self.now);
+        if let Err(e) = write_status(self.ctx, self.store, self.namespace, status).await {
+            tracing::warn!(error = %e, "could not report the failure in the status");
+        }
+        result
     }
 }
 
