@@ -9,7 +9,7 @@
 # How to start them for loopback tests: testbin/README-k8s.md.
 set -euo pipefail
 
-K8S_VERSION=${K8S_VERSION:-1.34.4}   # k8s.io/kubernetes v1.34.4, staging modules v0.34.4
+K8S_VERSION=${K8S_VERSION:-1.37.2}   # k8s.io/kubernetes v1.37.2, staging modules v0.37.2
 ETCD_VERSION=${ETCD_VERSION:-3.6.16} # go.etcd.io/etcd/server/v3 (its main package is the etcd binary)
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}  # sigs.k8s.io/kwok
 HELM_VERSION=${HELM_VERSION:-4.3.1}  # helm.sh/helm/v4 (cmd/helm)
