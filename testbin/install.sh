@@ -54,7 +54,19 @@ env_lines() {
   source "$here/k8s.sh"
   # shellcheck source=testbin/backends.sh
   source "$here/backends.sh"
-  local var path
+  local var path k8s backends
+  # Two build queues side by side: one `go build` rarely keeps both cores
+  # busy (linking is serial), two do. Each queue stops at its first failure;
+  # the loop below then reports it again with its name.
+  (build_etcd >/dev/null && build_kube_apiserver >/dev/null && build_kube_controller_manager >/dev/null &&
+    build_kube_scheduler >/dev/null && build_kwok >/dev/null && build_helm >/dev/null &&
+    monitoring_crds >/dev/null) &
+  k8s=$!
+  (otelcol >/dev/null && build_prometheus >/dev/null && build_promtool >/dev/null && build_loki >/dev/null &&
+    build_tempo >/dev/null && grafana_dashboard_validate >/dev/null) &
+  backends=$!
+  wait "$k8s" || log "a Kubernetes program failed to build (see above)"
+  wait "$backends" || log "a backend program failed to build (see above)"
   for var in OTELCOL_BIN:otelcol ETCD_BIN:build_etcd KUBE_APISERVER_BIN:build_kube_apiserver \
     KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
     KWOK_BIN:build_kwok HELM_BIN:build_helm MONITORING_CRDS_DIR:monitoring_crds \
