@@ -31,13 +31,13 @@ pub fn monitoring_drift(
 ) -> impl Stream<Item = ObjectRef<Store>> + Send + 'static {
     let (tx, rx) = futures::channel::mpsc::channel(256);
     tokio::spawn(follow(
-        api::<PartialObjectMeta<ServiceMonitor>>(&client, namespace.as_deref()),
+        scoped::<PartialObjectMeta<ServiceMonitor>>(&client, namespace.as_deref()),
         client.clone(),
         labels.clone(),
         tx.clone(),
     ));
     tokio::spawn(follow(
-        api::<PartialObjectMeta<PrometheusRule>>(&client, namespace.as_deref()),
+        scoped::<PartialObjectMeta<PrometheusRule>>(&client, namespace.as_deref()),
         client,
         labels,
         tx,
@@ -45,7 +45,8 @@ pub fn monitoring_drift(
     rx
 }
 
-fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+/// An Api of `namespace`, or of every namespace.
+pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {

@@ -156,6 +156,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     use kube::runtime::events::{Recorder, Reporter};
     use kube::runtime::{Controller, watcher};
     use operator::api::Store;
+    use operator::drift::scoped as scoped_api;
     use operator::reconcile::{Context, error_policy, reconcile};
     use operator::{leader, metrics::Metrics, telemetry};
 
@@ -179,7 +180,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     };
     let mut controllers = Vec::new();
     for scope in &scopes {
-        let stores: Api<Store> = scoped(&client, scope);
+        let stores: Api<Store> = scoped_api(&client, scope.as_deref());
         // Fail early with a clear line if the CRD is missing or RBAC forbids it.
         stores
             .list(&kube::api::ListParams::default().limit(1))
@@ -273,13 +274,19 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             let (mut stop, mut lost) = (stop_rx.clone(), lost_rx.clone());
             let c = &client;
             let controller = controller
-                .owns(scoped::<Deployment>(c, scope), managed())
-                .owns(scoped::<Service>(c, scope), managed())
-                .owns(scoped::<ConfigMap>(c, scope), managed())
-                .owns(scoped::<Secret>(c, scope), managed())
-                .owns(scoped::<ServiceAccount>(c, scope), managed())
-                .owns(scoped::<PersistentVolumeClaim>(c, scope), managed())
-                .owns(scoped::<PodDisruptionBudget>(c, scope), managed());
+                .owns(scoped_api::<Deployment>(c, scope.as_deref()), managed())
+                .owns(scoped_api::<Service>(c, scope.as_deref()), managed())
+                .owns(scoped_api::<ConfigMap>(c, scope.as_deref()), managed())
+                .owns(scoped_api::<Secret>(c, scope.as_deref()), managed())
+                .owns(scoped_api::<ServiceAccount>(c, scope.as_deref()), managed())
+                .owns(
+                    scoped_api::<PersistentVolumeClaim>(c, scope.as_deref()),
+                    managed(),
+                )
+                .owns(
+                    scoped_api::<PodDisruptionBudget>(c, scope.as_deref()),
+                    managed(),
+                );
             // Drift of the monitoring objects is undone too, watched apart
             // (see operator::drift) since their CRDs may come and go.
             let controller = controller.reconcile_on(operator::drift::monitoring_drift(
@@ -319,17 +326,6 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         anyhow::bail!("lost leadership");
     }
     Ok(())
-}
-
-/// An Api of the namespace `scope` names, or of every namespace.
-fn scoped<K>(client: &kube::Client, scope: &Option<String>) -> kube::Api<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
-{
-    match scope {
-        Some(ns) => kube::Api::namespaced(client.clone(), ns),
-        None => kube::Api::all(client.clone()),
-    }
 }
 
 /// Fires when the monitoring.coreos.com CRDs appear or go, so every Store

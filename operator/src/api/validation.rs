@@ -188,28 +188,23 @@ fn check_database(e: &mut Vec<FieldError>, db: &super::Database) {
 
 fn check_resources(e: &mut Vec<FieldError>, r: &super::Resources) {
     use super::resources::{MSG_CPU, MSG_MEMORY, MSG_REQUEST_WITHIN_LIMIT, quantity_value};
-    let amount = |a: &Option<super::Amounts>, which: &str| {
-        a.as_ref().and_then(|a| match which {
-            "cpu" => a.cpu.clone(),
-            _ => a.memory.clone(),
-        })
-    };
     let mut within = true;
-    for which in ["cpu", "memory"] {
-        let message = if which == "cpu" { MSG_CPU } else { MSG_MEMORY };
+    for (which, message) in [("cpu", MSG_CPU), ("memory", MSG_MEMORY)] {
+        fn amount<'a>(a: &'a Option<super::Amounts>, which: &str) -> Option<&'a str> {
+            let a = a.as_ref()?;
+            let q = if which == "cpu" { &a.cpu } else { &a.memory };
+            q.as_ref().map(|q| q.0.as_str())
+        }
         let (request, limit) = (amount(&r.requests, which), amount(&r.limits, which));
-        for (kind, q) in [("requests", &request), ("limits", &limit)] {
-            if let Some(q) = q
-                && !is_positive_quantity(&q.0)
-            {
+        for (kind, q) in [("requests", request), ("limits", limit)] {
+            if q.is_some_and(|q| !is_positive_quantity(q)) {
                 e.push(err(&format!("spec.resources.{kind}.{which}"), message));
             }
         }
-        let value = |q: &Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
-            q.as_ref().and_then(|q| quantity_value(&q.0))
-        };
-        if let (Some(req), Some(lim)) = (value(&request), value(&limit))
-            && req > lim
+        if let (Some(req), Some(lim)) = (
+            request.and_then(quantity_value),
+            limit.and_then(quantity_value),
+        ) && req > lim
         {
             within = false;
         }
