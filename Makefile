@@ -3,9 +3,91 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
-.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local
+.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local \
+	up down cluster images stack deploy demo grafana
 
 all: build
+
+# --- The kind path: a bare laptop with docker, kind, helm and kubectl. ---
+KIND_CLUSTER ?= storeops
+KUBE_CONTEXT ?= kind-$(KIND_CLUSTER)
+VERSION := $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/storeops/Chart.yaml)
+OPERATOR_IMAGE ?= storeops/operator:$(VERSION)
+STORE_IMAGE ?= storeops/store-service:$(VERSION)
+# Where stores and the operator send OTLP: the collector of charts/stack/.
+OTLP_ENDPOINT ?= http://otel-collector.monitoring:4317
+# The observability stack's chart versions (testbin/charts.sh renders the same in the tests).
+KPS_VERSION := 88.6.1
+LOKI_VERSION := 18.11.7
+TEMPO_VERSION := 2.3.0
+PROMETHEUS_COMMUNITY_REPO := https://prometheus-community.github.io/helm-charts
+GRAFANA_COMMUNITY_REPO := https://grafana-community.github.io/helm-charts
+KUBECTL = kubectl --context $(KUBE_CONTEXT)
+HELM = helm --kube-context $(KUBE_CONTEXT)
+need = @bash hack/need.sh $@ $(1)
+
+# Everything, in order: cluster, images, stack, operator, sample stores and
+# load; then where Grafana is.
+up:
+	$(call need,docker kind helm kubectl base64)
+	$(MAKE) cluster images stack deploy demo grafana
+
+down:
+	$(call need,kind)
+	kind delete cluster --name $(KIND_CLUSTER)
+
+# The kind cluster (kind-config.yaml) and the namespaces with their Pod Security levels.
+cluster:
+	$(call need,docker kind kubectl)
+	kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || \
+	  kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml --wait 120s
+	$(KUBECTL) apply -f manifests/namespaces.yaml
+
+# Both images, built by docker and loaded into the kind node (no registry).
+images:
+	$(call need,docker kind)
+	docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) .
+	docker build -f store-service/Dockerfile -t $(STORE_IMAGE) .
+	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
+
+# Prometheus, Alertmanager, Grafana, Loki, Tempo and the OpenTelemetry
+# Collector in `monitoring`, with the values of charts/stack/.
+stack:
+	$(call need,helm kubectl)
+	$(KUBECTL) apply -f manifests/namespaces.yaml
+	$(HELM) upgrade --install kube-prometheus-stack kube-prometheus-stack --repo $(PROMETHEUS_COMMUNITY_REPO) \
+	  --version $(KPS_VERSION) --namespace monitoring -f charts/stack/kube-prometheus-stack.yaml --wait --timeout 10m
+	$(HELM) upgrade --install loki loki --repo $(GRAFANA_COMMUNITY_REPO) \
+	  --version $(LOKI_VERSION) --namespace monitoring -f charts/stack/loki.yaml --wait --timeout 10m
+	$(HELM) upgrade --install tempo tempo --repo $(GRAFANA_COMMUNITY_REPO) \
+	  --version $(TEMPO_VERSION) --namespace monitoring -f charts/stack/tempo.yaml --wait --timeout 10m
+	$(KUBECTL) apply -f charts/stack/otel-collector.yaml
+	$(KUBECTL) -n monitoring rollout status deployment/otel-collector --timeout 5m
+
+# The operator by its chart (the CRD applied first, so upgrades update it too).
+deploy:
+	$(call need,helm kubectl)
+	$(KUBECTL) apply -f manifests/namespaces.yaml
+	$(KUBECTL) apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml
+	$(HELM) upgrade --install storeops charts/storeops --namespace storeops-system \
+	  --set image.repository=$(firstword $(subst :, ,$(OPERATOR_IMAGE))) --set image.tag=$(lastword $(subst :, ,$(OPERATOR_IMAGE))) \
+	  --set storeImage=$(STORE_IMAGE) --set otlpEndpoint=$(OTLP_ENDPOINT) --wait --timeout 5m
+
+# The three sample Stores and their load generator in `shop`, until Ready.
+demo:
+	$(call need,kubectl)
+	$(KUBECTL) apply -f manifests/namespaces.yaml
+	$(KUBECTL) apply -n shop -f manifests/stores/
+	$(KUBECTL) apply -n shop -f manifests/loadgen.yaml
+	$(KUBECTL) wait -n shop --for=condition=Ready stores --all --timeout 5m
+	$(KUBECTL) get stores -n shop
+
+# Where Grafana is (kind-config.yaml maps it to localhost:3000) and its login.
+grafana:
+	$(call need,kubectl base64)
+	@echo "Grafana:  http://localhost:3000  (dashboards: folders storeops, Stores and Bookshop)"
+	@echo "user:     $$($(KUBECTL) -n monitoring get secret kube-prometheus-stack-grafana -o jsonpath='{.data.admin-user}' | base64 -d)"
+	@echo "password: $$($(KUBECTL) -n monitoring get secret kube-prometheus-stack-grafana -o jsonpath='{.data.admin-password}' | base64 -d)"
 
 help:
 	@echo "make deps     install system packages the tests need (Debian: postgresql, prometheus)"

@@ -54,13 +54,15 @@ env_lines() {
   source "$here/k8s.sh"
   # shellcheck source=testbin/backends.sh
   source "$here/backends.sh"
+  # shellcheck source=testbin/charts.sh
+  source "$here/charts.sh"
   local var path k8s backends
   # Two build queues side by side: one `go build` rarely keeps both cores
   # busy (linking is serial), two do. Each queue stops at its first failure;
   # the loop below then reports it again with its name.
   (build_etcd >/dev/null && build_kube_apiserver >/dev/null && build_kube_controller_manager >/dev/null &&
-    build_kube_scheduler >/dev/null && build_kwok >/dev/null && build_helm >/dev/null &&
-    monitoring_crds >/dev/null) &
+    build_kube_scheduler >/dev/null && build_kwok >/dev/null && build_helm >/dev/null && build_kind >/dev/null &&
+    monitoring_crds >/dev/null && charts_dir >/dev/null) &
   k8s=$!
   (otelcol >/dev/null && build_prometheus >/dev/null && build_promtool >/dev/null && build_loki >/dev/null &&
     build_tempo >/dev/null && grafana_dashboard_validate >/dev/null) &
@@ -69,9 +71,9 @@ env_lines() {
   wait "$backends" || log "a backend program failed to build (see above)"
   for var in OTELCOL_BIN:otelcol ETCD_BIN:build_etcd KUBE_APISERVER_BIN:build_kube_apiserver \
     KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
-    KWOK_BIN:build_kwok HELM_BIN:build_helm MONITORING_CRDS_DIR:monitoring_crds \
+    KWOK_BIN:build_kwok HELM_BIN:build_helm KIND_BIN:build_kind MONITORING_CRDS_DIR:monitoring_crds \
     PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool LOKI_BIN:build_loki TEMPO_BIN:build_tempo \
-    GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate; do
+    GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate STACK_CHARTS_DIR:charts_dir; do
     path=$("${var#*:}")
     printf 'export %s=%q\n' "${var%%:*}" "$path"
   done

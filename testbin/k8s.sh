@@ -5,7 +5,7 @@
 # Each build_* function prints the binary's path on stdout, progress on stderr;
 # monitoring_crds prints the path of a directory of prometheus-operator CRDs.
 # Sourced by testbin/install.sh, or run directly:
-#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|monitoring-crds
+#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|kind|monitoring-crds
 # How to start them for loopback tests: testbin/README-k8s.md.
 set -euo pipefail
 
@@ -13,6 +13,7 @@ K8S_VERSION=${K8S_VERSION:-1.37.2}   # k8s.io/kubernetes v1.37.2, staging module
 ETCD_VERSION=${ETCD_VERSION:-3.6.16} # go.etcd.io/etcd/server/v3 (its main package is the etcd binary)
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}  # sigs.k8s.io/kwok
 HELM_VERSION=${HELM_VERSION:-4.3.1}  # helm.sh/helm/v4 (cmd/helm)
+KIND_VERSION=${KIND_VERSION:-0.33.0} # sigs.k8s.io/kind (only its config loader runs here: no container engine)
 PROM_OPERATOR_VERSION=${PROM_OPERATOR_VERSION:-0.94.1} # github.com/prometheus-operator/prometheus-operator
 
 _k8s_log() { echo "testbin: $*" >&2; }
@@ -141,6 +142,15 @@ build_helm() {
     _k8s_gomod_helm
 }
 
+_k8s_gomod_kind() {
+  printf 'module storeops/testbin/kind\n\ngo 1.26.0\n\nrequire sigs.k8s.io/kind v%s\n' "$KIND_VERSION"
+}
+# kind cannot create clusters without a container engine; the tests run it
+# to decode kind-config.yaml with kind's own strict loader.
+build_kind() {
+  _k8s_build kind "$KIND_VERSION" sigs.k8s.io/kind "sigs.k8s.io/kind@v$KIND_VERSION" "" _k8s_gomod_kind
+}
+
 # The ServiceMonitor and PrometheusRule CRDs exactly as the prometheus-operator
 # module ships them (controller-gen output, checksummed by the Go sum database),
 # so tests apply the real schemas: copied into a temp dir renamed into place.
@@ -188,10 +198,11 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     kube-scheduler) build_kube_scheduler ;;
     kwok) build_kwok ;;
     helm) build_helm ;;
+    kind) build_kind ;;
     monitoring-crds) monitoring_crds ;;
     all) build_etcd; build_kube_apiserver; build_kube_controller_manager; build_kube_scheduler; build_kwok
-      build_helm; monitoring_crds ;;
-    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|monitoring-crds|all" >&2; exit 2 ;;
+      build_helm; build_kind; monitoring_crds ;;
+    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|kind|monitoring-crds|all" >&2; exit 2 ;;
   esac
   # bash parses this whole block before running it; exiting here means an edit
   # of this file during a long build cannot make bash read on at a stale offset.

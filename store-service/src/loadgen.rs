@@ -41,6 +41,10 @@ pub struct LoadgenArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Keep trying to reach the target this long before giving up, e.g. 5m
+    /// (a load generator deployed beside a store that is still starting).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub wait_for_target: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -142,7 +146,11 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
         .pool_max_idle_per_host(args.concurrency)
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    let catalog = Arc::new(fetch_catalog(&client, &base).await.map_err(fail)?);
+    let catalog = Arc::new(
+        wait_for_catalog(&client, &base, args.wait_for_target)
+            .await
+            .map_err(fail)?,
+    );
     let started = Instant::now();
     let deadline = started + args.duration;
 
@@ -232,6 +240,26 @@ type TicketRx = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>;
 fn async_channel(capacity: usize) -> (tokio::sync::mpsc::Sender<()>, TicketRx) {
     let (tx, rx) = tokio::sync::mpsc::channel(capacity);
     (tx, Arc::new(tokio::sync::Mutex::new(rx)))
+}
+
+/// The catalog, retried every 2 s for up to `wait` while the target is
+/// unreachable or not serving yet.
+async fn wait_for_catalog(
+    client: &reqwest::Client,
+    base: &str,
+    wait: Duration,
+) -> Result<Catalog, String> {
+    let give_up = Instant::now() + wait;
+    loop {
+        match fetch_catalog(client, base).await {
+            Ok(catalog) => return Ok(catalog),
+            Err(e) if Instant::now() >= give_up => return Err(e),
+            Err(e) => {
+                eprintln!("{e}; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
 }
 
 async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, String> {

@@ -65,6 +65,31 @@ pub const HELM: Program = Program {
     variable: "HELM_BIN",
     build: "bash testbin/k8s.sh helm",
 };
+/// kind (only its config loader runs: there is no container engine).
+pub const KIND: Program = Program {
+    name: "kind",
+    variable: "KIND_BIN",
+    build: "bash testbin/k8s.sh kind",
+};
+/// Loki (`testbin/backends.sh`).
+pub const LOKI: Program = Program {
+    name: "loki",
+    variable: "LOKI_BIN",
+    build: "bash testbin/backends.sh loki",
+};
+/// Tempo (`testbin/backends.sh`).
+pub const TEMPO: Program = Program {
+    name: "tempo",
+    variable: "TEMPO_BIN",
+    build: "bash testbin/backends.sh tempo",
+};
+/// The observability stack's Helm charts at the pinned versions, assembled
+/// for an offline `helm template` (kube-prometheus-stack, loki, tempo).
+pub const STACK_CHARTS: Program = Program {
+    name: "stack charts",
+    variable: "STACK_CHARTS_DIR",
+    build: "bash testbin/charts.sh",
+};
 /// Grafana's dashboard schema as a validator (`testbin/grafana-schema/`).
 pub const GRAFANA_DASHBOARD_VALIDATE: Program = Program {
     name: "grafana-dashboard-validate",

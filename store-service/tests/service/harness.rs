@@ -85,7 +85,12 @@ impl Server {
 
     /// Starts (or restarts) the process on a new port and waits for /readyz.
     pub fn start(&mut self) {
-        self.port = free_port();
+        self.start_on(free_port());
+    }
+
+    /// Starts (or restarts) the process on `port` and waits for /readyz.
+    pub fn start_on(&mut self, port: u16) {
+        self.port = port;
         let stdout = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

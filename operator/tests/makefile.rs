@@ -1,0 +1,202 @@
+//! The kind path of the Makefile, as far as a machine without a container
+//! engine can check it: every target the README names dry-runs (`make -n`),
+//! `make up` runs the whole path in order on files that exist, a missing tool
+//! stops a target before it changes anything, naming the tool, and
+//! kind-config.yaml is decoded by kind's own strict loader (the real kind,
+//! built from source; it stops at the missing docker daemon, after the config).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use testenv::operator::repo_root;
+use testenv::programs;
+
+/// Every target of the user's path (issue 6) and of the tests.
+const TARGETS: [&str; 13] = [
+    "up", "down", "images", "stack", "deploy", "demo", "grafana", "e2e", "test", "bench", "crds",
+    "lint", "cluster",
+];
+
+fn make(args: &[&str], path: Option<&Path>) -> Output {
+    let mut cmd = Command::new("make");
+    cmd.current_dir(repo_root())
+        .args(["--no-print-directory"])
+        .args(args);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    cmd.output().expect("running make")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_target_of_the_users_path_dry_runs() {
+    for target in TARGETS {
+        let out = make(&["-n", target], None);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "make -n {target}:\n{stdout}{stderr}");
+        assert!(!stdout.trim().is_empty(), "make -n {target} does nothing");
+    }
+}
+
+#[test]
+fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
+    let out = make(&["-n", "up"], None);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let steps = [
+        "kind create cluster --name storeops --config kind-config.yaml",
+        "apply -f manifests/namespaces.yaml",
+        "docker build -f operator/Dockerfile",
+        "docker build -f store-service/Dockerfile",
+        "kind load docker-image --name storeops",
+        "upgrade --install kube-prometheus-stack",
+        "upgrade --install loki",
+        "upgrade --install tempo",
+        "apply -f charts/stack/otel-collector.yaml",
+        "apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml",
+        "upgrade --install storeops charts/storeops",
+        "apply -n shop -f manifests/stores/",
+        "apply -n shop -f manifests/loadgen.yaml",
+        "wait -n shop --for=condition=Ready stores --all",
+        "http://localhost:3000",
+    ];
+    let mut from = 0;
+    for step in steps {
+        let at = stdout[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("`{step}` is not in make up after byte {from}:\n{stdout}"));
+        from += at + step.len();
+    }
+    // Every file a command reads is in the repository.
+    let files = regex::Regex::new(r"(?:-f|--config) ([\w./-]+)").unwrap();
+    for cap in files.captures_iter(&stdout) {
+        let path = repo_root().join(&cap[1]);
+        assert!(path.exists(), "make up reads {}, which is missing", &cap[1]);
+    }
+    // The images deployed are the ones built and loaded into the node.
+    let built = |image: &str| {
+        let tag = regex::Regex::new(&format!(r"-t ({image}:\S+)")).unwrap();
+        tag.captures(&stdout)
+            .unwrap_or_else(|| panic!("{image} is not built:\n{stdout}"))[1]
+            .to_string()
+    };
+    let (operator, store) = (built("storeops/operator"), built("storeops/store-service"));
+    let load = stdout
+        .lines()
+        .find(|l| l.contains("kind load docker-image"))
+        .unwrap();
+    assert!(load.contains(&operator) && load.contains(&store), "{load}");
+    let (repository, tag) = operator.split_once(':').unwrap();
+    for set in [
+        format!("image.repository={repository} --set image.tag={tag}"),
+        format!("storeImage={store}"),
+    ] {
+        assert!(
+            stdout.contains(&set),
+            "make deploy does not set {set}:\n{stdout}"
+        );
+    }
+}
+
+/// A directory holding only what the Makefile needs to start: make, bash, sed.
+fn bare_path() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for tool in ["make", "bash", "sed"] {
+        let found = which(tool).unwrap_or_else(|| panic!("{tool} is not on PATH"));
+        std::os::unix::fs::symlink(found, dir.path().join(tool)).unwrap();
+    }
+    dir
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn a_missing_tool_stops_each_target_before_it_changes_anything() {
+    let bare = bare_path();
+    let cases: [(&str, &[&str]); 8] = [
+        ("up", &["docker", "kind", "helm", "kubectl"]),
+        ("down", &["kind"]),
+        ("cluster", &["docker", "kind", "kubectl"]),
+        ("images", &["docker", "kind"]),
+        ("stack", &["helm", "kubectl"]),
+        ("deploy", &["helm", "kubectl"]),
+        ("demo", &["kubectl"]),
+        ("grafana", &["kubectl"]),
+    ];
+    for (target, tools) in cases {
+        let out = make(&[target], Some(bare.path()));
+        let (stdout, stderr) = text(&out);
+        assert!(
+            !out.status.success(),
+            "make {target} went on without its tools:\n{stdout}{stderr}"
+        );
+        for tool in tools {
+            assert!(
+                stderr.contains(&format!(
+                    "make {target}: {tool} is required but not on PATH"
+                )),
+                "make {target} does not name {tool}:\n{stderr}"
+            );
+        }
+        // Stopped at the check: no command of the target was even printed.
+        assert!(stdout.trim().is_empty(), "make {target} ran:\n{stdout}");
+    }
+}
+
+fn kind_create(config: &Path) -> String {
+    let kind = programs::KIND.path().unwrap_or_else(|e| panic!("{e}"));
+    // A docker daemon that cannot exist: on a machine with one, nothing is created.
+    let out = Command::new(kind)
+        .args([
+            "create",
+            "cluster",
+            "--name",
+            "storeops-config-check",
+            "--config",
+        ])
+        .arg(config)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "kind created a cluster?");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn kind_decodes_kind_config_with_its_own_strict_loader() {
+    let good = kind_create(&repo_root().join("kind-config.yaml"));
+    assert!(
+        !good.contains("decode config") && !good.contains("invalid"),
+        "kind refused kind-config.yaml:\n{good}"
+    );
+    // It got past the config to the container engine, which is absent here.
+    assert!(
+        good.contains("docker") || good.contains("podman") || good.contains("provider"),
+        "{good}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("kind-config.yaml");
+    let text = std::fs::read_to_string(repo_root().join("kind-config.yaml")).unwrap();
+    std::fs::write(
+        &broken,
+        text.replace("extraPortMappings", "extraPortMapings"),
+    )
+    .unwrap();
+    let refused = kind_create(&broken);
+    assert!(
+        refused.contains("unable to decode config") && refused.contains("extraPortMapings"),
+        "the misspelled field passed:\n{refused}"
+    );
+}

@@ -1,0 +1,683 @@
+//! The observability stack of the kind path (`charts/stack/`), rendered by
+//! the real helm from the pinned chart versions (`testbin/charts.sh`, through
+//! the Go module proxy) with our values files, and checked for what the demo
+//! needs: Prometheus takes every namespace's monitors and rules and keeps
+//! exemplars, Grafana's sidecar finds the operator's dashboards, the
+//! datasources link metrics, traces and logs, every address one component
+//! gives another names a rendered Service, Loki, Tempo and the collector
+//! accept their rendered configs (the real binaries verify them), and the
+//! whole demo fits one 4 GiB kind node. Installing it needs kind (a container
+//! engine), which the development machines lack.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use operator::config::OperatorConfig;
+use serde::Deserialize;
+use serde_json::Value;
+use testenv::operator::{repo_root, run_helm};
+use testenv::programs::{self, Program};
+
+/// The namespace of the stack's releases (`make stack`).
+const MONITORING: &str = "monitoring";
+/// The Helm releases: each is rendered from `<charts>/<name>` with `charts/stack/<name>.yaml`.
+const RELEASES: [&str; 3] = ["kube-prometheus-stack", "loki", "tempo"];
+/// What a kind node's own components take besides the workloads: the control
+/// plane (kube-apiserver ~300 MiB, etcd, controller-manager, scheduler),
+/// kubelet and containerd, CoreDNS, kindnet, kube-proxy, local-path. An
+/// estimate from kind clusters, not measured here (no container engine).
+const KIND_SYSTEM_MIB: f64 = 768.0;
+/// The kind node of the demo: Docker Desktop's default 4 GiB.
+const NODE_MIB: f64 = 4096.0;
+
+fn program(p: Program) -> PathBuf {
+    p.path().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(yaml)
+        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("bad YAML: {e}")))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn helm(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    run_helm(&args).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn values_file(release: &str) -> PathBuf {
+    repo_root().join(format!("charts/stack/{release}.yaml"))
+}
+
+/// Every release rendered once per test binary, by release name; the
+/// collector's plain manifests under "otel-collector".
+fn stack() -> &'static BTreeMap<String, Vec<Value>> {
+    static STACK: OnceLock<BTreeMap<String, Vec<Value>>> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let charts = program(programs::STACK_CHARTS);
+        let mut stack = BTreeMap::new();
+        for release in RELEASES {
+            let chart = charts.join(release).display().to_string();
+            let values = values_file(release).display().to_string();
+            let out = helm(&[
+                "template",
+                release,
+                &chart,
+                "--namespace",
+                MONITORING,
+                "-f",
+                &values,
+            ]);
+            stack.insert(release.to_string(), documents(&out));
+        }
+        let collector = read(&values_file("otel-collector"));
+        stack.insert("otel-collector".to_string(), documents(&collector));
+        stack
+    })
+}
+
+fn all_objects() -> impl Iterator<Item = &'static Value> {
+    stack().values().flatten()
+}
+
+fn find(kind: &str, name: &str) -> &'static Value {
+    all_objects()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("the stack renders no {kind} {name}"))
+}
+
+fn container<'a>(workload: &'a Value, name: &str) -> &'a Value {
+    workload["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no container {name} in {}", workload["metadata"]["name"]))
+}
+
+fn env<'a>(container: &'a Value, name: &str) -> &'a str {
+    container["env"]
+        .as_array()
+        .and_then(|vars| vars.iter().find(|v| v["name"] == name))
+        .and_then(|v| v["value"].as_str())
+        .unwrap_or_else(|| panic!("no {name} in the env of {}", container["name"]))
+}
+
+fn yaml_value(text: &str) -> Value {
+    serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("bad YAML ({e}):\n{text}"))
+}
+
+/// A ConfigMap's key, parsed as YAML.
+fn config_map_yaml(name: &str, key: &str) -> Value {
+    let text = find("ConfigMap", name)["data"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("ConfigMap {name} has no {key}"));
+    yaml_value(text)
+}
+
+/// The three sample Stores of `manifests/stores/`, as `operator render` makes them.
+fn sample_stores() -> Vec<Value> {
+    let dir = repo_root().join("manifests/stores");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            let text = read(f);
+            let out = operator::render::render(
+                &text,
+                &f.display().to_string(),
+                &OperatorConfig::default(),
+                "shop",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            documents(&out)
+        })
+        .collect()
+}
+
+/// `make -n <target>`: the commands the Makefile would run.
+fn make_dry_run(target: &str) -> String {
+    let out = Command::new("make")
+        .current_dir(repo_root())
+        .args(["--no-print-directory", "-n", target])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make -n {target}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).replace("\\\n", " ")
+}
+
+#[test]
+fn make_stack_installs_the_chart_versions_rendered_here_with_these_values() {
+    let charts = program(programs::STACK_CHARTS);
+    let stack = make_dry_run("stack");
+    let readme = read(&repo_root().join("charts/stack/README.md"));
+    for release in RELEASES {
+        let chart = yaml_value(&read(&charts.join(release).join("Chart.yaml")));
+        let version = chart["version"].as_str().unwrap();
+        let install = regex::Regex::new(&format!(
+            r"upgrade --install {release} {release} --repo \S+\s+--version (\S+) --namespace {MONITORING} -f charts/stack/{release}.yaml"
+        ))
+        .unwrap();
+        let made = install
+            .captures(&stack)
+            .unwrap_or_else(|| panic!("make stack does not install {release}:\n{stack}"));
+        assert_eq!(
+            &made[1], version,
+            "make stack installs {release} {}, the tests render {version}",
+            &made[1]
+        );
+        let pin = format!("{release} --version {version}");
+        assert!(
+            read(&values_file(release)).contains(&pin),
+            "charts/stack/{release}.yaml does not name `{pin}`"
+        );
+        assert!(
+            readme.contains(&pin),
+            "charts/stack/README.md does not name `{pin}`"
+        );
+    }
+}
+
+#[test]
+fn prometheus_takes_monitors_and_rules_from_every_namespace_and_keeps_exemplars() {
+    let spec = &find("Prometheus", "kube-prometheus-stack-prometheus")["spec"];
+    // The operator's ServiceMonitors and PrometheusRules carry no release
+    // label and live in the Stores' namespaces: empty selectors take all.
+    for selector in [
+        "serviceMonitorSelector",
+        "serviceMonitorNamespaceSelector",
+        "podMonitorSelector",
+        "podMonitorNamespaceSelector",
+        "ruleSelector",
+        "ruleNamespaceSelector",
+    ] {
+        assert_eq!(
+            spec[selector],
+            serde_json::json!({}),
+            "{selector} is not empty: {}",
+            spec[selector]
+        );
+    }
+    let features = spec["enableFeatures"].as_array().unwrap();
+    assert!(
+        features.iter().any(|f| f == "exemplar-storage"),
+        "{features:?}"
+    );
+    assert_eq!(
+        spec["enableRemoteWriteReceiver"], true,
+        "Tempo's metrics generator writes here"
+    );
+    assert_eq!(
+        spec["enableOTLPReceiver"], true,
+        "the collector's metrics pipeline writes here"
+    );
+}
+
+#[test]
+fn grafanas_sidecar_loads_the_operators_dashboards_into_their_folders() {
+    let grafana = find("Deployment", "kube-prometheus-stack-grafana");
+    let sidecar = container(grafana, "grafana-sc-dashboard");
+    assert_eq!(env(sidecar, "NAMESPACE"), "ALL");
+    let (label, value) = (env(sidecar, "LABEL"), env(sidecar, "LABEL_VALUE"));
+    let folder = env(sidecar, "FOLDER_ANNOTATION");
+    let provider = config_map_yaml(
+        "kube-prometheus-stack-grafana-config-dashboards",
+        "provider.yaml",
+    );
+    assert_eq!(
+        provider["providers"][0]["options"]["foldersFromFilesStructure"], true,
+        "{provider}"
+    );
+    // The sidecar reads ConfigMaps in every namespace: a ClusterRole.
+    let role = find("ClusterRole", "kube-prometheus-stack-grafana-clusterrole");
+    assert!(
+        role["rules"].as_array().unwrap().iter().any(|r| {
+            r["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "configmaps")
+                && ["get", "watch", "list"]
+                    .iter()
+                    .all(|v| r["verbs"].as_array().unwrap().iter().any(|x| x == v))
+        }),
+        "{role}"
+    );
+    let dashboards: Vec<Value> = sample_stores()
+        .into_iter()
+        .filter(|o| {
+            o["kind"] == "ConfigMap"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("-dashboard")
+        })
+        .collect();
+    assert_eq!(dashboards.len(), 3, "one dashboard per sample Store");
+    for d in &dashboards {
+        let meta = &d["metadata"];
+        assert_eq!(
+            meta["labels"][label], value,
+            "the sidecar would skip {}",
+            meta["name"]
+        );
+        assert!(
+            meta["annotations"][folder].is_string(),
+            "{} has no {folder} annotation",
+            meta["name"]
+        );
+    }
+    let gamma = dashboards
+        .iter()
+        .find(|d| d["metadata"]["name"] == "store-gamma-dashboard");
+    assert_eq!(
+        gamma.unwrap()["metadata"]["annotations"][folder],
+        "Bookshop"
+    );
+}
+
+/// The provisioned datasources by uid (Grafana expands `$VAR` there: `$$` is a literal `$`).
+fn datasources() -> BTreeMap<String, Value> {
+    let config_map = all_objects()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["labels"]["grafana_datasource"] == "1")
+        .expect("no datasource ConfigMap (label grafana_datasource: \"1\")");
+    let text = config_map["data"]["datasource.yaml"].as_str().unwrap();
+    yaml_value(text)["datasources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["uid"].as_str().unwrap_or_default().to_string(), d.clone()))
+        .collect()
+}
+
+#[test]
+fn the_datasources_link_metrics_traces_and_logs() {
+    let ds = datasources();
+    for uid in ["prometheus", "loki", "tempo"] {
+        assert!(
+            ds.contains_key(uid),
+            "no datasource uid {uid}: {:?}",
+            ds.keys()
+        );
+    }
+    // The operator's dashboards pick the datasources by type through variables.
+    assert_eq!(ds["prometheus"]["type"], "prometheus");
+    assert_eq!(ds["loki"]["type"], "loki");
+    assert_eq!(ds["tempo"]["type"], "tempo");
+    // Exemplar (trace_id) -> Tempo.
+    let exemplars = &ds["prometheus"]["jsonData"]["exemplarTraceIdDestinations"][0];
+    assert_eq!(exemplars["datasourceUid"], "tempo", "{exemplars}");
+    assert_eq!(
+        exemplars["name"],
+        storeops_contract::labels::TRACE_ID,
+        "{exemplars}"
+    );
+    // Log line -> trace: structured metadata (OTLP) and JSON lines.
+    let derived = ds["loki"]["jsonData"]["derivedFields"].as_array().unwrap();
+    assert!(
+        derived.iter().all(|f| f["datasourceUid"] == "tempo"),
+        "{derived:?}"
+    );
+    assert!(
+        derived
+            .iter()
+            .any(|f| f["matcherType"] == "label" && f["matcherRegex"] == "trace_id")
+    );
+    let json_line = format!(r#"{{"msg":"x","trace_id":"{}"}}"#, "ab".repeat(16));
+    let regex = derived
+        .iter()
+        .find(|f| f["matcherType"] == "regex")
+        .unwrap()["matcherRegex"]
+        .as_str()
+        .unwrap();
+    assert!(
+        regex::Regex::new(regex).unwrap().is_match(&json_line),
+        "{regex}"
+    );
+    // Trace -> its logs (store.id -> store_id, Loki's index label), metrics and service map.
+    let tempo = &ds["tempo"]["jsonData"];
+    assert_eq!(tempo["tracesToLogsV2"]["datasourceUid"], "loki");
+    let tags = tempo["tracesToLogsV2"]["tags"].as_array().unwrap();
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == storeops_contract::resource::STORE_ID
+                && t["value"] == storeops_contract::labels::STORE_ID),
+        "{tags:?}"
+    );
+    assert_eq!(tempo["tracesToMetrics"]["datasourceUid"], "prometheus");
+    assert_eq!(tempo["serviceMap"]["datasourceUid"], "prometheus");
+}
+
+/// Every rendered Service as `name.namespace` -> its ports.
+fn services() -> BTreeMap<String, Vec<u64>> {
+    all_objects()
+        .filter(|o| o["kind"] == "Service")
+        .map(|s| {
+            let ns = s["metadata"]["namespace"].as_str().unwrap_or(MONITORING);
+            let name = format!("{}.{ns}", s["metadata"]["name"].as_str().unwrap());
+            let ports = s["spec"]["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p["port"].as_u64())
+                .collect();
+            (name, ports)
+        })
+        .collect()
+}
+
+/// Checks that `address` (`[scheme://]host:port[/path]`) names a rendered Service and port.
+fn assert_names_a_service(services: &BTreeMap<String, Vec<u64>>, what: &str, address: &str) {
+    let host_port = address
+        .split("://")
+        .last()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let (host, port) = host_port
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("{what}: {address} has no port"));
+    let host = host
+        .trim_end_matches(".svc.cluster.local")
+        .trim_end_matches(".svc");
+    let port: u64 = port.parse().unwrap();
+    let ports = services.get(host).unwrap_or_else(|| {
+        panic!(
+            "{what}: {address} names no rendered Service; there are {:?}",
+            services.keys()
+        )
+    });
+    assert!(
+        ports.contains(&port),
+        "{what}: {address}: {host} serves {ports:?}"
+    );
+}
+
+#[test]
+fn every_address_one_component_gives_another_names_a_rendered_service() {
+    let services = services();
+    let collector = config_map_yaml("otel-collector", "config.yaml");
+    let exporters = collector["exporters"].as_object().unwrap();
+    assert_eq!(exporters.len(), 3, "{exporters:?}");
+    for (name, exporter) in exporters {
+        let endpoint = exporter["endpoint"].as_str().unwrap();
+        assert_names_a_service(&services, &format!("collector exporter {name}"), endpoint);
+    }
+    let tempo = config_map_yaml("tempo", "tempo.yaml");
+    for rw in tempo["metrics_generator"]["storage"]["remote_write"]
+        .as_array()
+        .unwrap()
+    {
+        assert_names_a_service(&services, "tempo remote_write", rw["url"].as_str().unwrap());
+    }
+    for (uid, d) in datasources() {
+        assert_names_a_service(
+            &services,
+            &format!("datasource {uid}"),
+            d["url"].as_str().unwrap(),
+        );
+    }
+    // Where the stores are told to send (`make deploy`).
+    let deploy = make_dry_run("deploy");
+    let otlp = regex::Regex::new(r"otlpEndpoint=(\S+)").unwrap();
+    let endpoint = &otlp
+        .captures(&deploy)
+        .expect("make deploy sets no otlpEndpoint")[1];
+    assert_names_a_service(&services, "the Makefile's otlpEndpoint", endpoint);
+}
+
+/// Runs a program on a config written to a temp file; panics with its output when it refuses.
+fn verify(program: Program, args: &[&str], config: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let bin = self::program(program);
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{}", &path.display().to_string()))
+        .collect();
+    let out = Command::new(&bin).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?} refused the rendered config:\n{}{}\n{config}",
+        program.name,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn loki_tempo_and_the_collector_accept_their_rendered_configs() {
+    let loki = find("ConfigMap", "loki")["data"]["config.yaml"]
+        .as_str()
+        .unwrap();
+    let parsed = yaml_value(loki);
+    let attributes =
+        &parsed["limits_config"]["otlp_config"]["resource_attributes"]["attributes_config"];
+    assert!(
+        attributes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "index_label"
+                && a["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == storeops_contract::resource::STORE_ID)),
+        "store.id is not an index label: {attributes}"
+    );
+    verify(programs::LOKI, &["-config.file={}", "-verify-config"], loki);
+
+    let tempo = find("ConfigMap", "tempo")["data"]["tempo.yaml"]
+        .as_str()
+        .unwrap();
+    // The metrics generator runs both processors for every tenant, by store.
+    let parsed = yaml_value(tempo);
+    let processors = &parsed["overrides"]["defaults"]["metrics_generator"]["processors"];
+    for p in ["service-graphs", "span-metrics"] {
+        assert!(
+            processors.as_array().unwrap().iter().any(|x| x == p),
+            "{processors}"
+        );
+    }
+    let dimensions = &parsed["metrics_generator"]["processor"]["span_metrics"]["dimensions"];
+    assert_eq!(
+        dimensions[0],
+        storeops_contract::resource::STORE_ID,
+        "{dimensions}"
+    );
+    // The Tempo built here is a 2.8 main-branch build; the chart runs 2.10.8.
+    verify(
+        programs::TEMPO,
+        &["-config.file={}", "-config.verify=true"],
+        tempo,
+    );
+
+    let collector = find("ConfigMap", "otel-collector")["data"]["config.yaml"]
+        .as_str()
+        .unwrap();
+    verify(programs::OTELCOL, &["validate", "--config={}"], collector);
+}
+
+#[test]
+fn a_config_with_a_mistake_is_refused_by_the_same_check() {
+    // The checks above are only worth something if they can fail.
+    let loki = find("ConfigMap", "loki")["data"]["config.yaml"]
+        .as_str()
+        .unwrap();
+    let broken = loki.replace("auth_enabled", "auth_enabld");
+    let result = std::panic::catch_unwind(|| {
+        verify(
+            programs::LOKI,
+            &["-config.file={}", "-verify-config"],
+            &broken,
+        )
+    });
+    let message = *result
+        .expect_err("loki accepted auth_enabld")
+        .downcast::<String>()
+        .unwrap();
+    assert!(message.contains("auth_enabld"), "{message}");
+}
+
+/// Bytes of a Kubernetes memory quantity (`64Mi`, `1Gi`, `500M`, plain bytes).
+fn mebibytes(quantity: &str) -> f64 {
+    const UNITS: [(&str, f64); 6] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+    ];
+    let (number, scale) = UNITS
+        .iter()
+        .find_map(|(u, s)| quantity.strip_suffix(u).map(|n| (n, *s)))
+        .unwrap_or((quantity, 1.0));
+    let n: f64 = number
+        .parse()
+        .unwrap_or_else(|_| panic!("not a memory quantity: {quantity}"));
+    n * scale / 1048576.0
+}
+
+/// One running container of the demo: where, how many copies, its memory.
+struct Row {
+    workload: String,
+    container: String,
+    copies: f64,
+    request_mib: f64,
+    limit_mib: f64,
+}
+
+/// The memory of a container spec; every container must set both.
+fn row(workload: &str, copies: f64, c: &Value) -> Row {
+    let name = c["name"].as_str().unwrap_or_default();
+    let amount = |kind: &str| {
+        let q = c["resources"][kind]["memory"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{workload}/{name} sets no memory {kind}"));
+        mebibytes(q)
+    };
+    Row {
+        workload: workload.to_string(),
+        container: name.to_string(),
+        copies,
+        request_mib: amount("requests"),
+        limit_mib: amount("limits"),
+    }
+}
+
+/// The prometheus-operator's config-reloader sidecar, as its flags give it.
+fn config_reloader() -> Value {
+    let args = container(
+        find("Deployment", "kube-prometheus-stack-operator"),
+        "kube-prometheus-stack",
+    )["args"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let flag = |name: &str| {
+        args.iter()
+            .filter_map(|a| {
+                a.as_str()?
+                    .strip_prefix(&format!("--config-reloader-memory-{name}="))
+            })
+            .next()
+            .unwrap_or_else(|| panic!("no --config-reloader-memory-{name} in {args:?}"))
+            .to_string()
+    };
+    serde_json::json!({"name": "config-reloader", "resources": {
+        "requests": {"memory": flag("request")}, "limits": {"memory": flag("limit")}}})
+}
+
+/// The containers that run once the demo is up (init containers and the
+/// install hooks' Jobs have finished by then).
+fn rows(objects: &[&Value]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for o in objects {
+        let kind = o["kind"].as_str().unwrap();
+        let name = format!("{kind}/{}", o["metadata"]["name"].as_str().unwrap());
+        let replicas = o["spec"]["replicas"].as_f64().unwrap_or(1.0);
+        match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" => {
+                // A DaemonSet: one pod, on the one node.
+                let copies = if kind == "DaemonSet" { 1.0 } else { replicas };
+                for c in o["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .unwrap()
+                {
+                    rows.push(row(&name, copies, c));
+                }
+            }
+            // The prometheus-operator runs these with a config-reloader sidecar.
+            "Prometheus" | "Alertmanager" => {
+                let main = serde_json::json!({"name": kind.to_lowercase(), "resources": o["spec"]["resources"]});
+                rows.push(row(&name, replicas, &main));
+                rows.push(row(&name, replicas, &config_reloader()));
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_stack_three_stores_and_the_operator_fit_one_4gib_kind_node() {
+    // The operator as `make deploy` installs it (the chart's defaults).
+    let chart = repo_root().join("charts/storeops").display().to_string();
+    let operator = documents(&helm(&[
+        "template",
+        "storeops",
+        &chart,
+        "--namespace",
+        "storeops-system",
+    ]));
+    let stores = sample_stores();
+    let loadgen = documents(&read(&repo_root().join("manifests/loadgen.yaml")));
+    let mut objects: Vec<&Value> = all_objects().collect();
+    objects.extend(operator.iter().chain(&stores).chain(&loadgen));
+    let rows = rows(&objects);
+    assert!(
+        rows.iter()
+            .filter(|r| r.workload.starts_with("Deployment/store-"))
+            .count()
+            == 3,
+        "three store Deployments expected"
+    );
+    let mut table = String::from(
+        "| workload | container | copies | request MiB | limit MiB |\n|---|---|---:|---:|---:|\n",
+    );
+    let (mut requests, mut limits) = (0.0, 0.0);
+    for r in &rows {
+        table += &format!(
+            "| {} | {} | {} | {:.0} | {:.0} |\n",
+            r.workload, r.container, r.copies, r.request_mib, r.limit_mib
+        );
+        requests += r.copies * r.request_mib;
+        limits += r.copies * r.limit_mib;
+    }
+    table += &format!("| total | | | {requests:.0} | {limits:.0} |\n");
+    table += &format!("| kind node's own components (estimate) | | | | {KIND_SYSTEM_MIB:.0} |\n");
+    println!("{table}");
+    // Even with every container at its limit, the node's own components keep their share.
+    assert!(
+        limits + KIND_SYSTEM_MIB <= NODE_MIB,
+        "the demo's limits ({limits:.0} MiB) and the node's own {KIND_SYSTEM_MIB:.0} MiB exceed {NODE_MIB:.0} MiB:\n{table}"
+    );
+    assert!(requests < limits, "{table}");
+}
