@@ -6,7 +6,8 @@
 //! datasources link metrics, traces and logs, every address one component
 //! gives another names a rendered Service, Loki, Tempo and the collector
 //! accept their rendered configs (the real binaries verify them), and the
-//! whole demo fits one 4 GiB kind node. Installing it needs kind (a container
+//! whole demo fits one 4 GiB kind node, and the real API server admits every
+//! rendered object (dry run, strict fields, Pod Security). Installing it needs kind (a container
 //! engine), which the development machines lack.
 
 use std::collections::BTreeMap;
@@ -440,8 +441,13 @@ fn every_address_one_component_gives_another_names_a_rendered_service() {
     assert_names_a_service(&services, "the Makefile's otlpEndpoint", endpoint);
 }
 
-/// Runs a program on a config written to a temp file; panics with its output when it refuses.
+/// Panics with the program's output when it refuses the config.
 fn verify(program: Program, args: &[&str], config: &str) {
+    check_config(program, args, config).unwrap_or_else(|e| panic!("{e}\n{config}"));
+}
+
+/// Runs a program on a config written to a temp file (`{}` in `args`); its output when it refuses.
+fn check_config(program: Program, args: &[&str], config: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -451,13 +457,15 @@ fn verify(program: Program, args: &[&str], config: &str) {
         .map(|a| a.replace("{}", &path.display().to_string()))
         .collect();
     let out = Command::new(&bin).args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} {args:?} refused the rendered config:\n{}{}\n{config}",
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} {args:?} refused the rendered config:\n{}{}",
         program.name,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
+    ))
 }
 
 #[test]
@@ -521,17 +529,12 @@ fn a_config_with_a_mistake_is_refused_by_the_same_check() {
         .as_str()
         .unwrap();
     let broken = loki.replace("auth_enabled", "auth_enabld");
-    let result = std::panic::catch_unwind(|| {
-        verify(
-            programs::LOKI,
-            &["-config.file={}", "-verify-config"],
-            &broken,
-        )
-    });
-    let message = *result
-        .expect_err("loki accepted auth_enabld")
-        .downcast::<String>()
-        .unwrap();
+    let message = check_config(
+        programs::LOKI,
+        &["-config.file={}", "-verify-config"],
+        &broken,
+    )
+    .expect_err("loki accepted auth_enabld");
     assert!(message.contains("auth_enabld"), "{message}");
 }
 
@@ -680,4 +683,85 @@ fn the_stack_three_stores_and_the_operator_fit_one_4gib_kind_node() {
         "the demo's limits ({limits:.0} MiB) and the node's own {KIND_SYSTEM_MIB:.0} MiB exceed {NODE_MIB:.0} MiB:\n{table}"
     );
     assert!(requests < limits, "{table}");
+}
+
+/// Server-side apply of `object` as a dry run with strict field validation:
+/// the API server checks it against the real schemas (CRDs included) and runs
+/// admission (Pod Security), and keeps nothing.
+async fn dry_run_apply(
+    client: &kube::Client,
+    object: &Value,
+    namespace: &str,
+) -> Result<(), String> {
+    use kube::api::{DynamicObject, Patch, PatchParams, ValidationDirective};
+    let mut object: DynamicObject = serde_json::from_value(object.clone()).unwrap();
+    let api = {
+        object
+            .metadata
+            .namespace
+            .get_or_insert_with(|| namespace.to_string());
+        testenv::manifests::api_for(client, &object)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    let params = PatchParams {
+        dry_run: true,
+        field_validation: Some(ValidationDirective::Strict),
+        ..PatchParams::apply("storeops-stack-test").force()
+    };
+    let name = object.metadata.name.clone().unwrap_or_default();
+    api.patch(&name, &params, &Patch::Apply(&object))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn the_api_server_admits_the_stack_and_the_load_generator_strictly() {
+    let plane = testenv::ControlPlane::start().unwrap_or_else(|e| panic!("{e}"));
+    let client = plane.client().await.unwrap();
+    // kube-prometheus-stack's CRDs (Prometheus, Alertmanager, ServiceMonitor, ...), as its chart ships them.
+    let crds = program(programs::STACK_CHARTS).join("kube-prometheus-stack/charts/crds/crds");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&crds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in &files {
+        for crd in testenv::manifests::apply(&client, &read(file), "storeops-stack-test")
+            .await
+            .unwrap()
+        {
+            let name = crd.metadata.name.unwrap();
+            testenv::operator::wait_established(&client, &name)
+                .await
+                .unwrap();
+        }
+    }
+    let namespaces = read(&repo_root().join("manifests/namespaces.yaml"));
+    testenv::manifests::apply(&client, &namespaces, "storeops-stack-test")
+        .await
+        .unwrap();
+
+    let mut refused = Vec::new();
+    let loadgen = documents(&read(&repo_root().join("manifests/loadgen.yaml")));
+    let objects = all_objects()
+        .map(|o| (o, MONITORING))
+        .chain(loadgen.iter().map(|o| (o, "shop")));
+    let mut admitted = 0;
+    for (object, namespace) in objects {
+        match dry_run_apply(&client, object, namespace).await {
+            Ok(()) => admitted += 1,
+            Err(e) => refused.push(format!(
+                "{} {}: {e}",
+                object["kind"], object["metadata"]["name"]
+            )),
+        }
+    }
+    assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
+    assert!(admitted > 100, "only {admitted} objects");
+    println!(
+        "{admitted} objects admitted (dry run, strict field validation); {} CRDs",
+        files.len()
+    );
 }
