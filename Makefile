@@ -90,13 +90,17 @@ grafana:
 	@echo "password: $$($(KUBECTL) -n monitoring get secret kube-prometheus-stack-grafana -o jsonpath='{.data.admin-password}' | base64 -d)"
 
 help:
+	@echo "make up       kind cluster + stack + images + operator + sample stores + load (needs docker, kind, helm, kubectl)"
+	@echo "make down     delete the kind cluster"
+	@echo "make cluster | images | stack | deploy | demo   the steps of make up, one at a time"
+	@echo "make grafana  Grafana's URL and login"
 	@echo "make deps     install system packages the tests need (Debian: postgresql, prometheus)"
 	@echo "make testbin  build the test programs from source into $(STOREOPS_TESTBIN_DIR)"
 	@echo "make cluster-local       a real control plane on loopback (kubeconfig: target/cluster-local/kubeconfig)"
 	@echo "make cluster-local-down  stop it"
 	@echo "make e2e      end-to-end tests against the current kube context (operator installed there)"
 	@echo "make e2e-local  the same tests against cluster-local with the operator under its chart's RBAC"
-	@echo "make crds     regenerate crds/ and the chart's CRD from the Rust types"
+	@echo "make crds     regenerate crds/, the chart's CRD and docs/reference/store.md from the Rust types"
 	@echo "make build    build the workspace"
 	@echo "make run      serve a demo store on :8080 (SQLite in target/demo) with a load generator"
 	@echo "make test     lint, unit and integration tests (real PostgreSQL, promtool, Prometheus, OTel Collector)"

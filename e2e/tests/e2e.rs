@@ -800,3 +800,81 @@ async fn a_paused_store_is_left_alone() {
     ready_at(&env, "eps", 2).await;
     env.cleanup().await;
 }
+
+/// The documents of a manifest file of the repository, as JSON.
+fn manifest(path: &str) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+/// What `make demo` does, in a namespace of the test's own: the three sample
+/// Stores (`manifests/stores/`, beta's catalog ConfigMap included) and the
+/// load generator (`manifests/loadgen.yaml`) are admitted under restricted
+/// Pod Security, every Store becomes Ready and the load generator's pod runs
+/// with the stores' admin tokens.
+#[tokio::test]
+async fn the_sample_stores_and_their_load_generator_come_up() {
+    let env = Env::new("demo").await;
+    let mut names = Vec::new();
+    for file in ["alpha", "beta", "gamma"] {
+        for doc in manifest(&format!("manifests/stores/{file}.yaml")) {
+            let (api_version, kind) = (
+                doc["apiVersion"].as_str().unwrap(),
+                doc["kind"].as_str().unwrap(),
+            );
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+            env.dynamic(group, version, kind)
+                .patch(
+                    &name,
+                    &PatchParams::apply(e2e::MANAGER).force(),
+                    &Patch::Apply(&doc),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("applying {kind} {name} of {file}.yaml: {e}"));
+            if kind == "Store" {
+                names.push(name);
+            }
+        }
+    }
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    for name in &names {
+        ready_at(&env, name, 1).await;
+    }
+    for doc in manifest("manifests/loadgen.yaml") {
+        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+        env.dynamic("apps", "v1", "Deployment")
+            .patch(
+                &name,
+                &PatchParams::apply(e2e::MANAGER).force(),
+                &Patch::Apply(&doc),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("applying the load generator: {e}"));
+    }
+    let pods: Api<Pod> = env.api();
+    eventually("the load generator's pod Running", CONVERGE, || async {
+        let list = pods
+            .list(&ListParams::default().labels("app.kubernetes.io/name=loadgen"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let phases: Vec<_> = list
+            .items
+            .iter()
+            .filter_map(|p| p.status.as_ref()?.phase.clone())
+            .collect();
+        if phases == ["Running"] {
+            Ok(())
+        } else {
+            Err(format!("phases {phases:?}"))
+        }
+    })
+    .await;
+    env.cleanup().await;
+}

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! - [`api`]: the Store types, defaults and admission rules (`crdgen` prints
-//!   them as the CRD).
+//!   them as the CRD and, through [`api::reference`], as
+//!   `docs/reference/store.md`).
 //! - [`reconcile`]: the pipeline above; [`reconcile::build`] holds one pure
 //!   builder per kind of object.
 //! - [`monitoring`]: the Store's alert rules (with their promtool proofs) and

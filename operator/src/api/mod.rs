@@ -1,7 +1,8 @@
 //! The `Store` custom resource (`storeops.dev/v1alpha1`).
 //!
 //! Types only: the schema, its defaults and its admission rules. `crdgen`
-//! prints them as the CRD; the reconciler reads them. Every doc comment below
+//! prints them as the CRD, and [`reference`] as the Markdown reference of the
+//! Store; the reconciler reads them. Every doc comment below
 //! becomes `kubectl explain` text, so it speaks to the person writing a Store.
 //!
 //! The admission rules live in two places that must agree: in the schema
@@ -12,6 +13,7 @@
 pub mod catalog;
 pub mod database;
 pub mod monitoring;
+pub mod reference;
 pub mod resources;
 pub mod status;
 pub mod telemetry;
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{Catalog, ConfigMapKeyRef, Product};
 pub use database::{Database, EmbeddedDatabase, PostgresDatabase, SecretKeyRef};
 pub use monitoring::{Alerts, Dashboards, Monitoring, ServiceMonitorSettings, Slo};
+pub use reference::{REFERENCE_PATH, ReferenceError, reference_markdown};
 pub use resources::{Amounts, Resources};
 pub use status::{StoreStatus, condition_types};
 pub use telemetry::{LogLevel, Telemetry};
