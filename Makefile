@@ -107,10 +107,12 @@ help:
 	@echo "make bench    store-service throughput with telemetry on and off -> docs/benchmarks.md"
 
 build:
+	$(call need,$(CARGO))
 	$(CARGO) build --workspace --bins
 
 # A demo store on :8080 with live load; Ctrl-C stops both.
 run: build
+	$(call need,curl)
 	mkdir -p target/demo
 	STORE_ID=demo PORT=8080 DATABASE_URL=sqlite://target/demo/store.db \
 	CATALOG_FILE=store-service/examples/catalog.yaml ADMIN_TOKEN=demo-admin-token-please-change \
@@ -124,18 +126,23 @@ deps:
 
 # Every program the tests run, built once into the cache; prints where.
 testbin:
+	$(call need,go)
 	bash testbin/install.sh env
 
 crds:
+	$(call need,$(CARGO))
 	$(CARGO) run -q -p operator --bin crdgen
 
 lint:
+	$(call need,$(CARGO))
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # The tests find the programs through the variables `install.sh env` prints.
 # e2e runs last, against the local control plane with the operator running.
-test: deps testbin lint
+test:
+	$(call need,$(CARGO) go)
+	$(MAKE) deps testbin lint
 	eval "$$(bash testbin/install.sh env)" && $(CARGO) test --workspace --all-targets --exclude e2e
 	$(MAKE) e2e-local
 
@@ -147,18 +154,22 @@ cluster-local-down:
 
 # The e2e crate against whatever cluster the current kubeconfig names.
 e2e:
+	$(call need,$(CARGO))
 	$(CARGO) test --workspace --test e2e
 
 e2e-local:
+	$(call need,$(CARGO) go)
 	bash testbin/cluster-local.sh e2e
 
 unit:
+	$(call need,$(CARGO))
 	$(CARGO) test --workspace --lib --bins --exclude e2e
 
 fmt:
 	$(CARGO) fmt --all
 
 bench:
+	$(call need,$(CARGO) go)
 	$(CARGO) build --release -p store-service
 	OTELCOL_BIN="$$(bash testbin/install.sh otelcol)" bash store-service/bench/run.sh
 

@@ -19,7 +19,9 @@ const TARGETS: [&str; 13] = [
 
 fn make(args: &[&str], path: Option<&Path>) -> Output {
     let mut cmd = Command::new("make");
+    // cargo test sets CARGO (its own path), which the Makefile would take as its cargo.
     cmd.current_dir(repo_root())
+        .env_remove("CARGO")
         .args(["--no-print-directory"])
         .args(args);
     if let Some(path) = path {
@@ -124,8 +126,13 @@ fn which(tool: &str) -> Option<PathBuf> {
 #[test]
 fn a_missing_tool_stops_each_target_before_it_changes_anything() {
     let bare = bare_path();
-    let cases: [(&str, &[&str]); 8] = [
+    let cases: [(&str, &[&str]); 13] = [
         ("up", &["docker", "kind", "helm", "kubectl"]),
+        ("test", &["cargo", "go"]),
+        ("e2e", &["cargo"]),
+        ("bench", &["cargo", "go"]),
+        ("crds", &["cargo"]),
+        ("lint", &["cargo"]),
         ("down", &["kind"]),
         ("cluster", &["docker", "kind", "kubectl"]),
         ("images", &["docker", "kind"]),
