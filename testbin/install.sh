@@ -65,7 +65,7 @@ env_lines() {
     monitoring_crds >/dev/null && charts_dir >/dev/null) &
   k8s=$!
   (otelcol >/dev/null && build_prometheus >/dev/null && build_promtool >/dev/null && build_loki >/dev/null &&
-    build_tempo >/dev/null && grafana_dashboard_validate >/dev/null) &
+    build_tempo >/dev/null && grafana_dashboard_validate >/dev/null && dockerfile_lint >/dev/null) &
   backends=$!
   wait "$k8s" || log "a Kubernetes program failed to build (see above)"
   wait "$backends" || log "a backend program failed to build (see above)"
@@ -73,7 +73,7 @@ env_lines() {
     KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
     KWOK_BIN:build_kwok HELM_BIN:build_helm KIND_BIN:build_kind MONITORING_CRDS_DIR:monitoring_crds \
     PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool LOKI_BIN:build_loki TEMPO_BIN:build_tempo \
-    GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate STACK_CHARTS_DIR:charts_dir; do
+    GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate DOCKERFILE_LINT:dockerfile_lint STACK_CHARTS_DIR:charts_dir; do
     path=$("${var#*:}")
     printf 'export %s=%q\n' "${var%%:*}" "$path"
   done
@@ -81,6 +81,8 @@ env_lines() {
 
 # Grafana's dashboard schema as a validator (testbin/grafana-schema/).
 grafana_dashboard_validate() { bash "$here/grafana-schema/build.sh"; }
+# BuildKit's Dockerfile linter (`docker build --check`) without an engine.
+dockerfile_lint() { bash "$here/dockerfile-lint/build.sh"; }
 
 case "${1:-}" in
   otelcol) otelcol ;;

@@ -2,7 +2,9 @@
 //! a container engine: the files each one COPYs are copied into an empty
 //! directory and cargo must load the workspace from them, offline and
 //! `--locked`, and find the package the stage builds. (A member added to the
-//! workspace but not to a Dockerfile broke `docker build` once.)
+//! workspace but not to a Dockerfile broke `docker build` once.) And each
+//! Dockerfile passes the checks of `docker build --check` (BuildKit's own
+//! linter, built from source; base images are not pulled).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -91,4 +93,46 @@ fn the_operator_image_build_stage_loads_the_workspace() {
 #[test]
 fn the_store_service_image_build_stage_loads_the_workspace() {
     check("store-service/Dockerfile");
+}
+
+/// BuildKit's linter on `dockerfiles`: its findings, one per line.
+fn lint(dockerfiles: &[PathBuf]) -> (bool, String) {
+    let lint = testenv::programs::DOCKERFILE_LINT
+        .path()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(lint).args(dockerfiles).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "dockerfile-lint failed: {stderr}"
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_dockerfiles_pass_buildkits_checks() {
+    let files = [
+        root().join("operator/Dockerfile"),
+        root().join("store-service/Dockerfile"),
+    ];
+    let (clean, findings) = lint(&files);
+    assert!(clean, "docker build --check would report:\n{findings}");
+    // The same linter finds what a careless edit brings in.
+    let dir = tempfile::tempdir().unwrap();
+    let careless = dir.path().join("Dockerfile");
+    let text = std::fs::read_to_string(&files[1]).unwrap();
+    std::fs::write(
+        &careless,
+        text.replace("AS build", "as Build")
+            .replace(r#"CMD ["serve"]"#, "CMD serve"),
+    )
+    .unwrap();
+    let (clean, findings) = lint(&[careless]);
+    assert!(!clean);
+    for rule in ["StageNameCasing", "FromAsCasing", "JSONArgsRecommended"] {
+        assert!(findings.contains(rule), "{rule} not reported:\n{findings}");
+    }
 }

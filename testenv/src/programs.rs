@@ -71,6 +71,12 @@ pub const KIND: Program = Program {
     variable: "KIND_BIN",
     build: "bash testbin/k8s.sh kind",
 };
+/// BuildKit's Dockerfile linter, the checks of `docker build --check`.
+pub const DOCKERFILE_LINT: Program = Program {
+    name: "dockerfile-lint",
+    variable: "DOCKERFILE_LINT",
+    build: "bash testbin/dockerfile-lint/build.sh",
+};
 /// Loki (`testbin/backends.sh`).
 pub const LOKI: Program = Program {
     name: "loki",
