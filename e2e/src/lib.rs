@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod invalid;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -200,6 +200,39 @@ impl ControlPlane {
         Ok(path)
     }
 
+    /// Kills `name` (kill -9, as a crash) and starts it again with the same
+    /// arguments and data; for kube-apiserver, waits until it is ready.
+    /// Restarting "etcd" restarts kube-apiserver after it, as a node reboot would.
+    pub async fn crash_and_restart(&mut self, name: &str) -> Result<(), Error> {
+        let position = |plane: &Self, name: &str| {
+            plane
+                .processes
+                .iter()
+                .position(|p| p.name() == name)
+                .ok_or_else(|| Error::Start {
+                    name: name.into(),
+                    reason: "no such program in this control plane".into(),
+                })
+        };
+        let names: &[&str] = if name == "etcd" {
+            &["kube-apiserver", "etcd"]
+        } else {
+            &[name]
+        };
+        for n in names {
+            let i = position(self, n)?;
+            self.processes[i].kill();
+        }
+        for n in names.iter().rev() {
+            let i = position(self, n)?;
+            self.processes[i].restart()?;
+        }
+        if names.contains(&"kube-apiserver") {
+            self.wait_ready().await?;
+        }
+        Ok(())
+    }
+
     fn spawn(&mut self, name: &str, program: &Path, args: Vec<String>) -> Result<(), Error> {
         let log = self.dir.join(format!("{name}.log"));
         self.processes

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod bench;
 pub mod certs;
 mod cluster;
 pub mod manifests;

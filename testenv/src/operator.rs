@@ -163,6 +163,11 @@ impl Operator {
         })
     }
 
+    /// Its process id (for /proc figures such as peak memory).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// The operator's log file.
     pub fn log(&self) -> PathBuf {
         self.process.log().to_path_buf()

@@ -43,6 +43,8 @@ pub struct Process {
     name: String,
     child: Child,
     log: PathBuf,
+    program: PathBuf,
+    args: Vec<String>,
 }
 
 impl Process {
@@ -50,46 +52,26 @@ impl Process {
     pub fn start(name: &str, program: &Path, args: &[String], log: &Path) -> Result<Self, Error> {
         let out =
             File::create(log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
-        let mut command = Command::new("setpriv");
-        command
-            .arg("--pdeathsig")
-            .arg("KILL")
-            .arg("--")
-            .arg(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        let (tx, rx) = channel();
-        supervisor()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send((command, tx))
-            .map_err(|_| Error::Start {
-                name: name.into(),
-                reason: "the supervisor thread is gone".into(),
-            })?;
-        let child = rx
-            .recv()
-            .map_err(|_| Error::Start {
-                name: name.into(),
-                reason: "the supervisor thread is gone".into(),
-            })?
-            .map_err(|e| Error::Start {
-                name: name.into(),
-                reason: format!(
-                    "setpriv {}: {e} (setpriv is in util-linux)",
-                    program.display()
-                ),
-            })?;
+        let child = spawn(name, program, args, out)?;
         Ok(Process {
             name: name.into(),
             child,
             log: log.to_path_buf(),
+            program: program.to_path_buf(),
+            args: args.to_vec(),
         })
+    }
+
+    /// Starts it again with the same program and arguments, its output
+    /// appended to the same log (after a [`Process::kill`] or [`Process::stop`]).
+    pub fn restart(&mut self) -> Result<(), Error> {
+        self.stop(Duration::from_secs(10));
+        let out = File::options()
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| Error::io(format!("opening {}", self.log.display()), e))?;
+        self.child = spawn(&self.name, &self.program, &self.args, out)?;
+        Ok(())
     }
 
     /// The program's name, as given to [`Process::start`].
@@ -152,6 +134,47 @@ impl Drop for Process {
     fn drop(&mut self) {
         self.stop(Duration::from_secs(5));
     }
+}
+
+/// Runs `program args...` under `setpriv --pdeathsig KILL` (so it dies with
+/// the test), its stdout and stderr into `out`, from the supervisor thread.
+fn spawn(name: &str, program: &Path, args: &[String], out: File) -> Result<Child, Error> {
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::io(format!("opening the log of {name}"), e))?;
+    let mut command = Command::new("setpriv");
+    command
+        .arg("--pdeathsig")
+        .arg("KILL")
+        .arg("--")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    let (tx, rx) = channel();
+    supervisor()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((command, tx))
+        .map_err(|_| Error::Start {
+            name: name.into(),
+            reason: "the supervisor thread is gone".into(),
+        })?;
+    let child = rx
+        .recv()
+        .map_err(|_| Error::Start {
+            name: name.into(),
+            reason: "the supervisor thread is gone".into(),
+        })?
+        .map_err(|e| Error::Start {
+            name: name.into(),
+            reason: format!(
+                "setpriv {}: {e} (setpriv is in util-linux)",
+                program.display()
+            ),
+        })?;
+    Ok(child)
 }
 
 /// The last `lines` lines of a log file, for error messages.

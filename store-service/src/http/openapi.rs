@@ -35,7 +35,8 @@ fn ok(description: &str, schema: &str) -> Value {
 }
 
 fn name_param() -> Value {
-    json!({"name": "name", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 128}})
+    json!({"name": "name", "in": "path", "required": true,
+           "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"}})
 }
 
 pub fn spec() -> Value {
@@ -52,12 +53,12 @@ pub fn spec() -> Value {
                               "400": error_response("invalid_query, invalid_name")}}},
             "/products/{name}": {"get": {
                 "operationId": "getProduct", "parameters": [name_param()],
-                "responses": {"200": ok("The product", "Product"), "404": error_response("product_not_found")}}},
+                "responses": {"200": ok("The product", "Product"), "400": error_response("invalid_name"), "404": error_response("product_not_found")}}},
             "/products/{name}/buy": {"post": {
                 "operationId": "buyProduct", "parameters": [name_param()],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BuyRequest"}}}},
                 "responses": {"200": ok("The purchase, committed", "Purchase"),
-                              "400": error_response("malformed_json, invalid_body, invalid_quantity"),
+                              "400": error_response("malformed_json, invalid_body, invalid_quantity, invalid_name"),
                               "404": error_response("product_not_found"),
                               "409": error_response("insufficient_stock"),
                               "413": error_response("payload_too_large"),
@@ -67,14 +68,20 @@ pub fn spec() -> Value {
                 "operationId": "setStock", "parameters": [name_param()], "security": admin,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StockRequest"}}}},
                 "responses": {"200": ok("The product with its new stock", "Product"),
-                              "400": error_response("malformed_json, invalid_body, invalid_stock"),
+                              "400": error_response("malformed_json, invalid_body, invalid_stock, invalid_name"),
                               "401": error_response("missing_token, invalid_token, admin_disabled"),
-                              "404": error_response("product_not_found")}}},
+                              "404": error_response("product_not_found"),
+                              "413": error_response("payload_too_large"),
+                              "415": error_response("unsupported_media_type")}}},
             "/admin/faults": {
                 "get": {"operationId": "getFaults", "security": admin, "responses": {"200": ok("Current faults", "Faults"), "401": error_response("missing_token, invalid_token")}},
                 "put": {"operationId": "setFaults", "security": admin,
                         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Faults"}}}},
-                        "responses": {"200": ok("Faults now in force", "Faults"), "400": error_response("invalid_fault"), "401": error_response("missing_token, invalid_token")}},
+                        "responses": {"200": ok("Faults now in force", "Faults"),
+                                      "400": error_response("malformed_json, invalid_body, invalid_fault"),
+                                      "401": error_response("missing_token, invalid_token, admin_disabled"),
+                                      "413": error_response("payload_too_large"),
+                                      "415": error_response("unsupported_media_type")}},
                 "delete": {"operationId": "clearFaults", "security": admin, "responses": {"200": ok("No faults", "Faults"), "401": error_response("missing_token, invalid_token")}}},
             "/livez": {"get": {"operationId": "livez", "responses": {"200": {"description": "The process is alive"}}}},
             "/readyz": {"get": {"operationId": "readyz", "responses": {"200": {"description": "The database answers"}, "503": error_response("database_unavailable, shutting_down")}}},
