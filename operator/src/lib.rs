@@ -21,12 +21,14 @@
 //!   cluster.
 //! - [`config`]: the operator's own settings; [`drift`]: watches of the
 //!   monitoring objects, which may appear and go with their CRDs.
+//! - [`backoff`]: the short, shared backoff of the Controller's watches.
 //! - [`leader`]: leader election on a Lease; [`metrics`] and [`telemetry`]:
 //!   what the process reports about itself.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod backoff;
 pub mod config;
 pub mod drift;
 pub mod leader;

@@ -3,6 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use operator::config::{DEFAULT_IMAGE, FIELD_MANAGER, OperatorConfig};
 
+/// How long triggers of one Store are gathered into one reconcile.
+const RECONCILE_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Debug, Parser)]
 #[command(name = "operator", version, about = "The storeops Kubernetes operator")]
 struct Cli {
@@ -88,6 +91,11 @@ struct ProcessArgs {
     /// OTLP gRPC endpoint for the operator's own traces; unset: none.
     #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     otel_endpoint: Option<String>,
+    /// Reconciles in flight at once, per watched namespace: bounds the
+    /// operator's memory and its load on the API server with many Stores.
+    #[arg(long, env = "STOREOPS_MAX_CONCURRENT_RECONCILES", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    max_concurrent_reconciles: u16,
 }
 
 fn default_identity() -> String {
@@ -187,10 +195,18 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot list Stores in {} (is crds/storeops.dev_stores.yaml applied, and RBAC granted?): {e}",
                 scope.as_deref().unwrap_or("any namespace")))?;
-        controllers.push(Controller::new(
-            stores,
-            watcher::Config::default().any_semantic(),
-        ));
+        // Debounced: the burst of status updates a new Deployment goes
+        // through (created, progressing, available) makes one reconcile, not five.
+        controllers.push(
+            Controller::new(stores, watcher::Config::default().any_semantic())
+                .with_config(
+                    kube::runtime::controller::Config::default()
+                        .debounce(RECONCILE_DEBOUNCE)
+                        .concurrency(args.max_concurrent_reconciles),
+                )
+                // Short: the watches recover together within seconds of an API server restart.
+                .trigger_backoff(operator::backoff::WatchBackoff::default()),
+        );
     }
     let metrics = Arc::new(Metrics::new(
         controllers.iter().map(Controller::store).collect(),

@@ -68,6 +68,7 @@ fn bad_values_fail_naming_the_value() {
         ("serviceMonitor.interval=often", "interval"),
         ("resources.limits.memory=lots", "memory"),
         ("replicas=2", "replicas"),
+        ("maxConcurrentReconciles=0", "maxConcurrentReconciles"),
     ];
     for (set, named) in cases {
         match helm(&["template", "storeops", &chart(), "--set", set]) {

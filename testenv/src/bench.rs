@@ -148,7 +148,8 @@ pub fn operator_writes(plane: &ControlPlane) -> Result<Vec<crate::audit::Write>>
         .collect())
 }
 
-/// How many of each kind the operator made in the stores' namespace.
+/// How many of each kind the operator made in the stores' namespace (one
+/// replica each, so no PodDisruptionBudget).
 pub async fn children(client: &Client) -> Result<BTreeMap<String, usize>> {
     let mut counts = BTreeMap::new();
     for (group, version, kind, plural) in [
@@ -158,12 +159,6 @@ pub async fn children(client: &Client) -> Result<BTreeMap<String, usize>> {
         ("", "v1", "Secret", "secrets"),
         ("", "v1", "ServiceAccount", "serviceaccounts"),
         ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
-        (
-            "policy",
-            "v1",
-            "PodDisruptionBudget",
-            "poddisruptionbudgets",
-        ),
     ] {
         let resource =
             ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);

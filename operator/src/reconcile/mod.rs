@@ -257,14 +257,21 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         store.name_any(),
         build::meta::PART_OF
     );
-    let deleted = apply::delete_orphans(
-        &ctx.client,
-        &namespace,
-        &selector,
-        &desired,
-        found.monitoring_crds,
-    )
-    .await;
+    // Orphans come only from a spec change (a kind turned off, replicas back
+    // to one), so the sweep's lists run when a generation is first seen, not
+    // on every event of a child or every resync.
+    let deleted = if unobserved_generation(store) {
+        apply::delete_orphans(
+            &ctx.client,
+            &namespace,
+            &selector,
+            &desired,
+            found.monitoring_crds,
+        )
+        .await
+    } else {
+        Ok(Vec::new())
+    };
     let deleted = failures.report("DeleteFailed", deleted).await?;
 
     if applied.changed.is_empty() && deleted.is_empty() {
@@ -289,6 +296,11 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
             _ => Duration::from_secs(300),
         },
     ))
+}
+
+/// Whether the Store's current generation has not been reconciled to the end yet.
+fn unobserved_generation(store: &Store) -> bool {
+    store.status.as_ref().and_then(|s| s.observed_generation) != store.meta().generation
 }
 
 fn observed(

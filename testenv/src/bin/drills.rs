@@ -37,10 +37,15 @@ struct Args {
     store_service: PathBuf,
     otelcol: PathBuf,
     out: Option<PathBuf>,
+    /// Where the operators' logs go; unset: a temporary directory.
+    logs: Option<PathBuf>,
+    /// Only these sections (operator, store-service, bad-input); empty: all.
+    only: Vec<String>,
 }
 
 fn parse_args() -> Result<Args> {
     let (mut operator, mut store_service, mut otelcol, mut out) = (None, None, None, None);
+    let (mut logs, mut only) = (None, Vec::new());
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it
@@ -52,6 +57,8 @@ fn parse_args() -> Result<Args> {
             "--store-service" => store_service = Some(value),
             "--otelcol" => otelcol = Some(value),
             "--out" => out = Some(value),
+            "--logs" => logs = Some(value),
+            "--only" => only.push(value.display().to_string()),
             _ => return Err(format!("unknown argument {flag}; see the top of {}", file!()).into()),
         }
     }
@@ -64,6 +71,8 @@ fn parse_args() -> Result<Args> {
         store_service: need(store_service, "--store-service")?,
         otelcol: need(otelcol, "--otelcol")?,
         out,
+        logs,
+        only,
     })
 }
 
@@ -87,9 +96,16 @@ fn run() -> Result<()> {
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    md += &runtime.block_on(operator_drills(&args.operator))?;
-    md += &store_service_drills(&args)?;
-    md += &runtime.block_on(bad_input())?;
+    let wanted = |section: &str| args.only.is_empty() || args.only.iter().any(|o| o == section);
+    if wanted("operator") {
+        md += &runtime.block_on(operator_drills(&args.operator, args.logs.as_deref()))?;
+    }
+    if wanted("store-service") {
+        md += &store_service_drills(&args)?;
+    }
+    if wanted("bad-input") {
+        md += &runtime.block_on(bad_input())?;
+    }
     print!("{md}");
     if let Some(out) = &args.out {
         std::fs::write(out, &md)?;
@@ -109,13 +125,18 @@ fn now() -> String {
 
 const DRILL_STORES: usize = 50;
 
-async fn operator_drills(binary: &Path) -> Result<String> {
+async fn operator_drills(binary: &Path, logs: Option<&Path>) -> Result<String> {
     let n = DRILL_STORES;
     let (mut plane, client) = plane_for(n).await?;
     let kubeconfig = op::install(&plane, &client).await?;
-    let dir = tempfile::tempdir()?;
-    let start =
-        |id: &str| Operator::start(binary, &kubeconfig, dir.path(), id, &["--log-level=warn"]);
+    let temp = tempfile::tempdir()?;
+    let dir = logs.unwrap_or(temp.path());
+    std::fs::create_dir_all(dir)?;
+    let level = format!(
+        "--log-level={}",
+        std::env::var("DRILLS_OPERATOR_LOG_LEVEL").unwrap_or("info".into())
+    );
+    let start = |id: &str| Operator::start(binary, &kubeconfig, dir, id, &[&level]);
     let mut operators = vec![start("operator-a")?, start("operator-b")?];
     apply_all(&client, manifests::parse(&stores_yaml(n))?).await?;
     converged(&client, n).await?;
@@ -146,7 +167,16 @@ async fn operator_drills(binary: &Path) -> Result<String> {
         n,
     )
     .await?;
+    // A new standby, as a restarted pod would be; the next drill waits until it is up.
     operators.push(start("operator-c")?);
+    let standby = operators.last().map(|o| o.listen.port()).unwrap_or(0);
+    wait_until("the new standby's /readyz", || async move {
+        Ok((
+            http(standby, "GET", "/readyz", None).map(|(s, _)| s) == Ok(200),
+            String::new(),
+        ))
+    })
+    .await?;
 
     for (what, program) in [
         ("kube-apiserver killed and restarted", "kube-apiserver"),
