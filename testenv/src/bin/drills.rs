@@ -489,7 +489,10 @@ fn store_service_drills(args: &Args) -> Result<String> {
     md += &backends_down(args)?;
     md += &sigterm_under_load(args)?;
     md += &kill_under_purchases(args)?;
-    md += "\n";
+    md += "\nA bare process has no Service in front of it: once SIGTERM closes its listener, new connections are \
+           refused (\"refused connections\"), while every request in flight is answered and traced. In a cluster the \
+           store pod's preStop sleep (5 s) keeps it serving while the endpoints drop it, so only in-flight requests \
+           meet the shutdown.\n\n";
     Ok(md)
 }
 

@@ -8,9 +8,9 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    HTTPGetAction, KeyToPath, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
-    SecurityContext, Volume, VolumeMount,
+    HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretVolumeSource, SecurityContext, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -113,6 +113,17 @@ fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
             startup_probe: Some(probe("/livez", 2, 30)),
             liveness_probe: Some(probe("/livez", 10, 3)),
             readiness_probe: Some(probe("/readyz", 5, 2)),
+            // Endpoints drop a terminating pod while SIGTERM is already on its
+            // way: serve on for a while so requests routed meanwhile still land.
+            lifecycle: Some(Lifecycle {
+                pre_stop: Some(LifecycleHandler {
+                    sleep: Some(SleepAction {
+                        seconds: PRE_STOP_SLEEP_SECONDS,
+                    }),
+                    ..LifecycleHandler::default()
+                }),
+                ..Lifecycle::default()
+            }),
             security_context: Some(SecurityContext {
                 allow_privilege_escalation: Some(false),
                 read_only_root_filesystem: Some(true),
@@ -128,9 +139,15 @@ fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
             ..Container::default()
         }],
         volumes: Some(volumes),
+        // The pre-stop sleep, then the service's own drain and telemetry
+        // flush (SHUTDOWN_TIMEOUT_SECONDS, 10 s), with room to spare.
+        termination_grace_period_seconds: Some(PRE_STOP_SLEEP_SECONDS + 20),
         ..PodSpec::default()
     }
 }
+
+/// How long a terminating store pod keeps serving before SIGTERM.
+pub const PRE_STOP_SLEEP_SECONDS: i64 = 5;
 
 fn runtime_default() -> SeccompProfile {
     SeccompProfile {

@@ -167,3 +167,18 @@ fn replicas_image_and_selector_follow_the_store() {
     let own = container(&Store::test().with_image("store:2"));
     assert_eq!(own.image.as_deref(), Some("store:2"));
 }
+
+#[test]
+fn a_terminating_pod_serves_through_a_pre_stop_sleep_within_its_grace_period() {
+    let pod = pod(&Store::test());
+    let sleep = pod.containers[0]
+        .lifecycle
+        .clone()
+        .and_then(|l| l.pre_stop)
+        .and_then(|h| h.sleep)
+        .expect("a preStop sleep");
+    assert_eq!(sleep.seconds, PRE_STOP_SLEEP_SECONDS);
+    // The sleep, then the service's drain and flush (10 s by default), fit the grace period.
+    let grace = pod.termination_grace_period_seconds.unwrap();
+    assert!(grace >= PRE_STOP_SLEEP_SECONDS + 10, "{grace}");
+}
