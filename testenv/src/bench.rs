@@ -27,7 +27,8 @@ pub const DEADLINE: Duration = Duration::from_secs(1800);
 /// A fresh control plane with room for `n` store pods, the namespace of the stores.
 pub async fn plane_for(n: usize) -> Result<(ControlPlane, Client)> {
     let plane = ControlPlane::start_with(Options {
-        nodes: n.div_ceil(PODS_PER_NODE).max(1),
+        // Room for the chart's own operator pods (kwok runs them too) besides the stores'.
+        nodes: (n + 10).div_ceil(PODS_PER_NODE),
         dir: None,
     })?;
     let client = plane.client().await?;

@@ -223,6 +223,7 @@ async fn with_operator(
         Api::<DynamicObject>::namespaced_with(client.clone(), NAMESPACE, &store_resource());
     let mut states: HashMap<String, bool> = HashMap::new();
     let mut events = watcher(stores_api.clone(), watcher::Config::default())
+        .default_backoff()
         .applied_objects()
         .boxed();
 
@@ -247,7 +248,14 @@ async fn with_operator(
     while ready_count(&states) < n {
         tokio::select! {
             event = events.next() => {
-                let store = event.ok_or("the Store watch ended")??;
+                // A watch error (410 Expired after a compaction) is routine: the watcher relists.
+                let store = match event.ok_or("the Store watch ended")? {
+                    Ok(store) => store,
+                    Err(e) => {
+                        eprintln!("scale-bench: Store watch: {e}; resuming");
+                        continue;
+                    }
+                };
                 states.insert(store.name_any(), is_ready(&store));
                 if let (Some(at), None) = (killed_at, figures.killed.as_ref())
                     && ready_count(&states) > kill_at.unwrap_or(0)
