@@ -184,7 +184,6 @@ async fn direct(operator: &Path, n: usize) -> Result<Direct> {
 
 #[derive(Default)]
 struct WithOperator {
-    applied: Duration,
     ready: Duration,
     peak_rss_mib: f64,
     p50: f64,
@@ -291,10 +290,7 @@ async fn with_operator(
         }
     }
     figures.ready = start.elapsed();
-    figures.applied = apply
-        .await?
-        .map(|()| start.elapsed())
-        .unwrap_or(figures.ready);
+    apply.await??;
     peak_kib = peak_kib.max(status_kib(operator.pid(), "VmHWM:"));
     figures.peak_rss_mib = peak_kib as f64 / 1024.0;
     let histogram = scrape_histogram(operator.listen, "storeops_reconcile_duration_seconds")?;
