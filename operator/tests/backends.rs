@@ -206,7 +206,7 @@ impl Prometheus {
         Prometheus::start_on(free_port(), dir, store_url, t)
     }
 
-    /// On a port chosen earlier, so Tempo can remote-write to it.
+    /// On a port chosen earlier, so the collector can send OTLP metrics to it.
     fn start_on(port: u16, dir: &Path, store_url: &str, t: &Target) -> Prometheus {
         let bin = program(
             "PROMETHEUS_BIN",
@@ -239,7 +239,6 @@ impl Prometheus {
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--enable-feature=exemplar-storage".into(),
             "--web.enable-otlp-receiver".into(),
-            "--web.enable-remote-write-receiver".into(),
         ];
         let process =
             Process::start("prometheus", &bin, &args, &dir.join("prometheus.log")).unwrap();
@@ -509,16 +508,20 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
     );
 }
 
-/// The series Grafana's service map queries, absent ones named.
+/// The series Grafana's service map and the Tempo datasource's span-metrics
+/// links query (made by the collector's connectors), absent ones named.
 async fn service_map_series(prometheus: &Prometheus) -> Vec<String> {
     let mut missing = Vec::new();
     for metric in [
         "traces_service_graph_request_total",
-        "traces_service_graph_request_server_seconds_sum",
+        "traces_service_graph_request_server_seconds_bucket",
         "traces_spanmetrics_calls_total",
+        "traces_spanmetrics_duration_seconds_bucket",
     ] {
         let found = prometheus
-            .query(&format!(r#"{metric}{{source="tempo"}}"#))
+            .query(&format!(
+                r#"{metric}{{service_name="store-service"}} or {metric}{{server="store-service"}}"#
+            ))
             .await
             .is_ok_and(|r| !r.is_empty());
         if !found {
@@ -561,164 +564,164 @@ where
     }
 }
 
-/// The repository's testbin scripts (one source for the backends' configs).
-fn testbin_script(args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testbin/backends.sh");
-    let out = std::process::Command::new("bash")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "backends.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// A program on loopback with a config file, ready when `ready_path` answers 200.
-struct Server {
+/// The stack's collector (`charts/stack/otel-collector.yaml`) on loopback:
+/// its processors, connectors and pipelines as written there; the exporters
+/// to Tempo and Loki become files (AGPL programs are not built here), the one
+/// to Prometheus points at the test's Prometheus.
+struct Collector {
     _process: Process,
-    url: String,
+    /// OTLP/HTTP endpoint (`http://127.0.0.1:PORT`).
+    endpoint: String,
+    /// What Tempo would have received: OTLP JSON, one export per line.
+    traces: PathBuf,
+    /// What Loki would have received.
+    logs: PathBuf,
 }
 
-async fn start_backend(
-    name: &str,
-    bin: &Path,
-    config: String,
-    dir: &Path,
-    http: u16,
-    ready_path: &str,
-) -> Server {
-    let file = dir.join(format!("{name}.yaml"));
-    std::fs::write(&file, config).unwrap();
-    let args = vec![format!("-config.file={}", file.display())];
-    let process = Process::start(name, bin, &args, &dir.join(format!("{name}.log"))).unwrap();
-    let url = format!("http://127.0.0.1:{http}");
-    let ready = format!("{url}{ready_path}");
-    eventually(
-        &format!("{name} ready"),
-        Duration::from_secs(120),
-        || async { reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) },
-    )
-    .await;
-    Server {
-        _process: process,
-        url,
-    }
+/// The collector config of the stack's ConfigMap.
+fn stack_collector_config() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/stack/otel-collector.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let map: Value = text
+        .split("\n---\n")
+        .map(|d| serde_yaml_ng::from_str::<Value>(d).unwrap())
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("no ConfigMap in otel-collector.yaml");
+    serde_yaml_ng::from_str(map["data"]["config.yaml"].as_str().unwrap()).unwrap()
 }
 
-async fn get_json(url: &str) -> (u16, Value) {
-    match reqwest::get(url).await {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            (status, r.json().await.unwrap_or(Value::Null))
+impl Collector {
+    fn start(dir: &Path, prometheus_port: u16) -> Collector {
+        let bin = program(
+            "OTELCOL_BIN",
+            "run `make testbin` (bash testbin/install.sh otelcol)",
+        );
+        let (grpc, http) = (free_port(), free_port());
+        let (traces, logs) = (dir.join("traces.jsonl"), dir.join("logs.jsonl"));
+        let mut config = stack_collector_config();
+        let protocols = &mut config["receivers"]["otlp"]["protocols"];
+        protocols["grpc"]["endpoint"] = json!(format!("127.0.0.1:{grpc}"));
+        protocols["http"]["endpoint"] = json!(format!("127.0.0.1:{http}"));
+        // Exporters by where they send: the stack's Services become files or loopback.
+        let mut renamed = BTreeMap::new();
+        let mut exporters = serde_json::Map::new();
+        for (name, exporter) in config["exporters"].as_object().unwrap() {
+            let endpoint = exporter["endpoint"].as_str().unwrap();
+            let (new_name, new) = if endpoint.contains("tempo.") {
+                ("file/traces", json!({"path": traces}))
+            } else if endpoint.contains("loki.") {
+                ("file/logs", json!({"path": logs}))
+            } else if endpoint.contains("prometheus") {
+                let mut e = exporter.clone();
+                e["endpoint"] = json!(format!("http://127.0.0.1:{prometheus_port}/api/v1/otlp"));
+                ("otlp_http/prometheus", e)
+            } else {
+                panic!("collector exporter {name} sends to {endpoint}: which test backend is that?")
+            };
+            renamed.insert(name.clone(), new_name);
+            exporters.insert(new_name.to_string(), new);
         }
-        Err(e) => (0, json!(e.to_string())),
+        config["exporters"] = Value::Object(exporters);
+        for pipeline in config["service"]["pipelines"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+        {
+            for e in pipeline["exporters"].as_array_mut().unwrap() {
+                if let Some(new) = renamed.get(e.as_str().unwrap()) {
+                    *e = json!(new);
+                }
+            }
+        }
+        // Timing only: the connectors flush every 2 s instead of 15 s.
+        for connector in config["connectors"].as_object_mut().unwrap().values_mut() {
+            connector["metrics_flush_interval"] = json!("2s");
+        }
+        config["service"]["telemetry"] = json!({"metrics": {"level": "none"}});
+        let file = dir.join("otelcol.yaml");
+        std::fs::write(&file, serde_yaml_ng::to_string(&config).unwrap()).unwrap();
+        let process = Process::start(
+            "otelcol",
+            &bin,
+            &[format!("--config={}", file.display())],
+            &dir.join("otelcol.log"),
+        )
+        .unwrap();
+        wait_until("collector listening", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+        });
+        Collector {
+            _process: process,
+            endpoint: format!("http://127.0.0.1:{http}"),
+            traces,
+            logs,
+        }
     }
 }
 
-/// An OpenTelemetry Collector: OTLP in, traces to Tempo, logs to Loki.
-fn collector(dir: &Path, tempo_otlp_http: u16, loki_http: u16) -> (Process, u16) {
-    let bin = program(
-        "OTELCOL_BIN",
-        "run `make testbin` (bash testbin/install.sh otelcol)",
-    );
-    let port = free_port();
-    let config = json!({
-        "receivers": {"otlp": {"protocols": {"http": {"endpoint": format!("127.0.0.1:{port}")}}}},
-        "processors": {"batch": {"timeout": "200ms"}},
-        "exporters": {
-            "otlphttp/tempo": {"endpoint": format!("http://127.0.0.1:{tempo_otlp_http}"), "tls": {"insecure": true}},
-            "otlphttp/loki": {"endpoint": format!("http://127.0.0.1:{loki_http}/otlp"), "tls": {"insecure": true}},
-        },
-        "service": {
-            "telemetry": {"metrics": {"level": "none"}},
-            "pipelines": {
-                "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlphttp/tempo"]},
-                "logs": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlphttp/loki"]},
-            },
-        },
-    });
-    let file = dir.join("otelcol.yaml");
-    std::fs::write(&file, serde_yaml_ng::to_string(&config).unwrap()).unwrap();
-    let process = Process::start(
-        "otelcol",
-        &bin,
-        &[format!("--config={}", file.display())],
-        &dir.join("otelcol.log"),
-    )
-    .unwrap();
-    wait_until("collector listening", Duration::from_secs(30), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    (process, port)
+/// The OTLP JSON lines of a file exporter's output (empty before the first flush).
+fn exports(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// An OTLP attribute list's string value for `key`.
+fn attribute<'a>(attributes: &'a Value, key: &str) -> Option<&'a str> {
+    attributes.as_array()?.iter().find(|a| a["key"] == key)?["value"]["stringValue"].as_str()
+}
+
+/// `(resource, span)` of every exported span.
+fn spans(collector: &Collector) -> Vec<(Value, Value)> {
+    let mut all = Vec::new();
+    for export in exports(&collector.traces) {
+        for rs in export["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for span in ss["spans"].as_array().into_iter().flatten() {
+                    all.push((rs["resource"].clone(), span.clone()));
+                }
+            }
+        }
+    }
+    all
+}
+
+/// `(resource, record)` of every exported log record.
+fn log_records(collector: &Collector) -> Vec<(Value, Value)> {
+    let mut all = Vec::new();
+    for export in exports(&collector.logs) {
+        for rl in export["resourceLogs"].as_array().into_iter().flatten() {
+            for sl in rl["scopeLogs"].as_array().into_iter().flatten() {
+                for record in sl["logRecords"].as_array().into_iter().flatten() {
+                    all.push((rl["resource"].clone(), record.clone()));
+                }
+            }
+        }
+    }
+    all
+}
+
+/// The attribute keys TraceQL queries name with a scope (`resource.store.id`, `span.http.route`).
+fn traceql_fields(expr: &str) -> Vec<(String, String)> {
+    let re = regex::Regex::new(r"\b(resource|span)\.([a-z][a-z0-9_.]*[a-z0-9_])").unwrap();
+    re.captures_iter(expr)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
 }
 
 #[tokio::test]
-async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() {
+async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_make_the_service_map()
+ {
     let dir = tempfile::tempdir().unwrap();
     let t = Target::of(&store());
-    let (tempo_http, tempo_grpc, otlp_grpc, otlp_http, prometheus_port) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
-    let tempo_dir = dir.path().join("tempo");
-    let tempo_config = testbin_script(&[
-        "tempo-config",
-        &tempo_dir.display().to_string(),
-        &tempo_http.to_string(),
-        &tempo_grpc.to_string(),
-        &otlp_grpc.to_string(),
-        &otlp_http.to_string(),
-        // The metrics generator writes span metrics and the service graph.
-        &format!("http://127.0.0.1:{prometheus_port}/api/v1/write"),
-    ]);
-    let tempo_bin = program(
-        "TEMPO_BIN",
-        "run `make testbin` (bash testbin/backends.sh tempo)",
-    );
-    let tempo = start_backend(
-        "tempo",
-        &tempo_bin,
-        tempo_config,
-        dir.path(),
-        tempo_http,
-        "/ready",
-    )
-    .await;
-    let (loki_http, loki_grpc) = (free_port(), free_port());
-    let loki_dir = dir.path().join("loki");
-    let loki_config = testbin_script(&[
-        "loki-config",
-        &loki_dir.display().to_string(),
-        &loki_http.to_string(),
-        &loki_grpc.to_string(),
-    ]);
-    let loki_bin = program(
-        "LOKI_BIN",
-        "run `make testbin` (bash testbin/backends.sh loki)",
-    );
-    let loki = start_backend(
-        "loki",
-        &loki_bin,
-        loki_config,
-        dir.path(),
-        loki_http,
-        "/ready",
-    )
-    .await;
-    let (_collector, collector_port) = collector(dir.path(), otlp_http, loki_http);
-
-    let endpoint = format!("http://127.0.0.1:{collector_port}");
+    let prometheus_port = free_port();
+    let collector = Collector::start(dir.path(), prometheus_port);
     let store = Store::start(
         dir.path(),
         &[
-            ("otel-exporter-otlp-endpoint", &endpoint),
+            ("otel-exporter-otlp-endpoint", &collector.endpoint),
             (
                 "otel-resource-attributes",
                 "k8s.namespace.name=shop,k8s.pod.name=store-alpha-7d9c5b6f4-x2v8k,service.instance.id=store-alpha-7d9c5b6f4-x2v8k",
@@ -727,8 +730,8 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
     );
     let _load = store.load(dir.path(), 600);
     let prometheus = Prometheus::start_on(prometheus_port, dir.path(), &store.url, &t);
-    tokio::time::sleep(Duration::from_secs(20)).await;
-    // Failures and slow requests, so the "failed" and "slow" queries have something to find.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    // Failures and slow requests: warnings and error spans to find.
     assert_eq!(
         store
             .admin(
@@ -739,7 +742,7 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
             .await,
         200
     );
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
     assert_eq!(
         store
             .admin(reqwest::Method::DELETE, "/admin/faults", json!({}))
@@ -748,9 +751,8 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
 
-    // An exemplar of a purchase: its trace is in Tempo, its logs in Loki.
+    // The purchases' exemplars, as Grafana asks Prometheus for them.
     let start = (chrono_now() - 300.0) as u64;
-    let end = chrono_now() as u64 + 5;
     let exemplars = prometheus
         .get("/api/v1/query_exemplars", &[
             ("query", r#"http_server_request_duration_seconds_bucket{http_route="/products/{name}/buy"}"#),
@@ -764,114 +766,133 @@ async fn tempo_and_loki_answer_every_dashboard_query_and_link_traces_and_logs() 
         .flat_map(|s| s["exemplars"].as_array().into_iter().flatten())
         .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
         .collect();
-    let trace_id = ids
-        .last()
-        .unwrap_or_else(|| panic!("no purchase exemplar: {exemplars}"))
-        .clone();
-    // Every exemplar (the last 20) opens its trace in Tempo.
+    assert!(!ids.is_empty(), "no purchase exemplar: {exemplars}");
+
+    // Each of the last 20 exemplars is a server span the collector exported
+    // (what Tempo would store), and its trace's logs were exported with it
+    // (what Loki would store): both resources carry the store.
+    let store_id = storeops_contract::resource::STORE_ID;
+    let mut checked = 0;
     for id in ids.iter().rev().take(20) {
-        let url = format!("{}/api/traces/{id}", tempo.url);
         eventually(
-            &format!("exemplar trace {id} in Tempo"),
+            &format!("the server span and logs of exemplar trace {id}"),
             Duration::from_secs(30),
-            || async { get_json(&url).await.0 == 200 },
+            || async {
+                let trace: Vec<(Value, Value)> = spans(&collector)
+                    .into_iter()
+                    .filter(|(_, s)| s["traceId"] == **id)
+                    .collect();
+                let server = trace.iter().any(|(r, s)| {
+                    s["kind"] == 2 && attribute(&r["attributes"], store_id) == Some("alpha_store")
+                });
+                let span_ids: Vec<&Value> = trace.iter().map(|(_, s)| &s["spanId"]).collect();
+                let logged = log_records(&collector).iter().any(|(r, l)| {
+                    l["traceId"] == **id
+                        && span_ids.contains(&&l["spanId"])
+                        && attribute(&r["attributes"], store_id) == Some("alpha_store")
+                });
+                server && logged
+            },
         )
         .await;
+        checked += 1;
     }
-
-    let range = |q: &str| {
-        format!(
-            "{}/loki/api/v1/query_range?query={}&start={start}000000000&end={end}000000000&limit=100",
-            loki.url,
-            encode(q)
-        )
-    };
-    let logs_of_trace = dashboards::workbench::trace_logs(&trace_id);
-    eventually(
-        "the logs of the exemplar's trace in Loki",
-        Duration::from_secs(30),
-        || async {
-            let (_, v) = get_json(&range(&logs_of_trace)).await;
-            v["data"]["result"]
-                .as_array()
-                .is_some_and(|r| !r.is_empty())
-        },
-    )
-    .await;
-
-    // A log line opens its trace: the trace_id of a warning in Loki is a trace in Tempo.
-    let (_, warnings) = get_json(&range(&dashboards::store::store_error_logs("alpha_store"))).await;
-    let logged_trace = warnings["data"]["result"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        // Loki answers structured metadata (trace_id) among the stream's labels.
-        .filter_map(|stream| stream["stream"]["trace_id"].as_str())
-        .next()
-        .unwrap_or_else(|| panic!("no warning with a trace_id in Loki: {warnings}"))
-        .to_string();
-    assert_eq!(
-        get_json(&format!("{}/api/traces/{logged_trace}", tempo.url))
-            .await
-            .0,
-        200,
-        "trace {logged_trace} of a log line"
+    eprintln!(
+        "{checked} exemplars: each a server span exported with logs of the same trace and spans"
     );
 
-    // Tempo's metrics generator feeds the service map in Prometheus.
+    // What the dashboards' LogQL and TraceQL select on is really emitted:
+    // Loki's labels come from the resource (store.id -> store_id, service.name
+    // -> service_name), detected_level from the severity, trace_id from the record.
+    let records = log_records(&collector);
+    let service = storeops_contract::resource::SERVICE_NAME;
+    assert!(records.iter().all(|(r, _)| {
+        attribute(&r["attributes"], service)
+            == Some(storeops_contract::resource::STORE_SERVICE_NAME)
+            && attribute(&r["attributes"], store_id) == Some("alpha_store")
+    }));
+    assert!(
+        records
+            .iter()
+            .any(|(_, l)| matches!(l["severityText"].as_str(), Some("WARN" | "ERROR"))),
+        "no warning or error log record while faults were injected"
+    );
+    let all_spans = spans(&collector);
+    let mut fields = Vec::new();
+    for d in all_dashboards() {
+        for (panel, q) in d.queries() {
+            if q.backend == Backend::Tempo {
+                fields.extend(
+                    traceql_fields(&q.expr)
+                        .into_iter()
+                        .map(|f| (d.title.clone(), panel.to_string(), f)),
+                );
+            }
+        }
+    }
+    assert!(!fields.is_empty(), "no TraceQL attribute in any dashboard");
+    for (dashboard, panel, (scope, key)) in &fields {
+        let found = all_spans.iter().any(|(r, s)| {
+            let attributes = if scope == "resource" {
+                &r["attributes"]
+            } else {
+                &s["attributes"]
+            };
+            attributes
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["key"] == key.as_str()))
+        });
+        assert!(
+            found,
+            "{dashboard} / {panel}: no exported span has {scope}.{key}"
+        );
+    }
+
+    // The connectors' span metrics and service graph reach Prometheus: the
+    // APM dashboard's service map and the Tempo datasource's links read them.
     eventually(
         "the service graph and span metrics in Prometheus",
         Duration::from_secs(60),
         || async { service_map_series(&prometheus).await.is_empty() },
     )
     .await;
-
-    // Every LogQL and TraceQL of the dashboards answers, with data.
-    let mut failures = Vec::new();
-    for d in all_dashboards() {
-        for (panel, q) in d.queries() {
-            let expr = q
-                .expr
-                .replace("${trace_id}", &trace_id)
-                .replace("$store_id", "alpha_store");
-            let ok = match q.backend {
-                Backend::Prometheus => continue,
-                Backend::Loki => {
-                    let (status, v) = get_json(&range(&expr)).await;
-                    status == 200
-                        && v["data"]["result"]
-                            .as_array()
-                            .is_some_and(|r| !r.is_empty())
-                }
-                // Grafana draws the service map from the metrics generator's
-                // series in the Prometheus the Tempo datasource names.
-                Backend::Tempo if expr == "serviceMap" => {
-                    service_map_series(&prometheus).await.is_empty()
-                }
-                Backend::Tempo if !expr.starts_with('{') => {
-                    get_json(&format!("{}/api/traces/{expr}", tempo.url))
-                        .await
-                        .0
-                        == 200
-                }
-                Backend::Tempo => {
-                    let url = format!(
-                        "{}/api/search?q={}&start={start}&end={end}&limit=20",
-                        tempo.url,
-                        encode(&expr)
-                    );
-                    let (status, v) = get_json(&url).await;
-                    status == 200 && v["traces"].as_array().is_some_and(|t| !t.is_empty())
-                }
-            };
-            if !ok {
-                failures.push(format!("{} / {panel}: {expr}", d.title));
-            }
-        }
+    for (name, query) in datasource_span_metric_queries() {
+        // `$$` is Grafana provisioning's escape of `$`.
+        let expr = query.replace("$$", "$").replace(
+            "$__tags",
+            r#"service_name="store-service", store_id="alpha_store""#,
+        );
+        let result = prometheus.query(&expr).await;
+        assert!(
+            result.as_ref().is_ok_and(|r| !r.is_empty()),
+            "the Tempo datasource's {name:?} link: {expr}: {result:?}"
+        );
     }
-    assert!(
-        failures.is_empty(),
-        "queries without an answer:\n{}",
-        failures.join("\n")
-    );
+}
+
+/// The Tempo datasource's trace-to-metrics queries in the stack's Grafana values.
+fn datasource_span_metric_queries() -> Vec<(String, String)> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/stack/kube-prometheus-stack.yaml");
+    let values: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let datasources = values["grafana"]["additionalDataSources"]
+        .as_array()
+        .expect("grafana.additionalDataSources");
+    let tempo = datasources
+        .iter()
+        .find(|d| d["uid"] == "tempo")
+        .expect("a datasource with uid tempo");
+    let queries = tempo["jsonData"]["tracesToMetrics"]["queries"]
+        .as_array()
+        .unwrap();
+    assert!(!queries.is_empty());
+    queries
+        .iter()
+        .map(|q| {
+            (
+                q["name"].as_str().unwrap().to_string(),
+                q["query"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }

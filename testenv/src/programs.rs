@@ -77,18 +77,6 @@ pub const DOCKERFILE_LINT: Program = Program {
     variable: "DOCKERFILE_LINT",
     build: "bash testbin/dockerfile-lint/build.sh",
 };
-/// Loki (`testbin/backends.sh`).
-pub const LOKI: Program = Program {
-    name: "loki",
-    variable: "LOKI_BIN",
-    build: "bash testbin/backends.sh loki",
-};
-/// Tempo (`testbin/backends.sh`).
-pub const TEMPO: Program = Program {
-    name: "tempo",
-    variable: "TEMPO_BIN",
-    build: "bash testbin/backends.sh tempo",
-};
 /// The observability stack's Helm charts at the pinned versions, assembled
 /// for an offline `helm template` (kube-prometheus-stack, loki, tempo).
 pub const STACK_CHARTS: Program = Program {

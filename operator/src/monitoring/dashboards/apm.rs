@@ -44,7 +44,7 @@ pub fn dashboard() -> Dashboard {
             ]),
             row("Traces", vec![
                 Panel::new(Kind::NodeGraph, "Service graph", vec![traceql("serviceMap")]).size(12, 10)
-                    .describe("From Tempo's metrics generator (service graph), read in Prometheus."),
+                    .describe("From the collector's servicegraph connector (traces_service_graph_*), read in Prometheus."),
                 Panel::new(Kind::Traces, "Failed requests", vec![traceql(
                     r#"{resource.service.name="store-service" && status = error}"#)]).size(12, 10),
             ]),
