@@ -70,6 +70,9 @@ env_lines() {
   # shellcheck source=testbin/charts.sh
   source "$here/charts.sh"
   local var path k8s backends
+  # Loki, Tempo and Grafana (AGPL) were built here until 2026-11: their
+  # caches go (the dashboard validator, grafana-dashboard-validate-*, stays).
+  rm -rf "$cache"/loki-* "$cache"/tempo-* "$cache"/grafana-[0-9]*
   # Two build queues side by side: one `go build` rarely keeps both cores
   # busy (linking is serial), two do. Each queue stops at its first failure;
   # the loop below then reports it again with its name.
