@@ -4,7 +4,7 @@ CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
 .PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local \
-	up down cluster images stack deploy demo grafana drills
+	up down cluster images stack deploy demo grafana drills engine
 
 all: build
 
@@ -26,6 +26,15 @@ KUBECTL = kubectl --context $(KUBE_CONTEXT)
 HELM = helm --kube-context $(KUBE_CONTEXT)
 need = @bash hack/need.sh $@ $(1)
 
+# Where no image registry answers (hack/airgap/detect.sh, asked once and only
+# by `make images`; or STOREOPS_AIRGAP=true|false), the Dockerfiles' base
+# images are made here from Debian packages and passed as build arguments to
+# the classic builder, which takes a local FROM image without pulling
+# (hack/airgap/README.md). Elsewhere `make images` is exactly upstream's.
+STOREOPS_AIRGAP ?= $(eval STOREOPS_AIRGAP := $(shell bash hack/airgap/detect.sh))$(STOREOPS_AIRGAP)
+airgap = $(if $(filter true,$(STOREOPS_AIRGAP)),$(1))
+AIRGAP_BUILD_ARGS = --build-arg BUILD_IMAGE=storeops/rust-build:bookworm --build-arg RUNTIME_IMAGE=storeops/runtime-base:bookworm
+
 # Everything, in order: cluster, images, stack, operator, sample stores and
 # load; then where Grafana is.
 up:
@@ -46,9 +55,15 @@ cluster:
 # Both images, built by docker and loaded into the kind node (no registry).
 images:
 	$(call need,docker kind)
-	docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) .
-	docker build -f store-service/Dockerfile -t $(STORE_IMAGE) .
+	$(call airgap,bash hack/airgap/base-images.sh)
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
 	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
+
+# A docker engine where none answers (Debian's docker.io, with what a
+# capability-limited VM needs: hack/airgap/README.md); a running Docker is left alone.
+engine:
+	bash hack/airgap/engine.sh
 
 # Prometheus, Alertmanager, Grafana, Loki, Tempo and the OpenTelemetry
 # Collector in `monitoring`, with the values of charts/stack/.
@@ -94,6 +109,7 @@ help:
 	@echo "make down     delete the kind cluster"
 	@echo "make cluster | images | stack | deploy | demo   the steps of make up, one at a time"
 	@echo "make grafana  Grafana's URL and login"
+	@echo "make engine   start a docker engine where none answers (hack/airgap/: Debian's docker.io)"
 	@echo "make deps     install system packages the tests need (Debian: postgresql, prometheus)"
 	@echo "make testbin  build the test programs from source into $(STOREOPS_TESTBIN_DIR)"
 	@echo "make cluster-local       a real control plane on loopback (kubeconfig: target/cluster-local/kubeconfig)"
