@@ -58,6 +58,8 @@ images:
 	$(call airgap,bash hack/airgap/base-images.sh)
 	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
 	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
+	bash hack/image-check.sh $(OPERATOR_IMAGE) 60
+	bash hack/image-check.sh $(STORE_IMAGE) 60
 	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
 
 # A docker engine where none answers (Debian's docker.io, with what a
