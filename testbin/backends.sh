@@ -25,20 +25,6 @@ _backends_prom_module_version() {
   printf 'v0.3%02d.%s' "${minor%%.*}" "${minor#*.}"
 }
 
-# _backends_download <module@version> <field>: downloads the module and prints
-# one field of `go mod download -json` (GoMod, Dir, Info, Sum), failing with
-# the proxy's error. Runs outside any module, so no caller's go.sum is touched.
-_backends_download() {
-  local json v
-  json=$(cd / && GOFLAGS=-mod=mod GOWORK=off go mod download -json "$1") || true # on failure, the JSON holds "Error"
-  v=$(sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"$json")
-  if [[ -z $v ]]; then
-    _k8s_log "cannot download $1: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
-    return 1
-  fi
-  echo "$v"
-}
-
 # _backends_wrapper_gomod <name> <module@version> [require line]...: a wrapper
 # go.mod requiring <module@version>, with the `go` line, `godebug` lines and
 # every replace/exclude directive of the module's own go.mod (read from the
@@ -49,7 +35,7 @@ _backends_download() {
 _backends_wrapper_gomod() {
   local name=$1 mod=$2 gomod
   shift 2
-  gomod=$(_backends_download "$mod" GoMod) || return 1
+  gomod=$(_k8s_download "$mod" GoMod) || return 1
   printf 'module storeops/testbin/%s\n\n' "$name"
   sed -n 's/^go \([0-9.]*\)$/go \1/p' "$gomod"
   printf '\n'
@@ -80,7 +66,7 @@ _backends_gomod_prometheus() {
 # commit time.
 _backends_prom_ldflags() {
   local p=github.com/prometheus/common/version info date
-  info=$(_backends_download "github.com/prometheus/prometheus@$(_backends_prom_module_version)" Info) || return 1
+  info=$(_k8s_download "github.com/prometheus/prometheus@$(_backends_prom_module_version)" Info) || return 1
   date=$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$info")
   echo "-X $p.Version=$PROMETHEUS_VERSION -X $p.Branch=HEAD -X $p.BuildUser=storeops@testbin -X $p.BuildDate=$date"
 }

@@ -18,6 +18,22 @@ PROM_OPERATOR_VERSION=${PROM_OPERATOR_VERSION:-0.94.1} # github.com/prometheus-o
 
 _k8s_log() { echo "testbin: $*" >&2; }
 
+# _k8s_download <module@version> [field]: downloads the module and prints one
+# field of `go mod download -json` (Dir by default; GoMod, Info, Sum), failing
+# with the proxy's error and how to list what it serves. Runs outside any
+# module, so no caller's go.sum is touched.
+_k8s_download() {
+  local json v field=${2:-Dir}
+  json=$(cd / && GOFLAGS=-mod=mod GOWORK=off go mod download -json "$1") || true # on failure, the JSON holds "Error"
+  v=$(sed -n "s/^[[:space:]]*\"$field\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"$json")
+  if [[ -z $v ]]; then
+    _k8s_log "cannot download $1: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+    _k8s_log "the versions the module proxy lists: go list -m -versions ${1%@*} (run outside a module)"
+    return 1
+  fi
+  echo "$v"
+}
+
 # _k8s_build <program> <version> <package> <module@version> <ldflags> <go.mod writer function> [extra]
 # Builds <package> in a throw-away wrapper module (written by the function,
 # then `go mod tidy -e`, which tolerates test-only modules the proxy refuses;

@@ -44,19 +44,8 @@ coredns_module=github.com/coredns/coredns
 local_path_module=github.com/rancher/local-path-provisioner
 pause_module=k8s.io/kubernetes # build/pause/linux/pause.c, built with gcc
 
-# _kn_download <module@version>: downloads the module and prints its directory
-# in the module cache, or fails with the proxy's answer. Runs outside any module.
-_kn_download() {
-  local json dir
-  json=$(cd / && GOFLAGS=-mod=mod GOWORK=off go mod download -json "$1") || true # on failure, the JSON holds "Error"
-  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
-  if [[ -z $dir || ! -d $dir ]]; then
-    _k8s_log "cannot download $1: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
-    _k8s_log "the versions the module proxy lists: go list -m -versions ${1%@*} (run outside a module)"
-    return 1
-  fi
-  echo "$dir"
-}
+# _kn_download <module@version>: its directory in the module cache (k8s.sh).
+_kn_download() { _k8s_download "$1" Dir; }
 
 # _kn_build <name> <version> <module> <recipe>
 # Builds in the module's own directory in the module cache (read-only; upstream's
