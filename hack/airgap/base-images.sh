@@ -10,17 +10,11 @@
 # that label; a built image is saved as a tar file in $cache and loaded from
 # there when docker's state is gone. Needs root (debootstrap, owners in the rootfs).
 set -euo pipefail
-cache=${STOREOPS_TESTBIN_DIR:-$HOME/.cache/storeops/testbin}/images
+# cache, mirror, die, content, ensure (and the EXIT trap that cleans up).
+# shellcheck source=hack/airgap/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runtime_pkgs=(libc6 libgcc-s1 ca-certificates)
 build_pkgs=(gcc libc6-dev pkg-config ca-certificates)
-# The Debian archive the host's apt uses (deb822 or one-line sources).
-mirror=${DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-  grep -oE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' |
-  grep -oE '[a-z]+://[^[:space:]]+' | grep -v security | head -n 1 || true)}
-mirror=${mirror:-http://deb.debian.org/debian}
-die() { echo "base-images.sh: $*" >&2; exit 1; }
-work=
-trap 'rm -rf "$work"' EXIT
 
 [[ $(id -u) == 0 ]] || die "run as root: sudo bash $0"
 docker info >/dev/null 2>&1 || die "no docker engine answers: make engine (hack/airgap/engine.sh)"
@@ -31,10 +25,6 @@ rust_version=$("$toolchain/bin/rustc" --version | cut -d' ' -f2)
 # The packages' versions in the host's apt lists (one apt-cache run: each
 # parses every list).
 versions=$(apt-cache show --no-all-versions "${runtime_pkgs[@]}" "${build_pkgs[@]}" | grep -E '^(Package|Version):')
-# content BUILDER HASH-INPUT...: the label of an image made by this builder
-# function (its text) from these packages and inputs.
-content() { { declare -f "$1"; printf '%s\n' "$@" "$versions"; } | sha256sum | cut -c1-16; }
-
 runtime_base() { # WORK IMAGE LABEL
   local work=$1 root=$1/rootfs
   # As root: apt's sandbox user _apt could not write into the private $work.
@@ -92,36 +82,8 @@ rust_build() { # WORK IMAGE LABEL
     -c "LABEL storeops.content=$3" - "$2" >/dev/null
 }
 
-# ensure IMAGE BUILDER HASH-INPUT...: the image with its current
-# label, from docker, else from the cache file, else built (then saved there).
-ensure() {
-  local image=$1 builder=$2 start=$SECONDS label tar
-  shift 2
-  label=$(content "$builder" "$@")
-  tar=$cache/${image//[\/:]/_}-$label.tar
-  if [[ $(docker image inspect -f '{{index .Config.Labels "storeops.content"}}' "$image" 2>/dev/null) == "$label" ]]; then
-    echo "$image: present ($label)"
-    return
-  fi
-  if [[ -f $tar ]]; then
-    docker rmi "$image" >/dev/null 2>&1 || true
-    docker load -q -i "$tar" >/dev/null
-    echo "$image: loaded from $tar in $((SECONDS - start)) s"
-    return
-  fi
-  # The image it replaces would stay behind, untagged.
-  docker rmi "$image" >/dev/null 2>&1 || true
-  echo "$image: building ($label)"
-  work=$(mktemp -d)
-  "$builder" "$work" "$image" "$label"
-  rm -rf "$work"
-  work=
-  mkdir -p "$cache"
-  rm -f "$cache/${image//[\/:]/_}"-*.tar
-  docker save -o "$tar.tmp" "$image" && mv "$tar.tmp" "$tar"
-  echo "$image: built in $((SECONDS - start)) s, saved to $tar ($(du -h "$tar" | cut -f1))"
-}
-
-ensure storeops/runtime-base:bookworm runtime_base
-ensure storeops/rust-build:bookworm rust_build "rust $rust_version" "$mirror" \
+# Both by default; `base-images.sh runtime` (node-image.sh) or `build` for one.
+case "${1:-all}" in runtime | build | all) ;; *) die "usage: $0 [runtime|build|all]" ;; esac
+[[ ${1:-all} == build ]] || ensure storeops/runtime-base:bookworm runtime_base
+[[ ${1:-all} == runtime ]] || ensure storeops/rust-build:bookworm rust_build "rust $rust_version" "$mirror" \
   "$(cat "$local_cas"/* 2>/dev/null | sha256sum)"
