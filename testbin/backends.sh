@@ -15,8 +15,8 @@ set -euo pipefail
 # shellcheck source=testbin/k8s.sh disable=SC1091
 source "$(dirname "${BASH_SOURCE[0]}")/k8s.sh"
 
-# 3.16.0 (v0.316.0) is served, but the proxy refuses the zip of the
-# github.com/hashicorp/nomad/api version it requires (nomad service discovery).
+# 3.16.0 (v0.316.0) is served, but the proxy refuses the zip of the version of
+# its Nomad service-discovery client (an MPL-2.0 dependency) it requires.
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-3.15.0} # github.com/prometheus/prometheus v0.315.0
 
 # Prometheus 3.x.y is Go module version v0.3xx.y (3.16.0 -> v0.316.0).

@@ -673,34 +673,33 @@ fn attribute<'a>(attributes: &'a Value, key: &str) -> Option<&'a str> {
     attributes.as_array()?.iter().find(|a| a["key"] == key)?["value"]["stringValue"].as_str()
 }
 
-/// `(resource, span)` of every exported span.
-fn spans(collector: &Collector) -> Vec<(Value, Value)> {
+/// `(resource, item)` of every item a file exporter wrote: the OTLP JSON
+/// nesting `{resource}` → `{scope}` → `{items}` (e.g. `resourceSpans`, `scopeSpans`, `spans`).
+fn otlp_items(path: &Path, [resources, scopes, items]: [&str; 3]) -> Vec<(Value, Value)> {
+    let list = |v: &Value, key: &str| v[key].as_array().cloned().unwrap_or_default();
     let mut all = Vec::new();
-    for export in exports(&collector.traces) {
-        for rs in export["resourceSpans"].as_array().into_iter().flatten() {
-            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
-                for span in ss["spans"].as_array().into_iter().flatten() {
-                    all.push((rs["resource"].clone(), span.clone()));
-                }
+    for export in exports(path) {
+        for r in list(&export, resources) {
+            for s in list(&r, scopes) {
+                all.extend(
+                    list(&s, items)
+                        .into_iter()
+                        .map(|i| (r["resource"].clone(), i)),
+                );
             }
         }
     }
     all
 }
 
+/// `(resource, span)` of every exported span.
+fn spans(collector: &Collector) -> Vec<(Value, Value)> {
+    otlp_items(&collector.traces, ["resourceSpans", "scopeSpans", "spans"])
+}
+
 /// `(resource, record)` of every exported log record.
 fn log_records(collector: &Collector) -> Vec<(Value, Value)> {
-    let mut all = Vec::new();
-    for export in exports(&collector.logs) {
-        for rl in export["resourceLogs"].as_array().into_iter().flatten() {
-            for sl in rl["scopeLogs"].as_array().into_iter().flatten() {
-                for record in sl["logRecords"].as_array().into_iter().flatten() {
-                    all.push((rl["resource"].clone(), record.clone()));
-                }
-            }
-        }
-    }
-    all
+    otlp_items(&collector.logs, ["resourceLogs", "scopeLogs", "logRecords"])
 }
 
 /// The attribute keys TraceQL queries name with a scope (`resource.store.id`, `span.http.route`).
