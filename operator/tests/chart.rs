@@ -109,3 +109,35 @@ fn watched_namespaces_are_granted_namespace_by_namespace() {
         "{out}"
     );
 }
+
+/// The operator reads the Stores' pods (to say why they do not start) and
+/// nothing more: `get` and `list`, no watch, no write, no subresource.
+#[test]
+fn pods_are_read_only() {
+    use serde::Deserialize;
+    let out = template(&[]);
+    let role = serde_yaml_ng::Deserializer::from_str(&out)
+        .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
+        .find(|doc| doc["kind"] == "ClusterRole")
+        .expect("a ClusterRole");
+    let grants: Vec<(&str, Vec<&str>)> = role["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|rule| {
+            let verbs: Vec<&str> = rule["verbs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            rule["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |r| (r.as_str().unwrap(), verbs.clone()))
+        })
+        .filter(|(resource, _)| *resource == "pods" || resource.starts_with("pods/"))
+        .collect();
+    assert_eq!(grants, [("pods", vec!["get", "list"])], "{role:#}");
+}

@@ -593,6 +593,79 @@ async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
     cluster.assert_never_forbidden();
 }
 
+/// A pod that cannot start shows in the Store's conditions with the
+/// scheduler's (or kubelet's) word, not only as replicas not ready, and goes
+/// away once the spec is fixed. The pods are read under the chart's RBAC.
+#[tokio::test]
+async fn a_pod_that_cannot_be_scheduled_shows_in_the_store_conditions() {
+    let cluster = Cluster::start().await;
+    let _operator = cluster.operator("operator-a");
+    cluster.namespace("shop").await;
+    // More cpu than the fake node has (32).
+    let mut spec = default_spec();
+    spec["resources"] = json!({"requests": {"cpu": "64"}, "limits": {"cpu": "64"}});
+    cluster.apply_store("shop", "alpha", spec).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "False", Some("PodNotStarting"))
+        .await;
+    cluster
+        .wait_condition("shop", "alpha", "Degraded", "True", Some("PodNotStarting"))
+        .await;
+    cluster
+        .wait_condition("shop", "alpha", "Progressing", "True", Some("RollingOut"))
+        .await;
+    let store = cluster.stores("shop").get("alpha").await.unwrap();
+    let ready = store.data["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    let message = ready["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("pod store-alpha-")
+            && message.contains(": Unschedulable: ")
+            && message.contains("Insufficient cpu"),
+        "{ready:#}"
+    );
+    // One Warning event on the Store when the reason appeared.
+    let events: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "shop",
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("events.k8s.io", "v1", "Event"),
+            "events",
+        ),
+    );
+    let start = Instant::now();
+    loop {
+        let list = events.list(&Default::default()).await.unwrap();
+        let warned = list.items.iter().any(|e| {
+            e.data["reason"] == "PodNotStarting"
+                && e.data["type"] == "Warning"
+                && e.data["regarding"]["kind"] == "Store"
+        });
+        if warned {
+            break;
+        }
+        assert!(
+            start.elapsed() < CONVERGE,
+            "no PodNotStarting event: {list:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    cluster.apply_store("shop", "alpha", default_spec()).await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+    cluster
+        .wait_condition("shop", "alpha", "Degraded", "False", None)
+        .await;
+    cluster.assert_never_forbidden();
+}
+
 /// The chart, installed by the real helm after a server-side dry run
 /// (Cluster::start), is what runs: its Deployment's two replicas are admitted
 /// under `restricted` Pod Security and Run, with their Service and

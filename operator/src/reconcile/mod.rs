@@ -11,22 +11,26 @@
 //!   dereferenced into every object the Store wants. Pure.
 //! - [`apply`]: server-side apply each object with one field manager, then
 //!   delete the objects with the Store's labels that were not applied.
-//! - [`status`]: conditions and counts (pure), written only when they change.
+//! - [`status`]: conditions and counts (pure), written only when they change;
+//!   while the rollout is incomplete the Store's pods are listed too, and
+//!   [`pods`] (pure) says why they do not start.
 //! - [`fleet`]: the fleet dashboards, once per operator, beside the Stores.
 
 pub mod apply;
 pub mod build;
 pub mod dereference;
 pub mod fleet;
+pub mod pods;
 pub mod status;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
@@ -225,7 +229,7 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
                 &problem.message,
             )
             .await;
-            let observed = observed(store, vec![problem], None, Monitoring::Disabled);
+            let observed = observed(store, vec![problem], None, None, Monitoring::Disabled);
             let status = status::next_status(store.status.as_ref(), &observed, &now);
             write_status(ctx, store, &namespace, status).await?;
             return Ok(Action::await_change());
@@ -279,23 +283,69 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     } else {
         tracing::info!(changed = ?applied.changed, deleted = ?deleted, "applied the Store's objects");
     }
-    let rollout = applied.get("Deployment").map(rollout_of);
-    let observed = observed(store, found.problems, rollout, monitoring);
+    let deployment = applied.get("Deployment");
+    let rollout = deployment.map(rollout_of);
+    // A ready Store's pods are not listed: only while the rollout is incomplete.
+    let pods = match deployment {
+        Some(d) if rollout.is_some_and(|r| !r.complete()) => {
+            pods_not_starting(&ctx.client, &namespace, d).await
+        }
+        _ => None,
+    };
+    let observed = observed(store, found.problems, rollout, pods, monitoring);
     let next = status::next_status(store.status.as_ref(), &observed, &now);
     announce(ctx, store, &observed, &deleted).await;
     write_status(ctx, store, &namespace, next).await?;
 
-    Ok(Action::requeue(
-        match (
-            observed.problems.is_empty(),
-            rollout.map(|r| r.ready >= r.desired),
-        ) {
-            (false, _) => Duration::from_secs(30),
-            _ if monitoring == Monitoring::CrdsMissing => Duration::from_secs(60),
-            (true, Some(false)) => Duration::from_secs(15),
-            _ => Duration::from_secs(300),
-        },
-    ))
+    Ok(Action::requeue(requeue_after(&observed)))
+}
+
+/// When to look again without a watch event. A problem (a pod that cannot
+/// start included): 30 s. A rollout under way: 15 s, since a pod that starts
+/// and then crash-loops, or waits for an image, changes nothing in the
+/// Deployment's status, so no event would tell. Otherwise a 5-minute resync.
+fn requeue_after(observed: &Observed) -> Duration {
+    if !observed.degrading().is_empty() {
+        Duration::from_secs(30)
+    } else if observed.monitoring == Monitoring::CrdsMissing {
+        Duration::from_secs(60)
+    } else if observed.rollout.is_some_and(|r| !r.complete()) {
+        Duration::from_secs(15)
+    } else {
+        Duration::from_secs(300)
+    }
+}
+
+/// Why the pods of the Deployment do not start ([`pods::not_starting`]),
+/// from one list by the Deployment's selector, served from the API server's
+/// cache. A failed list is logged and leaves the status to the Deployment's
+/// counts: the pods only explain, the reconcile does not depend on them.
+async fn pods_not_starting(
+    client: &Client,
+    namespace: &str,
+    deployment: &DynamicObject,
+) -> Option<Problem> {
+    let selector = pod_selector(deployment)?;
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let params = ListParams::default().labels(&selector).match_any();
+    match api.list(&params).await {
+        Ok(list) => pods::not_starting(&list.items),
+        Err(error) => {
+            tracing::warn!(%error, %selector, "could not list the store's pods");
+            None
+        }
+    }
+}
+
+/// The Deployment's `spec.selector.matchLabels` as a label selector
+/// (`k=v,...`); `None` when it has none, never a selector of every pod.
+fn pod_selector(deployment: &DynamicObject) -> Option<String> {
+    let labels = deployment.data["spec"]["selector"]["matchLabels"].as_object()?;
+    let pairs = labels
+        .iter()
+        .map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
+        .collect::<Option<Vec<_>>>()?;
+    (!pairs.is_empty()).then(|| pairs.join(","))
 }
 
 /// Whether the Store's current generation has not been reconciled to the end yet.
@@ -307,6 +357,7 @@ fn observed(
     store: &Store,
     problems: Vec<Problem>,
     rollout: Option<Rollout>,
+    pods: Option<Problem>,
     monitoring: Monitoring,
 ) -> Observed {
     Observed {
@@ -314,6 +365,7 @@ fn observed(
         generation: store.meta().generation,
         problems,
         rollout,
+        pods,
         monitoring,
         service_url: Some(build::service::service_url(store)),
         dashboard_uids: build::dashboard::store_dashboard_uids(store),
@@ -381,6 +433,15 @@ async fn announce(ctx: &Context, store: &Store, observed: &Observed, deleted: &[
             publish(ctx, store, EventType::Warning, p.reason, &p.message).await;
         }
     }
+    // Pods that cannot start are told when they become the reason the Store
+    // is degraded: behind another problem they are most likely its
+    // consequence, and that one was told.
+    if let Some(p) = &observed.pods
+        && observed.problems.is_empty()
+        && !was_degraded_by(p.reason)
+    {
+        publish(ctx, store, EventType::Warning, p.reason, &p.message).await;
+    }
 }
 
 async fn publish(ctx: &Context, store: &Store, type_: EventType, reason: &str, note: &str) {
@@ -416,7 +477,7 @@ impl Failures<'_> {
             reason,
             message: error.to_string(),
         };
-        let observed = observed(self.store, vec![problem], None, self.monitoring);
+        let observed = observed(self.store, vec![problem], None, None, self.monitoring);
         let status = status::next_status(self.store.status.as_ref(), &observed, self.now);
         if let Err(e) = write_status(self.ctx, self.store, self.namespace, status).await {
             tracing::warn!(error = %e, "could not report the failure in the status");
@@ -506,6 +567,55 @@ mod tests {
                 observed: true
             }
         );
+    }
+
+    #[test]
+    fn pods_are_selected_by_the_deployment_selector() {
+        let d: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "store-alpha"},
+            "spec": {"selector": {"matchLabels": {
+                "app.kubernetes.io/instance": "alpha", "app.kubernetes.io/name": "store-service"}}}
+        }))
+        .unwrap();
+        assert_eq!(
+            pod_selector(&d).as_deref(),
+            Some("app.kubernetes.io/instance=alpha,app.kubernetes.io/name=store-service")
+        );
+        let mut empty = d.clone();
+        empty.data["spec"]["selector"] = json!({"matchLabels": {}});
+        assert_eq!(
+            pod_selector(&empty),
+            None,
+            "never every pod of the namespace"
+        );
+        empty.data["spec"] = json!({});
+        assert_eq!(pod_selector(&empty), None);
+    }
+
+    #[test]
+    fn an_incomplete_rollout_is_looked_at_again_soon_and_a_problem_a_little_later() {
+        let store = Store::test();
+        let rollout = |ready, updated| Rollout {
+            desired: 2,
+            replicas: 2,
+            updated,
+            ready,
+            observed: true,
+        };
+        let at = |rollout, pods| {
+            let o = observed(&store, vec![], Some(rollout), pods, Monitoring::Applied);
+            requeue_after(&o).as_secs()
+        };
+        assert_eq!(at(rollout(2, 2), None), 300);
+        assert_eq!(at(rollout(1, 2), None), 15);
+        // Old pods ready, a new one not: still rolling out.
+        assert_eq!(at(rollout(2, 1), None), 15);
+        let crash = Problem {
+            reason: pods::REASON,
+            message: "pod x: container y: CrashLoopBackOff".into(),
+        };
+        assert_eq!(at(rollout(1, 2), Some(crash)), 30);
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub struct Rollout {
 }
 
 impl Rollout {
-    fn complete(&self) -> bool {
+    /// Every replica runs the latest template and is ready, and no old one is left.
+    pub fn complete(&self) -> bool {
         self.observed
             && self.updated >= self.desired
             && self.ready >= self.desired
@@ -62,6 +63,10 @@ pub struct Observed {
     pub problems: Vec<Problem>,
     /// The Deployment's rollout; `None` when it was not applied.
     pub rollout: Option<Rollout>,
+    /// Why the Store's pods do not start ([`super::pods::not_starting`],
+    /// reason `PodNotStarting`); `None` when they start or were not looked at
+    /// (they are listed only while the rollout is incomplete).
+    pub pods: Option<Problem>,
     /// Whether monitoring is applied, off or impossible.
     pub monitoring: Monitoring,
     /// In-cluster URL of the store's API.
@@ -70,8 +75,24 @@ pub struct Observed {
     pub dashboard_uids: Vec<String>,
 }
 
+impl Observed {
+    /// What degrades the Store, first what the operator found missing or
+    /// failing, then why the pods do not start (often a consequence: a
+    /// missing Secret also fails the container's configuration).
+    pub fn degrading(&self) -> Vec<&Problem> {
+        self.problems.iter().chain(self.pods.as_ref()).collect()
+    }
+}
+
 /// The next status: conditions recomputed, transition times kept where the
 /// condition did not flip.
+///
+/// A pod that cannot start ([`Observed::pods`]) makes Ready=False and
+/// Degraded=True with reason `PodNotStarting`: it needs someone to act (an
+/// image to fix, a crash to read, room on the nodes), as the other problems
+/// do. A rollout that is merely under way (pods being created or not ready
+/// yet) is Ready=False `ReplicasNotReady` and Progressing=True, not Degraded.
+/// Progressing does not change with the pods: the rollout is still not done.
 pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Time) -> StoreStatus {
     let old = previous
         .map(|s| s.conditions.as_slice())
@@ -88,9 +109,9 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
         )
     };
     let rollout = observed.rollout.unwrap_or_default();
-    let degraded = !observed.problems.is_empty();
+    let problems = observed.degrading();
     let conditions = vec![
-        match (&observed.problems[..], observed.rollout) {
+        match (&problems[..], observed.rollout) {
             ([], Some(r)) if r.complete() && r.ready > 0 => {
                 make(types::READY, true, "StoreReady", format!("{} of {} replicas ready", r.ready, r.desired))
             }
@@ -112,9 +133,9 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
         } else {
             make(types::PROGRESSING, false, "RolloutComplete", "the store-service runs the current spec".into())
         },
-        if degraded {
-            let messages: Vec<&str> = observed.problems.iter().map(|p| p.message.as_str()).collect();
-            make(types::DEGRADED, true, observed.problems[0].reason, messages.join("; "))
+        if let [first, ..] = &problems[..] {
+            let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+            make(types::DEGRADED, true, first.reason, messages.join("; "))
         } else {
             make(types::DEGRADED, false, "AsExpected", "everything the Store needs is in place".into())
         },
@@ -217,6 +238,7 @@ mod tests {
                 ready: 2,
                 observed: true,
             }),
+            pods: None,
             monitoring: Monitoring::Applied,
             service_url: Some("http://store-alpha.shop.svc:80".into()),
             dashboard_uids: vec![],
@@ -287,6 +309,61 @@ mod tests {
             ),
             ("True", "False")
         );
+    }
+
+    #[test]
+    fn a_pod_that_cannot_start_unreadies_and_degrades_while_progressing() {
+        let mut o = healthy();
+        o.rollout = Some(Rollout {
+            desired: 1,
+            replicas: 1,
+            updated: 1,
+            ready: 0,
+            observed: true,
+        });
+        let waiting = next_status(None, &o, &at(100));
+        assert_eq!(get(&waiting, "Ready").reason, "ReplicasNotReady");
+        assert_eq!(
+            get(&waiting, "Degraded").status,
+            "False",
+            "starting is not failing"
+        );
+        o.pods = Some(Problem {
+            reason: "PodNotStarting",
+            message: "pod store-alpha-1: container store-service: ImagePullBackOff: no".into(),
+        });
+        let s = next_status(Some(&waiting), &o, &at(200));
+        let ready = get(&s, "Ready");
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "PodNotStarting")
+        );
+        assert!(
+            ready.message.contains("ImagePullBackOff"),
+            "{}",
+            ready.message
+        );
+        assert_eq!(
+            ready.last_transition_time,
+            at(100),
+            "Ready was False already"
+        );
+        let degraded = get(&s, "Degraded");
+        assert_eq!(
+            (degraded.status.as_str(), degraded.reason.as_str()),
+            ("True", "PodNotStarting")
+        );
+        assert_eq!(degraded.last_transition_time, at(200));
+        assert_eq!(get(&s, "Progressing"), get(&waiting, "Progressing"));
+        // A missing reference comes first: the pods fail because of it.
+        o.problems.push(Problem {
+            reason: "DatabaseSecretMissing",
+            message: "Secret shop/pg not found".into(),
+        });
+        let s = next_status(Some(&s), &o, &at(300));
+        assert_eq!(get(&s, "Ready").reason, "DatabaseSecretMissing");
+        assert_eq!(get(&s, "Degraded").reason, "DatabaseSecretMissing");
+        assert!(get(&s, "Degraded").message.contains("ImagePullBackOff"));
     }
 
     #[test]
