@@ -5,6 +5,9 @@
 #                                   ca-certificates, user nonroot 65532, no shell
 #   storeops/rust-build:bookworm    Debian bookworm (debootstrap minbase), gcc,
 #                                   libc6-dev, pkg-config, the host's Rust toolchain
+#   storeops/debian:bookworm        debian:bookworm-slim's stand-in: debootstrap
+#                                   minbase, apt's sources on the host's mirror,
+#                                   the slim image's apt and dpkg settings
 # Each image carries a content label (hash of the function that makes it, its
 # packages' versions, the toolchain's version) and is skipped when it exists with
 # that label; a built image is saved as a tar file in $cache and loaded from
@@ -15,12 +18,21 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runtime_pkgs=(libc6 libgcc-s1 ca-certificates)
 build_pkgs=(gcc libc6-dev pkg-config ca-certificates)
+# A few of debootstrap's minbase set whose versions stand for it in the label
+# (base-files changes with every point release).
+debian_pkgs=(base-files libc6 apt dpkg bash coreutils debian-archive-keyring)
+kind=${1:-all}
+case $kind in runtime | build | debian | all) ;; *) die "usage: $0 [runtime|build|debian|all]" ;; esac
+want() { [[ $kind == all || $kind == "$1" ]]; }
 
 [[ $(id -u) == 0 ]] || die "run as root: sudo bash $0"
 docker info >/dev/null 2>&1 || die "no docker engine answers: make engine (hack/airgap/engine.sh)"
 local_cas=/usr/local/share/ca-certificates
-toolchain=${RUST_TOOLCHAIN_DIR:-$(rustc --print sysroot 2>/dev/null)} || die "no rustc on PATH: https://rustup.rs"
-rust_version=$("$toolchain/bin/rustc" --version | cut -d' ' -f2)
+# Only the build base needs the host's Rust.
+if want build; then
+  toolchain=${RUST_TOOLCHAIN_DIR:-$(rustc --print sysroot 2>/dev/null)} || die "no rustc on PATH: https://rustup.rs"
+  rust_version=$("$toolchain/bin/rustc" --version | cut -d' ' -f2)
+fi
 
 # The packages' versions in the host's apt lists (one apt-cache run: each
 # parses every list).
@@ -82,8 +94,55 @@ rust_build() { # WORK IMAGE LABEL
     -c "LABEL storeops.content=$3" - "$2" >/dev/null
 }
 
-# Both by default; `base-images.sh runtime` (node-image.sh) or `build` for one.
-case "${1:-all}" in runtime | build | all) ;; *) die "usage: $0 [runtime|build|all]" ;; esac
-[[ ${1:-all} == build ]] || ensure storeops/runtime-base:bookworm runtime_base
-[[ ${1:-all} == runtime ]] || ensure storeops/rust-build:bookworm rust_build "rust $rust_version" "$mirror" \
-  "$(cat "$local_cas"/* 2>/dev/null | sha256sum)"
+debian_base() { # WORK IMAGE LABEL
+  local root=$1/rootfs
+  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$1/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$1/debootstrap.log" >&2; die "debootstrap failed"; }
+  # apt's sources as debian:bookworm-slim has them (deb822), on the host's
+  # mirror: bookworm, bookworm-updates and, where the host has it, security.
+  rm -f "$root/etc/apt/sources.list"
+  {
+    printf '%s\n' 'Types: deb' "URIs: $mirror" 'Suites: bookworm bookworm-updates' 'Components: main' \
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+    [[ -z $security_mirror ]] || printf '%s\n' '' 'Types: deb' "URIs: $security_mirror" \
+      'Suites: bookworm-security' 'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+  } >"$root/etc/apt/sources.list.d/debian.sources"
+  # What debuerreotype's minimizing config writes into the upstream image: no
+  # service starts from a maintainer script, dpkg without fsync, apt's
+  # caches removed after each run, compressed lists, no translations.
+  printf '%s\n' '#!/bin/sh' 'exit 101' >"$root/usr/sbin/policy-rc.d"
+  chmod 0755 "$root/usr/sbin/policy-rc.d"
+  echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+  local clean='"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true";'
+  printf '%s\n' "DPkg::Post-Invoke { $clean };" "APT::Update::Post-Invoke { $clean };" \
+    'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' >"$root/etc/apt/apt.conf.d/docker-clean"
+  echo 'Acquire::GzipIndexes "true";' >"$root/etc/apt/apt.conf.d/docker-gzip-indexes"
+  echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
+  echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$root/etc/apt/apt.conf.d/docker-autoremove-suggests"
+  # The slim variant: dpkg leaves out docs (but copyrights), man pages and
+  # translations from now on, and they are removed from what is installed.
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+    'path-exclude /usr/share/'{groff,info,linda,man}'/*' 'path-exclude /usr/share/lintian/overrides/*' \
+    'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' >"$root/etc/dpkg/dpkg.cfg.d/docker"
+  find "$root/usr/share/doc" -type f ! -name copyright -delete
+  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  rm -rf "$root"/usr/share/{groff,info,linda,man}/* "$root"/usr/share/lintian/overrides/* \
+    "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* \
+    "$root"/var/log/* "$root"/var/cache/ldconfig/aux-cache "$root"/etc/hostname "$root"/etc/resolv.conf
+  tar --numeric-owner -C "$root" -c . | docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["bash"]' \
+    -c "LABEL storeops.content=$3" - "$2" >/dev/null
+}
+
+# All by default; `base-images.sh runtime` (node-image.sh), `build` or
+# `debian` for one.
+if want runtime; then ensure storeops/runtime-base:bookworm runtime_base; fi
+if want build; then
+  ensure storeops/rust-build:bookworm rust_build "rust $rust_version" "$mirror" \
+    "$(cat "$local_cas"/* 2>/dev/null | sha256sum)"
+fi
+if want debian; then
+  ensure storeops/debian:bookworm debian_base "$mirror" "$security_mirror" \
+    "$(apt-cache show --no-all-versions "${debian_pkgs[@]}" | grep -E '^(Package|Version):')"
+fi

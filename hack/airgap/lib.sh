@@ -4,11 +4,18 @@
 # them); `ensure` keeps an image whose label is current, else loads it from
 # its tar file in $cache, else builds it and saves it there.
 cache=${STOREOPS_TESTBIN_DIR:-$HOME/.cache/storeops/testbin}/images
-# The Debian archive the host's apt uses (deb822 or one-line sources).
-mirror=${DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-  grep -oE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' |
-  grep -oE '[a-z]+://[^[:space:]]+' | grep -v security | head -n 1 || true)}
+# The Debian archive the host's apt uses (deb822 or one-line sources), and
+# its security archive where it names one (storeops/debian's apt sources;
+# DEBIAN_SECURITY_MIRROR overrides, empty for none).
+apt_uris() {
+  cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
+    grep -oE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' |
+    grep -oE '[a-z]+://[^[:space:]]+'
+}
+mirror=${DEBIAN_MIRROR:-$(apt_uris | grep -v security | head -n 1 || true)}
 mirror=${mirror:-http://deb.debian.org/debian}
+# shellcheck disable=SC2034 # base-images.sh uses it
+security_mirror=${DEBIAN_SECURITY_MIRROR-$(apt_uris | grep security | head -n 1 || true)}
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 # What a builder leaves behind when it fails: its work directory (after
