@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
-.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local \
+.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local e2e-kind e2e-images \
 	up down cluster images stack deploy demo grafana drills engine
 
 all: build
@@ -14,6 +14,8 @@ KUBE_CONTEXT ?= kind-$(KIND_CLUSTER)
 VERSION := $(shell sed -n 's/^appVersion: "\(.*\)"/\1/p' charts/storeops/Chart.yaml)
 OPERATOR_IMAGE ?= storeops/operator:$(VERSION)
 STORE_IMAGE ?= storeops/store-service:$(VERSION)
+# The e2e tests' PostgreSQL (e2e/postgres/: Debian's package).
+POSTGRES_IMAGE ?= storeops/postgres:15
 # Where stores and the operator send OTLP: the collector of charts/stack/.
 OTLP_ENDPOINT ?= http://otel-collector.monitoring:4317
 # The observability stack's chart versions (testbin/charts.sh renders the same in the tests).
@@ -27,40 +29,57 @@ HELM = helm --kube-context $(KUBE_CONTEXT)
 need = @bash hack/need.sh $@ $(1)
 
 # Where no image registry answers (hack/airgap/detect.sh, asked once and only
-# by `make images`; or STOREOPS_AIRGAP=true|false), the Dockerfiles' base
-# images are made here from Debian packages and passed as build arguments to
-# the classic builder, which takes a local FROM image without pulling
-# (hack/airgap/README.md). Elsewhere `make images` is exactly upstream's.
+# by the targets that use images; or STOREOPS_AIRGAP=true|false), everything a
+# container runs is made here (hack/airgap/README.md): the Dockerfiles' base
+# images from Debian packages, passed as build arguments to the classic
+# builder (it takes a local FROM image without pulling); a kind node image
+# with every image Kubernetes runs, and the kind config it needs, generated
+# from kind-config.yaml; the stack's charts and images are not, so `make up`
+# skips `stack` and `grafana` there. Elsewhere every command is upstream's.
 STOREOPS_AIRGAP ?= $(eval STOREOPS_AIRGAP := $(shell bash hack/airgap/detect.sh))$(STOREOPS_AIRGAP)
-airgap = $(if $(filter true,$(STOREOPS_AIRGAP)),$(1))
+airgap = $(if $(filter true,$(STOREOPS_AIRGAP)),$(1),$(2))
 AIRGAP_BUILD_ARGS = --build-arg BUILD_IMAGE=storeops/rust-build:bookworm --build-arg RUNTIME_IMAGE=storeops/runtime-base:bookworm
+KIND_CONFIG = $(call airgap,target/kind-config.airgap.json,kind-config.yaml)
 
 # Everything, in order: cluster, images, stack, operator, sample stores and
 # load; then where Grafana is.
 up:
 	$(call need,docker kind helm kubectl base64)
-	$(MAKE) cluster images stack deploy demo grafana
+	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images $(call airgap,,stack )deploy demo $(call airgap,,grafana)
+	$(call airgap,@echo "make up: no registry here so no stack (its charts and images): the stores run unmonitored (MonitoringReady=False)")
 
+# The kind cluster, with the host's sysctls put back where a node changed them.
 down:
 	$(call need,kind)
 	kind delete cluster --name $(KIND_CLUSTER)
+	$(call airgap,bash hack/airgap/sysctls.sh restore)
 
 # The kind cluster (kind-config.yaml) and the namespaces with their Pod Security levels.
 cluster:
 	$(call need,docker kind kubectl)
+	$(call airgap,bash hack/airgap/node-image.sh)
+	$(call airgap,mkdir -p target && bash hack/airgap/kind-config.sh kind-config.yaml >$(KIND_CONFIG))
+	$(call airgap,bash hack/airgap/sysctls.sh save)
 	kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || \
-	  kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml --wait 120s
+	  kind create cluster --name $(KIND_CLUSTER) --config $(KIND_CONFIG) --wait 120s
 	$(KUBECTL) apply -f manifests/namespaces.yaml
 
 # Both images, built by docker and loaded into the kind node (no registry).
 images:
 	$(call need,docker kind)
-	$(call airgap,bash hack/airgap/base-images.sh)
+	$(call airgap,bash hack/airgap/base-images.sh runtime && bash hack/airgap/base-images.sh build)
 	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
 	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
 	bash hack/image-check.sh $(OPERATOR_IMAGE) 60
 	bash hack/image-check.sh $(STORE_IMAGE) 60
 	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
+
+# The images only the e2e tests run (PostgreSQL), built and loaded into the node.
+e2e-images:
+	$(call need,docker kind)
+	$(call airgap,bash hack/airgap/base-images.sh debian)
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f e2e/postgres/Dockerfile -t $(POSTGRES_IMAGE) $(call airgap,--build-arg BASE_IMAGE=storeops/debian:bookworm )e2e/postgres
+	kind load docker-image --name $(KIND_CLUSTER) $(POSTGRES_IMAGE)
 
 # A docker engine where none answers (Debian's docker.io, with what a
 # capability-limited VM needs: hack/airgap/README.md); a running Docker is left alone.
@@ -81,12 +100,16 @@ stack:
 	$(KUBECTL) apply -f charts/stack/otel-collector.yaml
 	$(KUBECTL) -n monitoring rollout status deployment/otel-collector --timeout 5m
 
-# The operator by its chart (the CRD applied first, so upgrades update it too).
+# The operator by its chart. kubectl owns the CRD: it applies it on a first
+# install and on every upgrade (Helm installs a chart's crds/ once and never
+# upgrades them), and Helm skips crds/ so that the two never both own
+# .spec.versions (Helm 4 applies crds/ server-side and stops at kubectl's
+# fields). --force-conflicts takes the CRD over from a plain `helm install`.
 deploy:
 	$(call need,helm kubectl)
 	$(KUBECTL) apply -f manifests/namespaces.yaml
 	$(KUBECTL) apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml
-	$(HELM) upgrade --install storeops charts/storeops --namespace storeops-system \
+	$(HELM) upgrade --install storeops charts/storeops --namespace storeops-system --skip-crds \
 	  --set image.repository=$(firstword $(subst :, ,$(OPERATOR_IMAGE))) --set image.tag=$(lastword $(subst :, ,$(OPERATOR_IMAGE))) \
 	  --set storeImage=$(STORE_IMAGE) --set otlpEndpoint=$(OTLP_ENDPOINT) --wait --timeout 5m
 
@@ -116,8 +139,10 @@ help:
 	@echo "make testbin  build the test programs from source into $(STOREOPS_TESTBIN_DIR)"
 	@echo "make cluster-local       a real control plane on loopback (kubeconfig: target/cluster-local/kubeconfig)"
 	@echo "make cluster-local-down  stop it"
-	@echo "make e2e      end-to-end tests against the current kube context (operator installed there)"
-	@echo "make e2e-local  the same tests against cluster-local with the operator under its chart's RBAC"
+	@echo "make e2e      end-to-end tests against the current kube context (operator installed there; on kind after make e2e-images)"
+	@echo "make e2e-images  the e2e tests' PostgreSQL image, built and loaded into the kind node"
+	@echo "make e2e-local  the tests of any cluster against cluster-local with the operator under its chart's RBAC"
+	@echo "make e2e-kind   engine + make up + make e2e + Helm 3 and 4 installs and upgrades + make down (testbin/kind-e2e.sh)"
 	@echo "make crds     regenerate crds/, the chart's CRD and docs/reference/store.md from the Rust types"
 	@echo "make build    build the workspace"
 	@echo "make run      serve a demo store on :8080 (SQLite in target/demo) with a load generator"
@@ -171,10 +196,17 @@ cluster-local:
 cluster-local-down:
 	bash testbin/cluster-local.sh down
 
-# The e2e crate against whatever cluster the current kubeconfig names.
+# The e2e crate against whatever cluster the current kubeconfig names: the
+# tests of any cluster (e2e) and those only real pods allow (kind).
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test --workspace --test e2e
+	$(CARGO) test --workspace --test e2e --test kind --test failover
+
+# The kind tier: engine, make up, make deploy again, make e2e, the chart by
+# Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).
+e2e-kind:
+	$(call need,$(CARGO) go)
+	bash testbin/kind-e2e.sh
 
 e2e-local:
 	$(call need,$(CARGO) go)
@@ -210,8 +242,10 @@ drills:
 	eval "$$(bash testbin/install.sh env)" && target/release/scale-bench --operator target/release/operator \
 	  --stores 1000 --kill-at 500 --out target/bench/kill.md
 	STORE_SERVICE_BIN=target/release/store-service bash store-service/fuzz/run.sh 120 >target/bench/fuzz.md
-	{ printf '# Reliability\n\nGenerated by `make drills`; do not edit by hand.\n\n'; \
-	  cat target/bench/drills.md; echo; cat target/bench/kill.md; echo; cat target/bench/fuzz.md; } >docs/reliability.md
+	{ printf '# Reliability\n\nGenerated by `make drills` (the kind section from the last `make e2e-kind`); do not edit by hand.\n\n'; \
+	  cat target/bench/drills.md; echo; cat target/bench/kill.md; echo; cat target/bench/fuzz.md; \
+	  if [ -f target/kind-e2e/rollout.md ]; then printf '\n## On kind: rollouts under load and leader failover (`make e2e-kind`)\n\n'; \
+	    cat target/kind-e2e/rollout.md; echo; cat target/kind-e2e/failover.md; fi; } >docs/reliability.md
 
 clean:
 	$(CARGO) clean

@@ -13,6 +13,7 @@ K8S_VERSION=${K8S_VERSION:-1.37.2}   # k8s.io/kubernetes v1.37.2, staging module
 ETCD_VERSION=${ETCD_VERSION:-3.6.16} # go.etcd.io/etcd/server/v3 (its main package is the etcd binary)
 KWOK_VERSION=${KWOK_VERSION:-0.8.0}  # sigs.k8s.io/kwok
 HELM_VERSION=${HELM_VERSION:-4.3.1}  # helm.sh/helm/v4 (cmd/helm)
+HELM3_VERSION=${HELM3_VERSION:-3.22.0} # helm.sh/helm/v3: `make deploy` is run with both majors on kind
 KIND_VERSION=${KIND_VERSION:-0.33.0} # sigs.k8s.io/kind (only its config loader runs here: no container engine)
 PROM_OPERATOR_VERSION=${PROM_OPERATOR_VERSION:-0.94.1} # github.com/prometheus-operator/prometheus-operator
 
@@ -156,6 +157,16 @@ build_helm() {
   _k8s_build helm "$HELM_VERSION" helm.sh/helm/v4/cmd/helm "helm.sh/helm/v4@v$HELM_VERSION" \
     "-X helm.sh/helm/v4/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
     _k8s_gomod_helm
+}
+
+_k8s_gomod_helm3() {
+  printf 'module storeops/testbin/helm3\n\ngo 1.26.0\n\nrequire helm.sh/helm/v3 v%s\n' "$HELM3_VERSION"
+}
+# The binary is named helm3 so that it never shadows Helm 4 on a PATH.
+build_helm3() {
+  _k8s_build helm3 "$HELM3_VERSION" helm.sh/helm/v3/cmd/helm "helm.sh/helm/v3@v$HELM3_VERSION" \
+    "-X helm.sh/helm/v3/internal/version.version=v$HELM3_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    _k8s_gomod_helm3
 }
 
 _k8s_gomod_kind() {

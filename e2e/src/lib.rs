@@ -5,12 +5,14 @@
 //! `restricted` Pod Security Standard, and deletes it when it passes.
 //!
 //! This library holds the vocabulary the tests read in: [`Env`], waiting
-//! ([`eventually`]) and Stores as JSON.
+//! ([`eventually`]) and Stores as JSON; [`pods`] what only real pods allow
+//! (the `kind` test binary).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod invalid;
+pub mod pods;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -204,4 +206,28 @@ where
 /// The name of an object, for messages.
 pub fn name_of<K: ResourceExt>(object: &K) -> String {
     object.name_any()
+}
+
+/// Waits until Store `name` is Ready=True at `generation` (the condition's
+/// observedGeneration and `status.observedGeneration`) and returns it.
+pub async fn ready_at(env: &Env, name: &str, generation: i64) -> DynamicObject {
+    let stores = env.stores();
+    eventually(
+        &format!("Store {name} Ready at generation {generation}"),
+        CONVERGE,
+        || async {
+            let s = exists(&stores, name).await?;
+            match condition(&s, "Ready") {
+                Some((status, _, Some(g))) if status == "True" && g == generation => {
+                    if s.data["status"]["observedGeneration"] == json!(generation) {
+                        Ok(s)
+                    } else {
+                        Err(format!("status {}", s.data["status"]))
+                    }
+                }
+                other => Err(format!("Ready {other:?}; status {}", s.data["status"])),
+            }
+        },
+    )
+    .await
 }

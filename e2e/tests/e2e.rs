@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use e2e::invalid::{invalid_stores, merged};
-use e2e::{CONVERGE, Env, condition, eventually, exists, store};
+use e2e::{CONVERGE, Env, condition, eventually, exists, ready_at, store};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -58,28 +58,6 @@ async fn invalid_stores_are_refused_at_admission_naming_the_field() {
         .expect_err("changing storeId must be refused");
     assert!(err.to_string().contains("spec.storeId"), "{err}");
     env.cleanup().await;
-}
-
-async fn ready_at(env: &Env, name: &str, generation: i64) -> DynamicObject {
-    let stores = env.stores();
-    eventually(
-        &format!("Store {name} Ready at generation {generation}"),
-        CONVERGE,
-        || async {
-            let s = exists(&stores, name).await?;
-            match condition(&s, "Ready") {
-                Some((status, _, Some(g))) if status == "True" && g == generation => {
-                    if s.data["status"]["observedGeneration"] == json!(generation) {
-                        Ok(s)
-                    } else {
-                        Err(format!("status {}", s.data["status"]))
-                    }
-                }
-                other => Err(format!("Ready {other:?}; status {}", s.data["status"])),
-            }
-        },
-    )
-    .await
 }
 
 async fn running_pods(env: &Env, name: &str) -> Result<Vec<Pod>, String> {

@@ -1,5 +1,6 @@
 //! The Dockerfiles' build stages, run as far as this machine allows without
-//! a container engine: the files each one COPYs are copied into an empty
+//! a container engine (`make images` builds them for real on kind's tier):
+//! the files each one COPYs are copied into an empty
 //! directory and cargo must load the workspace from them, offline and
 //! `--locked`, and find the package the stage builds. (A member added to the
 //! workspace but not to a Dockerfile broke `docker build` once.) And each
@@ -13,27 +14,51 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The sources of the first stage's `COPY` lines and the package of its
-/// `cargo build -p`.
-fn build_stage(dockerfile: &str) -> (Vec<String>, String) {
+/// The build stages: the text before the last `FROM` (the runtime image's).
+fn build_stages(dockerfile: &str) -> String {
     let text = std::fs::read_to_string(root().join(dockerfile)).unwrap();
-    // The text of the first stage: from the first FROM to the second.
-    let stage = text.split("\nFROM ").nth(1).unwrap();
+    let last = text
+        .rfind("\nFROM ")
+        .unwrap_or_else(|| panic!("{dockerfile}: no FROM"));
+    text[..last].to_string()
+}
+
+/// The sources the build stages `COPY` from the context (not `--from` a
+/// stage) and the packages of their `cargo build -p`.
+fn build_stage(dockerfile: &str) -> (Vec<String>, Vec<String>) {
+    let stages = build_stages(dockerfile);
     let mut sources = Vec::new();
-    for line in stage.lines() {
+    for line in stages.lines() {
         if let Some(args) = line.strip_prefix("COPY ") {
             let words: Vec<&str> = args.split_whitespace().collect();
+            if words[0].starts_with("--from=") {
+                continue;
+            }
             assert!(!words[0].starts_with("--"), "{dockerfile}: {line}");
-            sources.extend(words[..words.len() - 1].iter().map(|s| s.to_string()));
+            for source in &words[..words.len() - 1] {
+                if !sources.contains(&source.to_string()) {
+                    sources.push(source.to_string());
+                }
+            }
         }
     }
-    let package = stage
-        .split_whitespace()
-        .skip_while(|w| *w != "-p")
+    let build = stages
+        .split("cargo build")
         .nth(1)
-        .unwrap_or_else(|| panic!("{dockerfile}: no `cargo build -p`"))
-        .to_string();
-    (sources, package)
+        .unwrap_or_else(|| panic!("{dockerfile}: no `cargo build`"));
+    let words: Vec<&str> = build
+        .split("&&")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let packages: Vec<String> = words
+        .windows(2)
+        .filter(|w| w[0] == "-p")
+        .map(|w| w[1].to_string())
+        .collect();
+    assert!(!packages.is_empty(), "{dockerfile}: no `cargo build -p`");
+    (sources, packages)
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -49,7 +74,7 @@ fn copy(from: &Path, to: &Path) {
 }
 
 fn check(dockerfile: &str) {
-    let (sources, package) = build_stage(dockerfile);
+    let (sources, packages) = build_stage(dockerfile);
     let dir = tempfile::tempdir().unwrap();
     for source in &sources {
         copy(&root().join(source), &dir.path().join(source));
@@ -79,10 +104,12 @@ fn check(dockerfile: &str) {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert!(
-        names.contains(&package.as_str()),
-        "{dockerfile}: no package {package} in {names:?}"
-    );
+    for package in packages {
+        assert!(
+            names.contains(&package.as_str()),
+            "{dockerfile}: no package {package} in {names:?}"
+        );
+    }
 }
 
 #[test]
@@ -93,6 +120,26 @@ fn the_operator_image_build_stage_loads_the_workspace() {
 #[test]
 fn the_store_service_image_build_stage_loads_the_workspace() {
     check("store-service/Dockerfile");
+}
+
+/// `make images` compiles the workspace once for both images only while the
+/// build stages match instruction for instruction (the layer cache's key).
+#[test]
+fn both_images_share_their_build_stages() {
+    let instructions = |dockerfile: &str| -> Vec<String> {
+        build_stages(dockerfile)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (operator, store) = (
+        instructions("operator/Dockerfile"),
+        instructions("store-service/Dockerfile"),
+    );
+    assert_eq!(operator, store, "the build stages differ");
+    let (_, packages) = build_stage("operator/Dockerfile");
+    assert_eq!(packages, ["store-service", "operator"]);
 }
 
 /// BuildKit's linter on `dockerfiles`: its findings, one per line.
@@ -117,6 +164,7 @@ fn the_dockerfiles_pass_buildkits_checks() {
     let files = [
         root().join("operator/Dockerfile"),
         root().join("store-service/Dockerfile"),
+        root().join("e2e/postgres/Dockerfile"),
     ];
     let (clean, findings) = lint(&files);
     assert!(clean, "docker build --check would report:\n{findings}");

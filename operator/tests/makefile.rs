@@ -49,7 +49,8 @@ fn every_target_of_the_users_path_dry_runs() {
 
 #[test]
 fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
-    let out = make(&["-n", "up"], None);
+    // A laptop's path: registries answer (the air-gapped one is below).
+    let out = make(&["-n", "up", "STOREOPS_AIRGAP=false"], None);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     let steps = [
@@ -63,7 +64,7 @@ fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
         "upgrade --install tempo",
         "apply -f charts/stack/otel-collector.yaml",
         "apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml",
-        "upgrade --install storeops charts/storeops",
+        "upgrade --install storeops charts/storeops --namespace storeops-system --skip-crds",
         "apply -n shop -f manifests/stores/",
         "apply -n shop -f manifests/loadgen.yaml",
         "wait -n shop --for=condition=Ready stores --all",
@@ -105,6 +106,52 @@ fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
             "make deploy does not set {set}:\n{stdout}"
         );
     }
+}
+
+/// Where no registry answers, `make up` makes every image here and runs the
+/// same steps on a node image and kind config of its own; the stack, whose
+/// charts and images come from the internet, is left out and said so.
+#[test]
+fn make_up_without_a_registry_builds_its_images_and_skips_the_stack() {
+    let out = make(&["-n", "up", "STOREOPS_AIRGAP=true"], None);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let steps = [
+        "bash hack/airgap/node-image.sh",
+        "bash hack/airgap/kind-config.sh kind-config.yaml >target/kind-config.airgap.json",
+        "bash hack/airgap/sysctls.sh save",
+        "kind create cluster --name storeops --config target/kind-config.airgap.json",
+        "bash hack/airgap/base-images.sh",
+        "DOCKER_BUILDKIT=0 docker build -f operator/Dockerfile -t storeops/operator:",
+        "--build-arg BUILD_IMAGE=storeops/rust-build:bookworm --build-arg RUNTIME_IMAGE=storeops/runtime-base:bookworm",
+        "DOCKER_BUILDKIT=0 docker build -f store-service/Dockerfile",
+        "kind load docker-image --name storeops",
+        "apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml",
+        "upgrade --install storeops charts/storeops --namespace storeops-system --skip-crds",
+        "wait -n shop --for=condition=Ready stores --all",
+        "no stack",
+    ];
+    let mut from = 0;
+    for step in steps {
+        let at = stdout[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("`{step}` is not in make up after byte {from}:\n{stdout}"));
+        from += at + step.len();
+    }
+    for absent in [
+        "kube-prometheus-stack",
+        "localhost:3000",
+        "--config kind-config.yaml",
+    ] {
+        assert!(!stdout.contains(absent), "`{absent}` in:\n{stdout}");
+    }
+    let down = make(&["-n", "down", "STOREOPS_AIRGAP=true"], None);
+    let (stdout, _) = text(&down);
+    let delete = stdout.find("kind delete cluster --name storeops").unwrap();
+    let restore = stdout
+        .find("bash hack/airgap/sysctls.sh restore")
+        .unwrap_or_else(|| panic!("make down leaves the kubelet's sysctls:\n{stdout}"));
+    assert!(delete < restore, "{stdout}");
 }
 
 /// A directory holding only what the Makefile needs to start: make, bash, sed.
