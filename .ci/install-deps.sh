@@ -2,8 +2,13 @@
 # System packages the tests run for real: PostgreSQL (initdb, postgres) and
 # Prometheus (promtool, prometheus) from Debian; Go to build the test
 # programs; Node.js and npm to run Grafana's LogQL and TraceQL grammars
-# (testbin/lezer). Idempotent.
+# (testbin/lezer). With --engine (the kind tier of .ci/run), also a container
+# engine where none answers: Debian's docker.io, started with what this
+# machine needs (hack/airgap/engine.sh, `make engine`); a running Docker is
+# left alone. Idempotent.
 set -euo pipefail
+engine=false
+[[ ${1:-} == --engine ]] && engine=true
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -18,3 +23,4 @@ fi
 # Debian starts the packaged services; the tests run their own on loopback.
 service postgresql stop >/dev/null 2>&1 || true
 service prometheus stop >/dev/null 2>&1 || true
+if $engine; then bash "$(dirname "$0")/../hack/airgap/engine.sh"; fi

@@ -102,7 +102,6 @@ dockerfile_lint() { bash "$here/dockerfile-lint/build.sh"; }
 
 case "${1:-}" in
   otelcol) otelcol ;;
-  helm3) source "$here/k8s.sh" && build_helm3 ;;
   env) env_lines ;;
-  *) echo "usage: $0 otelcol|helm3|env" >&2; exit 2 ;;
+  *) echo "usage: $0 otelcol|env" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@
 # Each build_* function prints the binary's path on stdout, progress on stderr;
 # monitoring_crds prints the path of a directory of prometheus-operator CRDs.
 # Sourced by testbin/install.sh, or run directly:
-#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|kind|monitoring-crds
+#   bash testbin/k8s.sh etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|helm3|kind|monitoring-crds
 # How to start them for loopback tests: testbin/README-k8s.md.
 set -euo pipefail
 
@@ -225,11 +225,12 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     kube-scheduler) build_kube_scheduler ;;
     kwok) build_kwok ;;
     helm) build_helm ;;
+    helm3) build_helm3 ;;
     kind) build_kind ;;
     monitoring-crds) monitoring_crds ;;
     all) build_etcd; build_kube_apiserver; build_kube_controller_manager; build_kube_scheduler; build_kwok
       build_helm; build_kind; monitoring_crds ;;
-    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|kind|monitoring-crds|all" >&2; exit 2 ;;
+    *) echo "usage: $0 etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|helm|helm3|kind|monitoring-crds|all" >&2; exit 2 ;;
   esac
   # bash parses this whole block before running it; exiting here means an edit
   # of this file during a long build cannot make bash read on at a stale offset.

@@ -13,8 +13,9 @@
 # target/kind-e2e/ and the cluster is deleted either way (KEEP_CLUSTER=1
 # keeps it).
 set -euo pipefail
-# One function, parsed whole before it runs: an edit of this file during a run
-# cannot make bash read on at a stale offset.
+# One function, called with the exit in the same command: all of it is parsed
+# before it runs, so an edit of this file during a run cannot make bash read
+# on at a stale offset.
 main() {
   cd "$(dirname "$0")/.."
   out=target/kind-e2e
@@ -31,12 +32,14 @@ main() {
   }
 
   step engine bash hack/airgap/engine.sh
-  # The programs, built once into the testbin cache (seconds when warm).
-  eval "$(bash testbin/install.sh env)"
-  helm3=$(bash testbin/install.sh helm3)
+  # The programs it runs, built once into the testbin cache (seconds when
+  # warm); only these, so the tier can run alone (.ci/run's STOREOPS_CI_TIERS).
+  kind=$(bash testbin/k8s.sh kind)
+  helm4=$(bash testbin/k8s.sh helm)
+  helm3=$(bash testbin/k8s.sh helm3)
   kubectl=$(bash testbin/kind-node.sh kubectl)
-  ln -sf "$KIND_BIN" "$out/bin/kind"
-  ln -sf "$HELM_BIN" "$out/bin/helm"
+  ln -sf "$kind" "$out/bin/kind"
+  ln -sf "$helm4" "$out/bin/helm"
   ln -sf "$kubectl" "$out/bin/kubectl"
   export PATH=$PWD/$out/bin:$PATH
   # The e2e crate connects through the current kubeconfig: kind's context.
@@ -78,8 +81,7 @@ main() {
   step reconciled-helm3 kubectl --context kind-storeops -n shop wait store/alpha \
     --for=jsonpath='{.status.observedGeneration}'="$generation" --timeout 2m
   step stores-ready-helm3 kubectl --context kind-storeops wait -n shop --for=condition=Ready stores --all --timeout 2m
-  ln -sf "$HELM_BIN" "$out/bin/helm"
+  ln -sf "$helm4" "$out/bin/helm"
   echo "kind-e2e: passed; timings in $out/timings.txt" >&2
 }
-main "$@"
-exit
+{ main "$@"; exit; }
