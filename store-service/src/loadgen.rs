@@ -114,6 +114,8 @@ struct Stats {
     statuses: BTreeMap<u16, u64>,
     error_codes: BTreeMap<String, u64>,
     transport_errors: u64,
+    /// Purchases beyond stock not sent: the stock was at the largest quantity.
+    skipped: u64,
 }
 
 impl Stats {
@@ -128,6 +130,7 @@ impl Stats {
             *self.error_codes.entry(k).or_default() += v;
         }
         self.transport_errors += other.transport_errors;
+        self.skipped += other.skipped;
     }
 }
 
@@ -189,13 +192,35 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
                     break;
                 }
                 let scenario = pick(&weights);
+                let product =
+                    catalog.names[rand::rng().random_range(0..catalog.names.len())].clone();
+                // A purchase beyond stock asks for one more than the stock
+                // just read, so it is refused and sells nothing; where the
+                // stock is at the largest quantity a purchase may ask for,
+                // it cannot be made and is counted as skipped.
+                let beyond = if scenario == Scenario::BuyBeyondStock {
+                    match current_stock(&client, &base, &product)
+                        .await
+                        .map(beyond_stock)
+                    {
+                        Some(Some(quantity)) => quantity,
+                        _ => {
+                            stats.skipped += 1;
+                            continue;
+                        }
+                    }
+                } else {
+                    0
+                };
                 let req = build(
                     &client,
                     &base,
                     &catalog,
+                    &product,
                     scenario,
                     token.as_deref(),
                     restock_to,
+                    beyond,
                 );
                 let t0 = Instant::now();
                 match req.header("traceparent", traceparent()).send().await {
@@ -303,16 +328,43 @@ fn pick(weights: &[(Scenario, u32)]) -> Scenario {
     weights[0].0
 }
 
+/// The quantity a purchase beyond `stock` asks for: one more than the
+/// stock, or `None` where that exceeds the largest quantity a purchase may
+/// ask for (the request would be invalid, not beyond stock).
+pub fn beyond_stock(stock: i64) -> Option<i64> {
+    let quantity = stock.checked_add(1)?;
+    (quantity <= crate::domain::MAX_PURCHASE_QUANTITY).then_some(quantity)
+}
+
+/// The stock of `product` as the store reports it now; `None` if it cannot
+/// be read.
+async fn current_stock(client: &reqwest::Client, base: &str, product: &str) -> Option<i64> {
+    let url = format!("{base}/products/{}", urlencode(product));
+    let body: Value = client
+        .get(url)
+        .send()
+        .await
+        .ok()?
+        .error_for_status()
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    body["stock"].as_i64()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn build(
     client: &reqwest::Client,
     base: &str,
     catalog: &Catalog,
+    product: &str,
     scenario: Scenario,
     token: Option<&str>,
     restock_to: i64,
+    beyond: i64,
 ) -> reqwest::RequestBuilder {
     let mut rng = rand::rng();
-    let product = &catalog.names[rng.random_range(0..catalog.names.len())];
     let path = |suffix: &str| format!("{base}/products/{}{suffix}", urlencode(product));
     match scenario {
         Scenario::Browse => client.get(format!("{base}/products")),
@@ -327,9 +379,7 @@ fn build(
         Scenario::Buy => client
             .post(path("/buy"))
             .json(&json!({"quantity": rng.random_range(1..=3)})),
-        Scenario::BuyBeyondStock => client
-            .post(path("/buy"))
-            .json(&json!({"quantity": crate::domain::MAX_PURCHASE_QUANTITY})),
+        Scenario::BuyBeyondStock => client.post(path("/buy")).json(&json!({"quantity": beyond})),
         Scenario::Restock => client
             .put(path("/stock"))
             .bearer_auth(token.unwrap_or_default())
@@ -387,6 +437,7 @@ fn summarize(stats: &Stats, elapsed: Duration) -> Value {
         "p95_ms": percentile(&all, 95.0),
         "p99_ms": percentile(&all, 99.0),
         "transport_errors": stats.transport_errors,
+        "skipped_beyond_stock": stats.skipped,
         "statuses": stats.statuses,
         "errors_by_code": stats.error_codes,
         "scenarios": scenarios,
@@ -428,6 +479,16 @@ fn print_summary(s: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_purchase_beyond_stock_asks_one_more_than_the_stock_or_is_skipped() {
+        assert_eq!(beyond_stock(0), Some(1));
+        assert_eq!(beyond_stock(998), Some(999));
+        assert_eq!(beyond_stock(999), Some(1000));
+        // Restocked to the largest quantity: no valid purchase exceeds it.
+        assert_eq!(beyond_stock(1000), None);
+        assert_eq!(beyond_stock(i64::MAX), None);
+    }
 
     #[test]
     fn weights_parse_and_reject_nonsense() {
