@@ -230,6 +230,47 @@ fn prometheus_takes_monitors_and_rules_from_every_namespace_and_keeps_exemplars(
     );
 }
 
+/// The Stores of one namespace share its alerts' `namespace` label: every
+/// inhibit rule that compares alert names compares `store_id` too, so one
+/// store's critical alert never silences another store's warning (the
+/// chart's defaults compare only `namespace` and `alertname`). Read from the
+/// Alertmanager config Secret the chart renders with our values.
+#[test]
+fn one_stores_critical_alert_inhibits_only_that_stores_warnings() {
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(
+        find("Secret", "alertmanager-kube-prometheus-stack-alertmanager").clone(),
+    )
+    .unwrap();
+    let data = secret.data.unwrap_or_default();
+    let text = String::from_utf8(data["alertmanager.yaml"].0.clone()).unwrap();
+    let config = yaml_value(&text);
+    let rules = config["inhibit_rules"].as_array().unwrap();
+    let by_name: Vec<&Value> = rules
+        .iter()
+        .filter(|r| {
+            r["equal"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|l| l == "alertname"))
+        })
+        .collect();
+    assert!(
+        by_name.len() >= 2,
+        "the severity inhibit rules are gone: {text}"
+    );
+    for rule in by_name {
+        assert!(
+            rule["equal"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == "store_id"),
+            "an inhibit rule ignores store_id: {rule}"
+        );
+    }
+    // The rest of the chart's config is kept (values merge, lists replace).
+    assert_eq!(config["route"]["receiver"], "null", "{text}");
+}
+
 #[test]
 fn grafanas_sidecar_loads_the_operators_dashboards_into_their_folders() {
     let grafana = find("Deployment", "kube-prometheus-stack-grafana");
