@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the telemetry backends the tests send to (Prometheus, promtool) from
+# Builds the telemetry backends the tests send to (Prometheus, promtool,
+# Alertmanager) from
 # source through the Go module proxy (no GitHub releases, no
 # images), once, into the same versioned cache as testbin/k8s.sh:
 #   ${STOREOPS_TESTBIN_DIR:-~/.cache/storeops/testbin}/<program>-<version>/<program>
 # Each build_* function prints the binary's path on stdout, progress on stderr.
 # Loki, Tempo and Grafana are AGPL: never built here (testbin/licences.tsv).
 # Source it (source testbin/backends.sh; build_prometheus) or run it:
-#   bash testbin/backends.sh prometheus|promtool|all
+#   bash testbin/backends.sh prometheus|promtool|alertmanager|all
 # How to start them for loopback tests: testbin/README-backends.md.
 set -euo pipefail
 
@@ -18,6 +19,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/k8s.sh"
 # 3.16.0 (v0.316.0) is served, but the proxy refuses the zip of the version of
 # its Nomad service-discovery client (an MPL-2.0 dependency) it requires.
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-3.15.0} # github.com/prometheus/prometheus v0.315.0
+# kube-prometheus-stack 88.6.1's tag (charts/stack/kube-prometheus-stack.yaml).
+ALERTMANAGER_VERSION=${ALERTMANAGER_VERSION:-0.34.0} # github.com/prometheus/alertmanager
 
 # Prometheus 3.x.y is Go module version v0.3xx.y (3.16.0 -> v0.316.0).
 _backends_prom_module_version() {
@@ -93,12 +96,35 @@ build_promtool() {
     "github.com/prometheus/prometheus@$(_backends_prom_module_version)" _backends_prom_ldflags _backends_gomod_prometheus
 }
 
+# The module zip lacks ui/app/dist (the Elm UI, built by its Makefile, not in
+# git; no Elm compiler here), which the binary embeds: the wrapper builds a
+# copy of the module (./am in the build directory) with a placeholder page
+# there. The HTTP API (/api/v2, /-/ready) is whole.
+_backends_gomod_alertmanager() {
+  local dir
+  dir=$(_k8s_download "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION") || return 1
+  cp -r "$dir" am && chmod -R u+w am && mkdir -p am/ui/app/dist || return 1
+  printf '<!doctype html><title>Alertmanager</title><p>No UI in this build (storeops testbin): the API is at /api/v2.\n' \
+    >am/ui/app/dist/index.html || return 1
+  _backends_wrapper_gomod alertmanager "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" || return 1
+  printf 'replace github.com/prometheus/alertmanager => ./am\n'
+}
+_backends_am_ldflags() {
+  local p=github.com/prometheus/common/version
+  echo "-X $p.Version=$ALERTMANAGER_VERSION -X $p.Branch=HEAD -X $p.BuildUser=storeops@testbin"
+}
+build_alertmanager() {
+  _backends_build alertmanager "$ALERTMANAGER_VERSION" github.com/prometheus/alertmanager/cmd/alertmanager \
+    "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" _backends_am_ldflags _backends_gomod_alertmanager
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   case "${1:-}" in
     prometheus) build_prometheus ;;
     promtool) build_promtool ;;
-    all) build_prometheus; build_promtool ;;
-    *) echo "usage: $0 prometheus|promtool|all" >&2; exit 2 ;;
+    alertmanager) build_alertmanager ;;
+    all) build_prometheus; build_promtool; build_alertmanager ;;
+    *) echo "usage: $0 prometheus|promtool|alertmanager|all" >&2; exit 2 ;;
   esac
   # bash parses this whole block before running it; exiting here means an edit
   # of this file during a long build cannot make bash read on at a stale offset.

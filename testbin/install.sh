@@ -80,7 +80,7 @@ env_lines() {
     build_kube_scheduler >/dev/null && build_kwok >/dev/null && build_helm >/dev/null && build_kind >/dev/null &&
     monitoring_crds >/dev/null && charts_dir >/dev/null) &
   k8s=$!
-  (otelcol >/dev/null && build_prometheus >/dev/null && build_promtool >/dev/null &&
+  (otelcol >/dev/null && build_prometheus >/dev/null && build_promtool >/dev/null && build_alertmanager >/dev/null &&
     grafana_dashboard_validate >/dev/null && dockerfile_lint >/dev/null) &
   backends=$!
   wait "$k8s" || log "a Kubernetes program failed to build (see above)"
@@ -88,7 +88,7 @@ env_lines() {
   for var in OTELCOL_BIN:otelcol ETCD_BIN:build_etcd KUBE_APISERVER_BIN:build_kube_apiserver \
     KUBE_CONTROLLER_MANAGER_BIN:build_kube_controller_manager KUBE_SCHEDULER_BIN:build_kube_scheduler \
     KWOK_BIN:build_kwok HELM_BIN:build_helm KIND_BIN:build_kind MONITORING_CRDS_DIR:monitoring_crds \
-    PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool \
+    PROMETHEUS_BIN:build_prometheus PROMTOOL_BIN:build_promtool ALERTMANAGER_BIN:build_alertmanager \
     GRAFANA_DASHBOARD_VALIDATE:grafana_dashboard_validate DOCKERFILE_LINT:dockerfile_lint STACK_CHARTS_DIR:charts_dir; do
     path=$("${var#*:}")
     printf 'export %s=%q\n' "${var%%:*}" "$path"

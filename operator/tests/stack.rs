@@ -230,6 +230,16 @@ fn prometheus_takes_monitors_and_rules_from_every_namespace_and_keeps_exemplars(
     );
 }
 
+/// `alertmanager.yaml` of the config Secret the chart renders with our values.
+fn alertmanager_config() -> String {
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(
+        find("Secret", "alertmanager-kube-prometheus-stack-alertmanager").clone(),
+    )
+    .unwrap();
+    let data = secret.data.unwrap_or_default();
+    String::from_utf8(data["alertmanager.yaml"].0.clone()).unwrap()
+}
+
 /// The Stores of one namespace share its alerts' `namespace` label: every
 /// inhibit rule that compares alert names compares `store_id` too, so one
 /// store's critical alert never silences another store's warning (the
@@ -237,12 +247,7 @@ fn prometheus_takes_monitors_and_rules_from_every_namespace_and_keeps_exemplars(
 /// Alertmanager config Secret the chart renders with our values.
 #[test]
 fn one_stores_critical_alert_inhibits_only_that_stores_warnings() {
-    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(
-        find("Secret", "alertmanager-kube-prometheus-stack-alertmanager").clone(),
-    )
-    .unwrap();
-    let data = secret.data.unwrap_or_default();
-    let text = String::from_utf8(data["alertmanager.yaml"].0.clone()).unwrap();
+    let text = alertmanager_config();
     let config = yaml_value(&text);
     let rules = config["inhibit_rules"].as_array().unwrap();
     let by_name: Vec<&Value> = rules
@@ -269,6 +274,120 @@ fn one_stores_critical_alert_inhibits_only_that_stores_warnings() {
     }
     // The rest of the chart's config is kept (values merge, lists replace).
     assert_eq!(config["route"]["receiver"], "null", "{text}");
+}
+
+/// The same through a real Alertmanager (the chart's tag, built by testbin)
+/// running the rendered config: alpha_store's critical alert suppresses
+/// alpha_store's warning of the same name and not beta_store's, in the
+/// namespace both share; the API says which alert inhibits.
+#[tokio::test]
+async fn alertmanager_suppresses_a_warning_only_under_its_own_stores_critical_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yaml");
+    std::fs::write(&config, alertmanager_config()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(dir.path().join("alertmanager.log")).unwrap();
+    let child = Command::new(program(programs::ALERTMANAGER))
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _stop = Stop(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let log_text =
+        || std::fs::read_to_string(dir.path().join("alertmanager.log")).unwrap_or_default();
+    let start = std::time::Instant::now();
+    while !http
+        .get(format!("{base}/-/ready"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "Alertmanager not ready with the rendered config:\n{}",
+            log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let alert = |store: &str, severity: &str| {
+        serde_json::json!({"labels": {
+            "alertname": "StoreErrorBudgetBurn", "namespace": "shop",
+            "store_id": store, "severity": severity,
+        }})
+    };
+    let posted = http
+        .post(format!("{base}/api/v2/alerts"))
+        .json(&serde_json::json!([
+            alert("alpha_store", "critical"),
+            alert("alpha_store", "warning"),
+            alert("beta_store", "warning"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success(), "{}", posted.status());
+    let state = |alerts: &Value, store: &str, severity: &str| -> (String, usize) {
+        let a = alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["labels"]["store_id"] == store && a["labels"]["severity"] == severity)
+            .unwrap_or_else(|| panic!("no {store} {severity} alert in {alerts}"));
+        let status = &a["status"];
+        (
+            status["state"].as_str().unwrap_or_default().to_string(),
+            status["inhibitedBy"].as_array().map_or(0, Vec::len),
+        )
+    };
+    let start = std::time::Instant::now();
+    loop {
+        let alerts: Value = http
+            .get(format!("{base}/api/v2/alerts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (alpha, beta) = (
+            state(&alerts, "alpha_store", "warning"),
+            state(&alerts, "beta_store", "warning"),
+        );
+        if alpha == ("suppressed".to_string(), 1) {
+            assert_eq!(
+                beta,
+                ("active".to_string(), 0),
+                "beta_store's warning is hidden by alpha_store's critical alert: {alerts}"
+            );
+            assert_eq!(state(&alerts, "alpha_store", "critical").0, "active");
+            break;
+        }
+        assert!(
+            start.elapsed().as_secs() < 15,
+            "alpha_store's warning is not suppressed by its critical alert: {alerts}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 #[test]

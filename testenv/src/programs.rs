@@ -59,6 +59,12 @@ pub const OTELCOL: Program = Program {
     variable: "OTELCOL_BIN",
     build: "bash testbin/install.sh otelcol",
 };
+/// Alertmanager (`bash testbin/backends.sh alertmanager`; its API, no UI).
+pub const ALERTMANAGER: Program = Program {
+    name: "alertmanager",
+    variable: "ALERTMANAGER_BIN",
+    build: "bash testbin/backends.sh alertmanager",
+};
 /// helm.
 pub const HELM: Program = Program {
     name: "helm",
