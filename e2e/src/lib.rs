@@ -102,6 +102,22 @@ impl Env {
             .await
     }
 
+    /// Server-side applies one manifest document of any kind (apiVersion,
+    /// kind and metadata.name set) in the test's namespace.
+    pub async fn apply(&self, doc: &Value) -> Result<DynamicObject, kube::Error> {
+        let api_version = doc["apiVersion"].as_str().expect("apiVersion");
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let kind = doc["kind"].as_str().expect("kind");
+        let name = doc["metadata"]["name"].as_str().expect("metadata.name");
+        self.dynamic(group, version, kind)
+            .patch(
+                name,
+                &PatchParams::apply(MANAGER).force(),
+                &Patch::Apply(doc),
+            )
+            .await
+    }
+
     /// Creates a Store with a server-side dry run: admission only, nothing stored.
     pub async fn dry_run_store(&self, store: &Value) -> Result<DynamicObject, kube::Error> {
         let mut object = store.clone();
@@ -126,6 +142,19 @@ impl Env {
             .await
             .is_ok_and(|l| l.resources.iter().any(|r| r.kind == "ServiceMonitor"))
     }
+}
+
+/// The documents of a YAML file of the repository (`path` from its root), as
+/// JSON; panics naming the file when it cannot be read.
+pub fn manifest(path: &str) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
 }
 
 /// storeops.dev/v1alpha1 Store.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use e2e::invalid::{invalid_stores, merged};
-use e2e::{CONVERGE, Env, condition, eventually, exists, ready_at, store};
+use e2e::{CONVERGE, Env, condition, eventually, exists, manifest, ready_at, store};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::ResourceExt;
@@ -601,18 +601,6 @@ async fn a_paused_store_is_left_alone() {
     env.cleanup().await;
 }
 
-/// The documents of a manifest file of the repository, as JSON.
-fn manifest(path: &str) -> Vec<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml_ng::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .filter(|v: &Value| !v.is_null())
-        .collect()
-}
-
 /// What `make demo` does, in a namespace of the test's own: the three sample
 /// Stores (`manifests/stores/`, beta's catalog ConfigMap included) and the
 /// load generator (`manifests/loadgen.yaml`) are admitted under restricted
@@ -624,18 +612,11 @@ async fn the_sample_stores_and_their_load_generator_come_up() {
     let mut names = Vec::new();
     for file in ["alpha", "beta", "gamma"] {
         for doc in manifest(&format!("manifests/stores/{file}.yaml")) {
-            let (api_version, kind) = (
-                doc["apiVersion"].as_str().unwrap(),
+            let (kind, name) = (
                 doc["kind"].as_str().unwrap(),
+                doc["metadata"]["name"].as_str().unwrap().to_string(),
             );
-            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-            let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-            env.dynamic(group, version, kind)
-                .patch(
-                    &name,
-                    &PatchParams::apply(e2e::MANAGER).force(),
-                    &Patch::Apply(&doc),
-                )
+            env.apply(&doc)
                 .await
                 .unwrap_or_else(|e| panic!("applying {kind} {name} of {file}.yaml: {e}"));
             if kind == "Store" {
@@ -648,13 +629,7 @@ async fn the_sample_stores_and_their_load_generator_come_up() {
         ready_at(&env, name, 1).await;
     }
     for doc in manifest("manifests/loadgen.yaml") {
-        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-        env.dynamic("apps", "v1", "Deployment")
-            .patch(
-                &name,
-                &PatchParams::apply(e2e::MANAGER).force(),
-                &Patch::Apply(&doc),
-            )
+        env.apply(&doc)
             .await
             .unwrap_or_else(|e| panic!("applying the load generator: {e}"));
     }

@@ -25,11 +25,11 @@ use e2e::pods::{
     self, Load, LoadSummary, figures_path, is_ready, phase, real_pods_env, store_pods,
     upsert_markdown_row,
 };
-use e2e::{CONVERGE, Env, eventually, exists, ready_at, store};
+use e2e::{CONVERGE, Env, eventually, exists, manifest, ready_at, store};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::ResourceExt;
-use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{DynamicObject, PostParams};
 use serde_json::{Value, json};
 
 /// Stock of each product: no purchase of a test runs out of it.
@@ -298,17 +298,12 @@ async fn postgres(env: &Env) -> String {
         .create(&PostParams::default(), &secret)
         .await
         .unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("postgres/postgres.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    const POSTGRES: &str = "e2e/postgres/postgres.yaml";
     let (mut user, mut database) = ("postgres".to_string(), None);
-    for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-        let doc: Value = serde::Deserialize::deserialize(doc).unwrap();
-        if doc.is_null() {
-            continue;
-        }
-        let (api_version, kind) = (
-            doc["apiVersion"].as_str().unwrap(),
+    for doc in manifest(POSTGRES) {
+        let (kind, name) = (
             doc["kind"].as_str().unwrap(),
+            doc["metadata"]["name"].as_str().unwrap(),
         );
         if kind == "Deployment" {
             // POSTGRES_USER and POSTGRES_DB if the manifest sets them (entrypoint.sh's defaults otherwise).
@@ -324,16 +319,9 @@ async fn postgres(env: &Env) -> String {
                 }
             }
         }
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-        env.dynamic(group, version, kind)
-            .patch(
-                &name,
-                &PatchParams::apply(e2e::MANAGER).force(),
-                &Patch::Apply(&doc),
-            )
+        env.apply(&doc)
             .await
-            .unwrap_or_else(|e| panic!("applying {kind} {name} of {}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("applying {kind} {name} of {POSTGRES}: {e}"));
     }
     let deployments = env.api::<Deployment>();
     eventually("PostgreSQL ready", Duration::from_secs(120), || async {

@@ -70,13 +70,7 @@ fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
         "wait -n shop --for=condition=Ready stores --all",
         "http://localhost:3000",
     ];
-    let mut from = 0;
-    for step in steps {
-        let at = stdout[from..]
-            .find(step)
-            .unwrap_or_else(|| panic!("`{step}` is not in make up after byte {from}:\n{stdout}"));
-        from += at + step.len();
-    }
+    assert_in_order(&stdout, &steps);
     // Every file a command reads is in the repository.
     let files = regex::Regex::new(r"(?:-f|--config) ([\w./-]+)").unwrap();
     for cap in files.captures_iter(&stdout) {
@@ -131,13 +125,7 @@ fn make_up_without_a_registry_builds_its_images_and_skips_the_stack() {
         "wait -n shop --for=condition=Ready stores --all",
         "no stack",
     ];
-    let mut from = 0;
-    for step in steps {
-        let at = stdout[from..]
-            .find(step)
-            .unwrap_or_else(|| panic!("`{step}` is not in make up after byte {from}:\n{stdout}"));
-        from += at + step.len();
-    }
+    assert_in_order(&stdout, &steps);
     for absent in [
         "kube-prometheus-stack",
         "localhost:3000",
@@ -152,6 +140,17 @@ fn make_up_without_a_registry_builds_its_images_and_skips_the_stack() {
         .find("bash hack/airgap/sysctls.sh restore")
         .unwrap_or_else(|| panic!("make down leaves the kubelet's sysctls:\n{stdout}"));
     assert!(delete < restore, "{stdout}");
+}
+
+/// Each of `steps` is in `stdout`, after the one before it.
+fn assert_in_order(stdout: &str, steps: &[&str]) {
+    let mut from = 0;
+    for step in steps {
+        let at = stdout[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("`{step}` is not in make up after byte {from}:\n{stdout}"));
+        from += at + step.len();
+    }
 }
 
 /// A directory holding only what the Makefile needs to start: make, bash, sed.
