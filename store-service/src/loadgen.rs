@@ -116,6 +116,8 @@ struct Stats {
     transport_errors: u64,
     /// Purchases beyond stock not sent: the stock was at the largest quantity.
     skipped: u64,
+    /// Purchases beyond stock not sent: the stock could not be read first.
+    stock_read_errors: u64,
 }
 
 impl Stats {
@@ -131,6 +133,7 @@ impl Stats {
         }
         self.transport_errors += other.transport_errors;
         self.skipped += other.skipped;
+        self.stock_read_errors += other.stock_read_errors;
     }
 }
 
@@ -199,13 +202,16 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
                 // stock is at the largest quantity a purchase may ask for,
                 // it cannot be made and is counted as skipped.
                 let beyond = if scenario == Scenario::BuyBeyondStock {
-                    match current_stock(&client, &base, &product)
-                        .await
-                        .map(beyond_stock)
-                    {
-                        Some(Some(quantity)) => quantity,
-                        _ => {
-                            stats.skipped += 1;
+                    match current_stock(&client, &base, &product).await {
+                        Some(stock) => match beyond_stock(stock) {
+                            Some(quantity) => quantity,
+                            None => {
+                                stats.skipped += 1;
+                                continue;
+                            }
+                        },
+                        None => {
+                            stats.stock_read_errors += 1;
                             continue;
                         }
                     }
@@ -438,6 +444,7 @@ fn summarize(stats: &Stats, elapsed: Duration) -> Value {
         "p99_ms": percentile(&all, 99.0),
         "transport_errors": stats.transport_errors,
         "skipped_beyond_stock": stats.skipped,
+        "stock_read_errors": stats.stock_read_errors,
         "statuses": stats.statuses,
         "errors_by_code": stats.error_codes,
         "scenarios": scenarios,
@@ -474,6 +481,10 @@ fn print_summary(s: &Value) {
     }
     println!("statuses: {}", s["statuses"]);
     println!("errors by code: {}", s["errors_by_code"]);
+    println!(
+        "purchases beyond stock not sent: {} at stock 1000, {} on a failed stock read",
+        s["skipped_beyond_stock"], s["stock_read_errors"]
+    );
 }
 
 #[cfg(test)]
