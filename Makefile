@@ -4,7 +4,7 @@ CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
 .PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local e2e-kind e2e-images \
-	up down cluster images stack deploy demo grafana drills engine
+	up down cluster images stack stack-images deploy demo grafana drills engine
 
 all: build
 
@@ -24,6 +24,11 @@ LOKI_VERSION := 18.11.7
 TEMPO_VERSION := 2.3.0
 PROMETHEUS_COMMUNITY_REPO := https://prometheus-community.github.io/helm-charts
 GRAFANA_COMMUNITY_REPO := https://grafana-community.github.io/helm-charts
+# Extra values for the stack's charts (-f FILE or --set ...), after charts/stack/'s.
+KPS_VALUES ?=
+LOKI_VALUES ?=
+TEMPO_VALUES ?=
+OTELCOL_IMAGE ?= storeops/otelcol:0.160.0
 KUBECTL = kubectl --context $(KUBE_CONTEXT)
 HELM = helm --kube-context $(KUBE_CONTEXT)
 need = @bash hack/need.sh $@ $(1)
@@ -34,8 +39,10 @@ need = @bash hack/need.sh $@ $(1)
 # images from Debian packages, passed as build arguments to the classic
 # builder (it takes a local FROM image without pulling); a kind node image
 # with every image Kubernetes runs, and the kind config it needs, generated
-# from kind-config.yaml; the stack's charts and images are not, so `make up`
-# skips `stack` and `grafana` there. Elsewhere every command is upstream's.
+# from kind-config.yaml; the stack's images from their Go modules and its
+# charts from their sources (testbin/charts.sh), installed with an overlay
+# per chart (charts/stack/airgap/): no Grafana, Loki or Tempo there (AGPL,
+# not built), so `make up` skips `grafana`. Elsewhere every command is upstream's.
 STOREOPS_AIRGAP ?= $(eval STOREOPS_AIRGAP := $(shell bash hack/airgap/detect.sh))$(STOREOPS_AIRGAP)
 airgap = $(if $(filter true,$(STOREOPS_AIRGAP)),$(1),$(2))
 AIRGAP_BUILD_ARGS = --build-arg BUILD_IMAGE=storeops/rust-build:bookworm --build-arg RUNTIME_IMAGE=storeops/runtime-base:bookworm
@@ -45,8 +52,8 @@ KIND_CONFIG = $(call airgap,target/kind-config.airgap.json,kind-config.yaml)
 # load; then where Grafana is.
 up:
 	$(call need,docker kind helm kubectl base64)
-	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images $(call airgap,,stack )deploy demo $(call airgap,,grafana)
-	$(call airgap,@echo "make up: no registry here so no stack (its charts and images): the stores run unmonitored (MonitoringReady=False)")
+	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images stack deploy demo $(call airgap,,grafana)
+	$(call airgap,@echo "make up: no registry here: the stack runs without Grafana, Loki and Tempo (charts/stack/airgap/)")
 
 # The kind cluster, with the host's sysctls put back where a node changed them.
 down:
@@ -87,18 +94,29 @@ engine:
 	bash hack/airgap/engine.sh
 
 # Prometheus, Alertmanager, Grafana, Loki, Tempo and the OpenTelemetry
-# Collector in `monitoring`, with the values of charts/stack/.
+# Collector in `monitoring`, with the values of charts/stack/ then yours
+# (KPS_VALUES, LOKI_VALUES, TEMPO_VALUES). Where no registry answers: the
+# pinned charts from their sources (testbin/charts.sh), the images built here
+# (stack-images), the overlays of charts/stack/airgap/ last, and neither Loki
+# nor Tempo (the collector's variant: hack/airgap/collector.sh).
 stack:
 	$(call need,helm kubectl)
 	$(KUBECTL) apply -f manifests/namespaces.yaml
-	$(HELM) upgrade --install kube-prometheus-stack kube-prometheus-stack --repo $(PROMETHEUS_COMMUNITY_REPO) \
-	  --version $(KPS_VERSION) --namespace monitoring -f charts/stack/kube-prometheus-stack.yaml --wait --timeout 10m
-	$(HELM) upgrade --install loki loki --repo $(GRAFANA_COMMUNITY_REPO) \
-	  --version $(LOKI_VERSION) --namespace monitoring -f charts/stack/loki.yaml --wait --timeout 10m
-	$(HELM) upgrade --install tempo tempo --repo $(GRAFANA_COMMUNITY_REPO) \
-	  --version $(TEMPO_VERSION) --namespace monitoring -f charts/stack/tempo.yaml --wait --timeout 10m
-	$(KUBECTL) apply -f charts/stack/otel-collector.yaml
+	$(call airgap,$(MAKE) STOREOPS_AIRGAP=true stack-images)
+	$(HELM) upgrade --install kube-prometheus-stack $(call airgap,"$$(bash testbin/charts.sh)/kube-prometheus-stack",kube-prometheus-stack --repo $(PROMETHEUS_COMMUNITY_REPO) --version $(KPS_VERSION)) \
+	  --namespace monitoring -f charts/stack/kube-prometheus-stack.yaml $(KPS_VALUES) $(call airgap,-f charts/stack/airgap/kube-prometheus-stack.yaml) --wait --timeout 10m
+	$(call airgap,,$(HELM) upgrade --install loki loki --repo $(GRAFANA_COMMUNITY_REPO) \
+	  --version $(LOKI_VERSION) --namespace monitoring -f charts/stack/loki.yaml $(LOKI_VALUES) --wait --timeout 10m)
+	$(call airgap,,$(HELM) upgrade --install tempo tempo --repo $(GRAFANA_COMMUNITY_REPO) \
+	  --version $(TEMPO_VERSION) --namespace monitoring -f charts/stack/tempo.yaml $(TEMPO_VALUES) --wait --timeout 10m)
+	$(call airgap,bash hack/airgap/collector.sh $(OTELCOL_IMAGE) | $(KUBECTL) apply -f -,$(KUBECTL) apply -f charts/stack/otel-collector.yaml)
 	$(KUBECTL) -n monitoring rollout status deployment/otel-collector --timeout 5m
+
+# The stack's images, built from source and loaded into the kind node
+# (hack/airgap/stack-images.sh; for clusters without registries).
+stack-images:
+	$(call need,docker kind)
+	images=$$(bash hack/airgap/stack-images.sh) && kind load docker-image --name $(KIND_CLUSTER) $$images
 
 # The operator by its chart. kubectl owns the CRD: it applies it on a first
 # install and on every upgrade (Helm installs a chart's crds/ once and never

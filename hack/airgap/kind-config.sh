@@ -28,12 +28,9 @@ capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
 cgroup_v1=false oom_restricted=false
 [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]] || cgroup_v1=true
 (((16#$capbnd >> 24 & 1) == 1)) || oom_restricted=true
-# PyYAML, from Debian where we may install it (as the other scripts here do).
-if ! python3 -c 'import yaml' 2>/dev/null && [[ $EUID == 0 ]] && command -v apt-get >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null; } || true
-fi
-python3 -c 'import yaml' 2>/dev/null || die "python3 with PyYAML is needed (Debian: apt-get install python3-yaml)"
+# shellcheck source=hack/airgap/pyyaml.sh
+source "$here/pyyaml.sh"
+need_pyyaml
 
 IMAGE=$image LABELS=$labels CGROUP_V1=$cgroup_v1 OOM_RESTRICTED=$oom_restricted python3 - "$1" <<'EOF'
 import json, os, sys, yaml

@@ -145,11 +145,17 @@ fn sample_stores() -> Vec<Value> {
         .collect()
 }
 
-/// `make -n <target>`: the commands the Makefile would run.
+/// `make -n <target>`: the commands the Makefile would run where registries
+/// answer (the air-gapped variant: operator/tests/makefile.rs).
 fn make_dry_run(target: &str) -> String {
     let out = Command::new("make")
         .current_dir(repo_root())
-        .args(["--no-print-directory", "-n", target])
+        .args([
+            "--no-print-directory",
+            "-n",
+            target,
+            "STOREOPS_AIRGAP=false",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -958,4 +964,133 @@ async fn the_api_server_admits_the_stack_and_the_load_generator_strictly() {
         "{admitted} objects admitted (dry run, strict field validation); {} CRDs",
         files.len()
     );
+}
+
+/// Every string in `v` under a key `image`, and every image a Prometheus
+/// Operator flag names (`--prometheus-config-reloader=<image>`).
+fn images_in(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(s) if key == "image" => {
+                        out.insert(s.clone());
+                    }
+                    _ => images_in(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| images_in(i, out)),
+        Value::String(s) => {
+            if let Some(image) = s.strip_prefix("--prometheus-config-reloader=") {
+                out.insert(image.to_string());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn script(path: &str, args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(repo_root().join(path))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{path} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Where no registry answers, `make stack` layers charts/stack/airgap/'s
+/// overlay over ours: every image the stack then runs, Prometheus and
+/// Alertmanager included, is one `hack/airgap/stack-images.sh` builds here
+/// (and loads into the node), nothing runs kube-webhook-certgen, Grafana is
+/// off, and the Prometheus Operator is told the Prometheus version it runs.
+#[test]
+fn the_air_gapped_stack_runs_only_images_built_here() {
+    let charts = program(programs::STACK_CHARTS);
+    let chart = charts.join("kube-prometheus-stack").display().to_string();
+    let ours = values_file("kube-prometheus-stack").display().to_string();
+    let overlay = repo_root()
+        .join("charts/stack/airgap/kube-prometheus-stack.yaml")
+        .display()
+        .to_string();
+    let rendered = documents(&helm(&[
+        "template",
+        "kube-prometheus-stack",
+        &chart,
+        "--namespace",
+        MONITORING,
+        "-f",
+        &ours,
+        "-f",
+        &overlay,
+    ]));
+    let built: std::collections::BTreeSet<String> =
+        script("hack/airgap/stack-images.sh", &["--list"])
+            .lines()
+            .map(|name| format!("docker.io/{name}"))
+            .collect();
+    let mut images = std::collections::BTreeSet::new();
+    for doc in &rendered {
+        images_in(doc, &mut images);
+    }
+    let collector = documents(&script(
+        "hack/airgap/collector.sh",
+        &["storeops/otelcol:0.160.0"],
+    ));
+    for doc in &collector {
+        images_in(doc, &mut images);
+    }
+    let images: std::collections::BTreeSet<String> = images
+        .into_iter()
+        .map(|i| {
+            if i.matches('/').count() == 1 {
+                format!("docker.io/{i}")
+            } else {
+                i
+            }
+        })
+        .collect();
+    assert_eq!(images, built, "rendered images against those built here");
+    for doc in &rendered {
+        let (kind, name) = (&doc["kind"], &doc["metadata"]["name"]);
+        assert!(
+            !name.as_str().unwrap_or_default().contains("grafana")
+                && !name.as_str().unwrap_or_default().contains("admission"),
+            "{kind} {name} is rendered"
+        );
+        if kind == "Prometheus" {
+            assert_eq!(doc["spec"]["version"], "v3.15.0", "{}", doc["spec"]);
+        }
+    }
+
+    // The collector's variant sends traces and logs to its log instead of
+    // Tempo and Loki, and the real collector accepts the config.
+    let config = collector
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .and_then(|d| d["data"]["config.yaml"].as_str())
+        .unwrap();
+    verify(programs::OTELCOL, &["validate", "--config={}"], config);
+    let config = yaml_value(config);
+    assert!(
+        !config["exporters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|e| e.contains("tempo") || e.contains("loki")),
+        "{}",
+        config["exporters"]
+    );
+    for signal in ["traces", "logs"] {
+        assert_eq!(
+            config["service"]["pipelines"][signal]["exporters"][0], "debug",
+            "{}",
+            config["service"]["pipelines"]
+        );
+    }
 }
