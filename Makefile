@@ -215,10 +215,11 @@ cluster-local-down:
 	bash testbin/cluster-local.sh down
 
 # The e2e crate against whatever cluster the current kubeconfig names: the
-# tests of any cluster (e2e) and those only real pods allow (kind).
+# tests of any cluster (e2e), those only real pods allow (kind, failover) and
+# those of the stack (stack: make stack).
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test --workspace --test e2e --test kind --test failover
+	$(CARGO) test --workspace --test e2e --test kind --test failover --test stack
 
 # The kind tier: engine, make up, make deploy again, make e2e, the chart by
 # Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).

@@ -13,6 +13,7 @@
 
 pub mod invalid;
 pub mod pods;
+pub mod stack;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -1,0 +1,411 @@
+//! The stack on kind through the real operators (`make up`, then `make e2e`):
+//! the Prometheus Operator turns the Stores' ServiceMonitors and
+//! PrometheusRules into a running Prometheus' configuration, alerts reach
+//! Alertmanager, and the collector receives the pods' OTLP. The demo Stores
+//! of `shop` (`make demo`) are read, never changed; the fault drill runs on a
+//! Store of its own namespace.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use e2e::pods::{self, Load, require_real_pods};
+use e2e::stack::{self, require_stack};
+use e2e::{Env, eventually, ready_at, store};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Client;
+use kube::api::{Api, DynamicObject, ListParams};
+use serde_json::{Value, json};
+
+/// The demo's namespace (`make demo`).
+const SHOP: &str = "shop";
+/// The operator's namespace (`make deploy`).
+const OPERATOR_NAMESPACE: &str = "storeops-system";
+/// Discovery, a config reload and two scrapes, with margin.
+const SCRAPED: Duration = Duration::from_secs(240);
+
+async fn client() -> Client {
+    let client = Client::try_default()
+        .await
+        .unwrap_or_else(|e| panic!("no cluster: set KUBECONFIG (make e2e on kind): {e}"));
+    require_real_pods(&client).await;
+    require_stack(&client).await;
+    client
+}
+
+/// The demo Stores of `shop`: (name, storeId).
+async fn demo_stores(client: &Client) -> Vec<(String, String)> {
+    let stores =
+        Api::<DynamicObject>::namespaced_with(client.clone(), SHOP, &e2e::store_resource())
+            .list(&ListParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("listing the Stores of {SHOP}: {e}"));
+    let demo: Vec<(String, String)> = stores
+        .items
+        .iter()
+        .map(|s| {
+            (
+                s.metadata.name.clone().unwrap_or_default(),
+                s.data["spec"]["storeId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        demo.len() >= 3,
+        "the demo Stores are not in {SHOP} (make demo): {demo:?}"
+    );
+    demo
+}
+
+/// The running pods of Store `name` in `namespace`.
+async fn running_pods(client: &Client, namespace: &str, name: &str) -> Vec<String> {
+    Api::<Pod>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={name}")))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|p| pods::phase(p) == "Running" && p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.metadata.name.clone().unwrap_or_default())
+        .collect()
+}
+
+/// The `up` target of `pod` in `namespace` found by a ServiceMonitor, with
+/// its labels; `Err` saying what is missing.
+fn up_target<'a>(targets: &'a [Value], namespace: &str, pod: &str) -> Result<&'a Value, String> {
+    let target = targets
+        .iter()
+        .find(|t| t["labels"]["namespace"] == namespace && t["labels"]["pod"] == pod)
+        .ok_or_else(|| format!("no target of pod {namespace}/{pod}"))?;
+    let pool = target["scrapePool"].as_str().unwrap_or_default();
+    if !pool.starts_with(&format!("serviceMonitor/{namespace}/")) {
+        return Err(format!("{pod} is scraped by {pool}, not a ServiceMonitor"));
+    }
+    if target["health"] != "up" {
+        return Err(format!(
+            "{pod}: {} {}",
+            target["health"], target["lastError"]
+        ));
+    }
+    Ok(target)
+}
+
+#[tokio::test]
+async fn every_store_pod_and_the_operator_are_up_targets_of_their_service_monitors() {
+    let client = client().await;
+    for (name, store_id) in demo_stores(&client).await {
+        let pods = running_pods(&client, SHOP, &name).await;
+        assert!(!pods.is_empty(), "Store {name} runs no pod");
+        for pod in pods {
+            let target = eventually(
+                &format!("pod {pod} of Store {name} an up target"),
+                SCRAPED,
+                || async {
+                    let targets = stack::active_targets(&client).await?;
+                    up_target(&targets, SHOP, &pod).cloned()
+                },
+            )
+            .await;
+            let labels = &target["labels"];
+            assert_eq!(labels["store_id"], store_id.as_str(), "{labels}");
+            assert!(
+                target["scrapePool"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("serviceMonitor/{SHOP}/store-{name}/")),
+                "{}",
+                target["scrapePool"]
+            );
+        }
+    }
+    let operators = Api::<Pod>::namespaced(client.clone(), OPERATOR_NAMESPACE)
+        .list(&ListParams::default().labels("app.kubernetes.io/name=storeops-operator"))
+        .await
+        .unwrap();
+    assert!(
+        !operators.items.is_empty(),
+        "no operator pod in {OPERATOR_NAMESPACE}"
+    );
+    for pod in operators
+        .items
+        .iter()
+        .filter(|p| pods::phase(p) == "Running")
+    {
+        let pod = pod.metadata.name.clone().unwrap_or_default();
+        eventually(
+            &format!("operator pod {pod} an up target"),
+            SCRAPED,
+            || async {
+                let targets = stack::active_targets(&client).await?;
+                up_target(&targets, OPERATOR_NAMESPACE, &pod).map(|_| ())
+            },
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn each_stores_rules_are_loaded_and_evaluate_without_failures() {
+    let client = client().await;
+    let rules_api = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        SHOP,
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "monitoring.coreos.com",
+            "v1",
+            "PrometheusRule",
+        )),
+    );
+    for (name, _) in demo_stores(&client).await {
+        let rule = rules_api
+            .get(&format!("store-{name}"))
+            .await
+            .unwrap_or_else(|e| panic!("the PrometheusRule of Store {name}: {e}"));
+        let want: BTreeSet<String> = rule.data["spec"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["name"].as_str().unwrap().to_string())
+            .collect();
+        let file = format!("{SHOP}-store-{name}-");
+        let (groups, rules) = eventually(
+            &format!("the rule groups of Store {name} loaded and evaluated"),
+            SCRAPED,
+            || async {
+                let body = stack::api_json(&client, stack::PROMETHEUS, "/api/v1/rules").await?;
+                let groups: Vec<Value> = body["data"]["groups"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|g| g["file"].as_str().unwrap_or_default().contains(&file))
+                    .collect();
+                let loaded: BTreeSet<String> = groups
+                    .iter()
+                    .map(|g| g["name"].as_str().unwrap_or_default().to_string())
+                    .collect();
+                if loaded != want {
+                    return Err(format!("loaded {loaded:?}, want {want:?}"));
+                }
+                let rules: Vec<Value> = groups
+                    .iter()
+                    .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+                    .collect();
+                if let Some(r) = rules.iter().find(|r| r["health"] != "ok") {
+                    return Err(format!(
+                        "rule {} is {}: {}",
+                        r["name"], r["health"], r["lastError"]
+                    ));
+                }
+                Ok((groups.len(), rules))
+            },
+        )
+        .await;
+        let alerting = rules.iter().filter(|r| r["type"] == "alerting").count();
+        eprintln!(
+            "Store {name}: {groups} groups, {} recording and {alerting} alerting rules, all healthy",
+            rules.len() - alerting
+        );
+        assert!(alerting > 5, "{alerting} alerting rules");
+    }
+    let failures = stack::query(
+        &client,
+        &format!(r#"prometheus_rule_evaluation_failures_total{{rule_group=~".*{SHOP}-store-.*"}}"#),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !failures.is_empty(),
+        "no evaluation counters for the Stores' groups"
+    );
+    let failed: Vec<_> = failures.iter().filter(|(_, v)| *v != 0.0).collect();
+    assert!(failed.is_empty(), "rule evaluations failed: {failed:?}");
+}
+
+/// Under the demo load, with no fault, no alert of a demo Store is pending
+/// or firing (the load generator once made healthy stores look broken).
+#[tokio::test]
+async fn no_demo_store_alert_is_pending_or_firing_under_the_demo_load() {
+    let client = client().await;
+    demo_stores(&client).await;
+    // Rules evaluated, and the load running, for some minutes already.
+    let evaluated = stack::query(
+        &client,
+        &format!(r#"count(ALERTS) or count(up{{namespace="{SHOP}"}})"#),
+    )
+    .await
+    .unwrap();
+    assert!(!evaluated.is_empty(), "Prometheus has no series of {SHOP}");
+    let alerts = stack::query(
+        &client,
+        &format!(r#"ALERTS{{namespace="{SHOP}", alertname=~"Store.+"}}"#),
+    )
+    .await
+    .unwrap();
+    assert!(alerts.is_empty(), "demo Store alerts: {alerts:?}");
+}
+
+#[tokio::test]
+async fn an_injected_fault_fires_the_error_alert_in_alertmanager_and_it_resolves() {
+    let client = client().await;
+    let env = Env::new("stack").await;
+    let name = "drill";
+    let mut doc = store(name);
+    doc["spec"]["storeId"] = json!("drill_store");
+    env.apply_store(&doc).await.unwrap();
+    let ready = ready_at(&env, name, 1).await;
+    let url = ready.data["status"]["serviceUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let load = Load::new(&url, 20.0, Duration::from_secs(1200), "browse=3,filter=1");
+    pods::start(&env, &load.pod("load")).await;
+    let pod = running_pods(&client, &env.namespace, name).await;
+    let pod = pod.first().expect("a store pod");
+    eventually("the drill store an up target", SCRAPED, || async {
+        let targets = stack::active_targets(&client).await?;
+        up_target(&targets, &env.namespace, pod).map(|_| ())
+    })
+    .await;
+    // Some healthy traffic first, so the error ratio has a denominator.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+
+    stack::set_faults(&client, &env.namespace, name, &json!({"error_ratio": 0.5}))
+        .await
+        .unwrap();
+    let injected = Instant::now();
+    let alert = eventually(
+        "StoreErrorRateSpike of drill_store in Alertmanager",
+        Duration::from_secs(600),
+        || async {
+            let alerts = stack::alertmanager_alerts(&client).await?;
+            alerts
+                .into_iter()
+                .find(|a| {
+                    a["labels"]["alertname"] == "StoreErrorRateSpike"
+                        && a["labels"]["store_id"] == "drill_store"
+                })
+                .ok_or_else(|| "not there yet".to_string())
+        },
+    )
+    .await;
+    let fired = injected.elapsed();
+    let labels = &alert["labels"];
+    assert_eq!(labels["severity"], "warning", "{alert}");
+    assert_eq!(labels["namespace"], env.namespace.as_str(), "{alert}");
+    assert!(
+        alert["annotations"]["runbook_url"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/StoreErrorRateSpike.md"),
+        "{alert}"
+    );
+    assert_eq!(alert["status"]["state"], "active", "{alert}");
+    assert!(
+        !alert["receivers"].as_array().unwrap().is_empty(),
+        "routed to no receiver: {alert}"
+    );
+
+    stack::set_faults(&client, &env.namespace, name, &json!({"error_ratio": 0.0}))
+        .await
+        .unwrap();
+    let removed = Instant::now();
+    eventually(
+        "StoreErrorRateSpike of drill_store resolved",
+        Duration::from_secs(600),
+        || async {
+            let firing = stack::query(
+                &client,
+                r#"ALERTS{alertname="StoreErrorRateSpike", store_id="drill_store"}"#,
+            )
+            .await?;
+            let held = stack::alertmanager_alerts(&client)
+                .await?
+                .into_iter()
+                .any(|a| {
+                    a["labels"]["alertname"] == "StoreErrorRateSpike"
+                        && a["labels"]["store_id"] == "drill_store"
+                });
+            if firing.is_empty() && !held {
+                Ok(())
+            } else {
+                Err(format!(
+                    "in Prometheus: {firing:?}; in Alertmanager: {held}"
+                ))
+            }
+        },
+    )
+    .await;
+    let resolved = removed.elapsed();
+    eprintln!(
+        "StoreErrorRateSpike: in Alertmanager {:.0} s after a 50 % error ratio, gone {:.0} s after it stopped",
+        fired.as_secs_f64(),
+        resolved.as_secs_f64()
+    );
+    pods::upsert_markdown_row(
+        &pods::figures_path("alerts.md"),
+        "| Alert on kind (real Prometheus Operator, Alertmanager) | after the fault | after its removal |\n|---|---|---|",
+        "| StoreErrorRateSpike (`for: 5m`, 50 % errors)",
+        &format!(
+            "| StoreErrorRateSpike (`for: 5m`, 50 % errors) | {:.0} s | {:.0} s |",
+            fired.as_secs_f64(),
+            resolved.as_secs_f64()
+        ),
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_collector_receives_the_stores_traces_and_logs_with_their_resource() {
+    let client = client().await;
+    let demo = demo_stores(&client).await;
+    for signal in ["spans", "log_records"] {
+        let accepted = eventually(
+            &format!("the collector accepted {signal}"),
+            SCRAPED,
+            || async {
+                let promql = format!(
+                    r#"sum({{__name__=~"otelcol_receiver_accepted_{signal}(_total)?", receiver="otlp"}})"#
+                );
+                match stack::query(&client, &promql).await?.first() {
+                    Some((_, v)) if *v > 0.0 => Ok(*v),
+                    other => Err(format!("{promql}: {other:?}")),
+                }
+            },
+        )
+        .await;
+        eprintln!("collector: {accepted} {signal} accepted");
+    }
+    let log = eventually(
+        "the collector's log shows the stores' resources",
+        SCRAPED,
+        || async {
+            let log = stack::collector_log(&client).await?;
+            let missing: Vec<String> = demo
+                .iter()
+                .map(|(_, id)| format!("store.id: Str({id})"))
+                .chain([
+                    format!("k8s.namespace.name: Str({SHOP})"),
+                    "k8s.pod.name: Str(store-".to_string(),
+                ])
+                .filter(|want| !log.contains(want.as_str()))
+                .collect();
+            if missing.is_empty() {
+                Ok(log)
+            } else {
+                Err(format!("missing {missing:?}"))
+            }
+        },
+    )
+    .await;
+    assert!(
+        log.contains("ResourceSpans") || log.contains("Span #"),
+        "no span in the log"
+    );
+    assert!(
+        log.contains("ResourceLog") || log.contains("LogRecord #"),
+        "no log record in the log"
+    );
+}
