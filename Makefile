@@ -50,10 +50,12 @@ KIND_CONFIG = $(call airgap,target/kind-config.airgap.json,kind-config.yaml)
 
 # Everything, in order: cluster, images, stack, operator, sample stores and
 # load; then where Grafana is.
+# (A variable: a comma inside $(call ...) would split its argument.)
+AIRGAP_NOTE = make up: no registry here: the stack runs without Grafana, Loki and Tempo (charts/stack/airgap/)
 up:
 	$(call need,docker kind helm kubectl base64)
 	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images stack deploy demo $(call airgap,,grafana)
-	$(call airgap,@echo "make up: no registry here: the stack runs without Grafana, Loki and Tempo (charts/stack/airgap/)")
+	$(call airgap,@echo "$(AIRGAP_NOTE)")
 
 # The kind cluster, with the host's sysctls put back where a node changed them.
 down:

@@ -175,7 +175,7 @@ fn make_stack_installs_the_chart_versions_rendered_here_with_these_values() {
         let chart = yaml_value(&read(&charts.join(release).join("Chart.yaml")));
         let version = chart["version"].as_str().unwrap();
         let install = regex::Regex::new(&format!(
-            r"upgrade --install {release} {release} --repo \S+\s+--version (\S+) --namespace {MONITORING} -f charts/stack/{release}.yaml"
+            r"upgrade --install {release} {release} --repo \S+\s+--version (\S+)\s+--namespace {MONITORING} -f charts/stack/{release}.yaml"
         ))
         .unwrap();
         let made = install
