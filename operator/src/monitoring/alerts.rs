@@ -315,8 +315,8 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
 }
 
 fn up(t: &Target, value: f64) -> Series {
+    // store_id too: the ServiceMonitor relabels it from the Service.
     let mut labels = scraped(t);
-    labels.remove(l::STORE_ID);
     labels.insert("service".into(), t.job.clone());
     labels.insert("endpoint".into(), "http".into());
     Series::new("up", labels, &format!("{value}x30"))

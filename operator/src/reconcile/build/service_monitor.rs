@@ -40,6 +40,36 @@ pub struct Endpoint {
     pub path: String,
     /// Scrape interval.
     pub interval: String,
+    /// Whether the scraped series' own labels win over the target's: the
+    /// store-service labels every series with `store_id` itself, and without
+    /// this Prometheus would rename it to `exported_store_id`.
+    pub honor_labels: bool,
+    /// Relabelings of the target: `store_id` from the Service's
+    /// `storeops.dev/store-id` label, so that `up` and the `scrape_*`
+    /// series name the store too.
+    pub relabelings: Vec<RelabelConfig>,
+}
+
+/// A relabeling of a ServiceMonitor endpoint (action `replace`, the default).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RelabelConfig {
+    /// Labels whose values (joined by `;`) are the source.
+    pub source_labels: Vec<String>,
+    /// Label that gets the value.
+    pub target_label: String,
+}
+
+/// The discovery label that holds the Service's `storeops.dev/store-id`
+/// (Prometheus replaces the characters a label name cannot hold by `_`).
+const STORE_ID_META_LABEL: &str = "__meta_kubernetes_service_label_storeops_dev_store_id";
+
+/// The target label `store_id` from the Service's store-id label.
+fn store_id_relabeling() -> RelabelConfig {
+    RelabelConfig {
+        source_labels: vec![STORE_ID_META_LABEL.into()],
+        target_label: storeops_contract::labels::STORE_ID.into(),
+    }
 }
 
 /// The store's ServiceMonitor; `None` when `spec.monitoring.serviceMonitor`
@@ -59,6 +89,8 @@ pub fn service_monitor(store: &Store) -> Option<ServiceMonitor> {
                 port: HTTP_PORT_NAME.into(),
                 path: "/metrics".into(),
                 interval: settings.interval.clone(),
+                honor_labels: true,
+                relabelings: vec![store_id_relabeling()],
             }],
         },
     })
@@ -79,8 +111,20 @@ mod tests {
             [Endpoint {
                 port: "http".into(),
                 path: "/metrics".into(),
-                interval: "15s".into()
+                interval: "15s".into(),
+                honor_labels: true,
+                relabelings: vec![RelabelConfig {
+                    source_labels: vec![
+                        "__meta_kubernetes_service_label_storeops_dev_store_id".into()
+                    ],
+                    target_label: "store_id".into(),
+                }],
             }]
+        );
+        // The label the relabeling reads is the one the Service carries.
+        assert_eq!(
+            STORE_ID_META_LABEL.trim_start_matches("__meta_kubernetes_service_label_"),
+            crate::api::STORE_ID_LABEL.replace(['.', '/', '-'], "_")
         );
         let value = serde_json::to_value(&sm).unwrap();
         assert_eq!(value["apiVersion"], "monitoring.coreos.com/v1");
