@@ -409,3 +409,110 @@ async fn the_collector_receives_the_stores_traces_and_logs_with_their_resource()
         "no log record in the log"
     );
 }
+
+/// The memory the stack reserves for the whole demo (`charts/stack/README.md`).
+const BUDGET_GIB: f64 = 4.0;
+/// How long the demo load runs before memory is read.
+const UNDER_LOAD: Duration = Duration::from_secs(600);
+
+/// Working sets (bytes) of the demo's parts after ten minutes of load, read
+/// from the kubelet's cAdvisor through the real scrape, written to
+/// `target/kind-e2e/memory.md` (`make bench` puts it in docs/benchmarks.md).
+/// A measurement: the test fails only where a part has no figure.
+#[tokio::test]
+async fn the_demos_memory_is_measured_after_ten_minutes_of_load() {
+    let client = client().await;
+    demo_stores(&client).await;
+    let loadgen = Api::<Pod>::namespaced(client.clone(), SHOP)
+        .list(&ListParams::default().labels("app.kubernetes.io/name=loadgen"))
+        .await
+        .unwrap();
+    let started = loadgen
+        .items
+        .iter()
+        .filter_map(|p| p.status.as_ref()?.start_time.as_ref())
+        .map(|t| t.0)
+        .min()
+        .unwrap_or_else(|| panic!("no load generator pod in {SHOP} (make demo)"));
+    let ran = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .saturating_sub(started.as_second().max(0) as u64);
+    if let Some(left) = UNDER_LOAD.checked_sub(Duration::from_secs(ran)) {
+        eprintln!(
+            "memory: the load has run {ran} s; reading in {} s",
+            left.as_secs()
+        );
+        tokio::time::sleep(left).await;
+    }
+    const WS: &str =
+        r#"container_memory_working_set_bytes{job="kubelet", metrics_path="/metrics/cadvisor""#;
+    let parts: [(&str, String); 6] = [
+        (
+            "the stack (Prometheus Operator, Prometheus, Alertmanager, kube-state-metrics, node-exporter, collector)",
+            format!(
+                r#"sum({WS}, namespace="{}", container!="", image!=""}})"#,
+                stack::MONITORING
+            ),
+        ),
+        (
+            "the operator (2 replicas)",
+            format!(r#"sum({WS}, namespace="{OPERATOR_NAMESPACE}", container!="", image!=""}})"#),
+        ),
+        (
+            "three store pods",
+            format!(
+                r#"sum({WS}, namespace="{SHOP}", pod=~"store-.+", container!="", image!=""}})"#
+            ),
+        ),
+        (
+            "the load generator",
+            format!(
+                r#"sum({WS}, namespace="{SHOP}", pod=~"loadgen-.+", container!="", image!=""}})"#
+            ),
+        ),
+        (
+            "Kubernetes itself (kube-system, local-path-storage)",
+            format!(
+                r#"sum({WS}, namespace=~"kube-system|local-path-storage", container!="", image!=""}})"#
+            ),
+        ),
+        (
+            "the whole node (its root cgroup: all of the above, kubelet and containerd)",
+            format!(r#"sum({WS}, id="/"}})"#),
+        ),
+    ];
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for (part, promql) in &parts {
+        match stack::query(&client, promql).await.unwrap().first() {
+            Some((_, bytes)) if *bytes > 0.0 => rows.push((*part, *bytes)),
+            other => missing.push(format!("{part}: {promql} gave {other:?}")),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no working set for:\n{}",
+        missing.join("\n")
+    );
+    let gib = |b: f64| b / f64::from(1u32 << 30);
+    let demo: f64 = rows[..4].iter().map(|(_, b)| b).sum();
+    let mut table = format!(
+        "| Part (kind node, after {} min of the demo load) | Working set (MiB) |\n|---|---|\n",
+        UNDER_LOAD.as_secs() / 60
+    );
+    for (part, bytes) in &rows {
+        table += &format!("| {part} | {:.0} |\n", bytes / f64::from(1u32 << 20));
+    }
+    table += &format!(
+        "\nThe stack, the operator, three stores and the load: {:.2} GiB of the {BUDGET_GIB} GiB \
+         that `charts/stack` plans for the whole demo; Grafana, Loki and Tempo (AGPL, not built \
+         here) did not run, and their requests in the plan are not in this figure.\n",
+        gib(demo)
+    );
+    eprintln!("{table}");
+    let path = pods::figures_path("memory.md");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, table).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
