@@ -225,7 +225,7 @@ impl Prometheus {
             "scrape_configs": [{
                 "job_name": t.job,
                 "static_configs": [{"targets": [target], "labels": {
-                    "namespace": t.namespace, "pod": format!("{}7d9c5b6f4-x2v8k", t.pod_prefix)}}],
+                    "namespace": t.namespace, "pod": t.example_pod()}}],
             }],
         });
         std::fs::write(

@@ -127,10 +127,7 @@ fn scraped(t: &Target) -> BTreeMap<String, String> {
         ("namespace".to_string(), t.namespace.clone()),
         (l::STORE_ID.to_string(), t.store_id.clone()),
         ("job".to_string(), t.job.clone()),
-        (
-            "pod".to_string(),
-            format!("{}7d9c5b6f4-x2v8k", t.pod_prefix),
-        ),
+        ("pod".to_string(), t.example_pod()),
         ("instance".to_string(), "10.244.0.7:8080".to_string()),
     ])
 }
@@ -634,10 +631,7 @@ fn sales_stopped(t: &Target) -> Alert {
 fn restarts(t: &Target, per_minute: f64) -> Series {
     let labels = BTreeMap::from([
         ("namespace".to_string(), t.namespace.clone()),
-        (
-            "pod".to_string(),
-            format!("{}7d9c5b6f4-x2v8k", t.pod_prefix),
-        ),
+        ("pod".to_string(), t.example_pod()),
         ("container".to_string(), "store-service".to_string()),
         ("job".to_string(), "kube-state-metrics".to_string()),
     ]);
@@ -648,13 +642,32 @@ fn restarts(t: &Target, per_minute: f64) -> Series {
     )
 }
 
+/// kube-state-metrics' `kube_pod_owner` of the store's pod: its ReplicaSet.
+fn owner(t: &Target) -> Series {
+    let labels = BTreeMap::from([
+        ("namespace".to_string(), t.namespace.clone()),
+        ("pod".to_string(), t.example_pod()),
+        ("owner_kind".to_string(), "ReplicaSet".to_string()),
+        (
+            "owner_name".to_string(),
+            format!("{}-7d9c5b6f4", t.deployment),
+        ),
+        ("owner_is_controller".to_string(), "true".to_string()),
+        ("job".to_string(), "kube-state-metrics".to_string()),
+    ]);
+    Series::new("kube_pod_owner", labels, "1x300")
+}
+
 fn pod_restarting(t: &Target) -> Alert {
     let r = rule(
         t,
         &format!("{PREFIX}PodRestarting"),
         format!(
-            r#"increase(kube_pod_container_status_restarts_total{{namespace="{}",pod=~"{}[a-z0-9]{{5,10}}-[a-z0-9]{{5}}"}}[15m]) > 2"#,
-            t.namespace, t.pod_prefix
+            // By owner, not by pod name: Kubernetes cuts a long Store's pod
+            // names (Target::example_pod), its ReplicaSet names never.
+            r#"increase(kube_pod_container_status_restarts_total{{namespace="{ns}"}}[15m]) * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_owner{{namespace="{ns}",owner_kind="ReplicaSet",owner_name=~"{}-[a-z0-9]{{5,10}}"}}) > 2"#,
+            t.deployment,
+            ns = t.namespace
         ),
         "5m",
         "warning",
@@ -670,14 +683,26 @@ fn pod_restarting(t: &Target) -> Alert {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    proven(
+    let mut alert = proven(
         r,
         "30m",
-        vec![crashing.clone()],
+        vec![crashing.clone(), owner(t)],
         &result,
         15.0,
-        vec![restarts(t, 0.0)],
-    )
+        vec![restarts(t, 0.0), owner(t)],
+    );
+    // Another Deployment's pod restarting, with a name that begins like
+    // this store's (as cut pod names of two long Stores can): quiet.
+    let other = Target {
+        deployment: format!("{}x", t.deployment),
+        ..t.clone()
+    };
+    alert.more.push(Case {
+        series: vec![restarts(&other, 1.0), owner(&other)],
+        eval_time: "30m".into(),
+        expected: vec![],
+    });
+    alert
 }
 
 fn telemetry_dropping(t: &Target) -> Alert {

@@ -87,8 +87,8 @@ pub struct Target {
     pub store_id: String,
     /// The scrape job: the Service's name.
     pub job: String,
-    /// Prefix of the store's pod names.
-    pub pod_prefix: String,
+    /// The store's Deployment; its ReplicaSets are `<deployment>-<hash>`.
+    pub deployment: String,
     /// Availability objective, e.g. 0.995.
     pub availability_target: f64,
     /// Latency threshold in seconds (a bucket boundary).
@@ -105,6 +105,16 @@ pub struct Target {
 }
 
 impl Target {
+    /// A name of one of the store's pods as Kubernetes makes it, for test
+    /// series: the ReplicaSet's name and `-` cut to 58 characters (so a long
+    /// Store name loses the pod-template hash and more), then 5 random
+    /// characters. Rules cannot match pods by name for this reason.
+    pub fn example_pod(&self) -> String {
+        let mut prefix = format!("{}-7d9c5b6f4-", self.deployment);
+        prefix.truncate(58);
+        format!("{prefix}x2v8k")
+    }
+
     /// The rules' view of a Store.
     pub fn of(store: &Store) -> Target {
         let alerts = &store.spec.monitoring.alerts;
@@ -113,7 +123,7 @@ impl Target {
             namespace: kube::ResourceExt::namespace(store).unwrap_or_default(),
             store_id: store.store_id().to_string(),
             job: name.clone(),
-            pod_prefix: format!("{name}-"),
+            deployment: name.clone(),
             availability_target: alerts.slo.availability_target,
             latency_threshold: alerts.slo.latency_threshold_seconds,
             latency_target: alerts.slo.latency_target,
