@@ -516,3 +516,99 @@ async fn the_demos_memory_is_measured_after_ten_minutes_of_load() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, table).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+/// A store pod that keeps exiting (a catalog with a negative stock) fires
+/// StorePodRestarting through kube-state-metrics' real series, for a Store
+/// with the longest name: Kubernetes cuts its pod names.
+#[tokio::test]
+async fn a_long_named_store_whose_pod_keeps_exiting_fires_the_restart_alert() {
+    let client = client().await;
+    let env = Env::new("restarts").await;
+    let name = "a-store-with-the-longest-name-the-operator-accepts-57-chr";
+    assert_eq!(name.len(), 57);
+    let store_id = "restarting_store";
+    env.apply(&json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "bad-catalog"},
+        "data": {"products.yaml": "- {name: pear, category: fruit, price: 1.2, stock: -1}\n"}
+    }))
+    .await
+    .unwrap();
+    let mut doc = store(name);
+    doc["spec"]["storeId"] = json!(store_id);
+    doc["spec"]["catalog"] =
+        json!({"configMapRef": {"name": "bad-catalog", "key": "products.yaml"}});
+    env.apply_store(&doc).await.unwrap();
+
+    let pods = Api::<Pod>::namespaced(client.clone(), &env.namespace);
+    let (pod, restarts) = eventually(
+        "the store pod restarted twice",
+        Duration::from_secs(300),
+        || async {
+            let list = pods
+                .list(&ListParams::default().labels(&format!("app.kubernetes.io/instance={name}")))
+                .await
+                .map_err(|e| e.to_string())?;
+            let pod = list.items.first().ok_or("no pod yet")?;
+            let restarts: i32 = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .map(|cs| cs.iter().map(|c| c.restart_count).sum())
+                .unwrap_or(0);
+            if restarts >= 2 {
+                Ok((pod.metadata.name.clone().unwrap_or_default(), restarts))
+            } else {
+                Err(format!("{restarts} restarts"))
+            }
+        },
+    )
+    .await;
+    let replica_set = pod_owner(&pods, &pod).await;
+    assert!(
+        !pod.starts_with(&format!("{replica_set}-")),
+        "pod {pod} is not cut: it holds its ReplicaSet's name {replica_set}"
+    );
+    eprintln!("pod {pod} of ReplicaSet {replica_set}: {restarts} restarts");
+
+    let started = Instant::now();
+    let alert = eventually(
+        "StorePodRestarting of the long-named store in Alertmanager",
+        Duration::from_secs(900),
+        || async {
+            stack::alertmanager_alerts(&client)
+                .await?
+                .into_iter()
+                .find(|a| {
+                    a["labels"]["alertname"] == "StorePodRestarting"
+                        && a["labels"]["store_id"] == store_id
+                })
+                .ok_or_else(|| "not there yet".to_string())
+        },
+    )
+    .await;
+    assert_eq!(alert["labels"]["pod"], pod.as_str(), "{alert}");
+    assert_eq!(
+        alert["labels"]["namespace"],
+        env.namespace.as_str(),
+        "{alert}"
+    );
+    assert_eq!(alert["labels"]["severity"], "warning", "{alert}");
+    eprintln!(
+        "StorePodRestarting in Alertmanager {:.0} s after the second restart",
+        started.elapsed().as_secs_f64()
+    );
+    env.cleanup().await;
+}
+
+/// The name of the ReplicaSet that owns `pod`.
+async fn pod_owner(pods: &Api<Pod>, pod: &str) -> String {
+    let pod = pods.get(pod).await.unwrap();
+    pod.metadata
+        .owner_references
+        .unwrap_or_default()
+        .into_iter()
+        .find(|o| o.kind == "ReplicaSet")
+        .map(|o| o.name)
+        .unwrap_or_else(|| panic!("pod {:?} has no ReplicaSet owner", pod.metadata.name))
+}
