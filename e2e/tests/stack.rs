@@ -612,3 +612,115 @@ async fn pod_owner(pods: &Api<Pod>, pod: &str) -> String {
         .map(|o| o.name)
         .unwrap_or_else(|| panic!("pod {:?} has no ReplicaSet owner", pod.metadata.name))
 }
+
+/// Panels that are empty while a store is healthy, and what fills them (the
+/// list of `operator/tests/backends.rs`).
+const EMPTY_WHEN_HEALTHY: &[&str] = &["Low stock", "Firing alerts"];
+
+/// A dashboard query with Grafana's variables given values: every
+/// namespace and store where a variable takes several, `store_id` where it
+/// takes one, and the windows Grafana would use with a 30 s scrape.
+fn concrete(expr: &str, store_id: &str) -> String {
+    expr.replace("$__rate_interval", "2m")
+        .replace("$__range", "15m")
+        .replace("$__interval", "1m")
+        .replace(r#"=~"$namespace""#, r#"=~".*""#)
+        .replace(r#"=~"$store_id""#, r#"=~".*""#)
+        .replace("$store_id", store_id)
+}
+
+/// `(dashboard, panel, expr)` of every Prometheus query of a dashboard's JSON.
+fn prometheus_queries(dashboard: &Value) -> Vec<(String, String, String)> {
+    fn walk(title: &str, panels: &[Value], out: &mut Vec<(String, String, String)>) {
+        for p in panels {
+            walk(
+                title,
+                p["panels"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                out,
+            );
+            for t in p["targets"].as_array().into_iter().flatten() {
+                let source = if t["datasource"].is_object() {
+                    &t["datasource"]
+                } else {
+                    &p["datasource"]
+                };
+                if source["type"] == "prometheus"
+                    && let Some(expr) = t["expr"].as_str()
+                {
+                    let panel = p["title"].as_str().unwrap_or_default().to_string();
+                    out.push((title.to_string(), panel, expr.to_string()));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let title = dashboard["title"].as_str().unwrap_or_default();
+    walk(
+        title,
+        dashboard["panels"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+        &mut out,
+    );
+    out
+}
+
+/// Every Prometheus query of the dashboards the operator applied (the demo
+/// Stores' and the fleet's, read from their ConfigMaps) answers with data
+/// from the real scrape, but the panels empty while stores are healthy.
+#[tokio::test]
+async fn every_dashboard_query_answers_from_the_real_scrape() {
+    let client = client().await;
+    let demo = demo_stores(&client).await;
+    let mut dashboards = Vec::new();
+    for namespace in [SHOP, OPERATOR_NAMESPACE] {
+        let maps =
+            Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), namespace)
+                .list(&ListParams::default().labels("grafana_dashboard=1"))
+                .await
+                .unwrap();
+        for map in maps.items {
+            for json in map.data.unwrap_or_default().values() {
+                dashboards.push(serde_json::from_str::<Value>(json).unwrap());
+            }
+        }
+    }
+    assert!(
+        dashboards.len() > demo.len(),
+        "{} dashboard ConfigMaps in {SHOP} and {OPERATOR_NAMESPACE}",
+        dashboards.len()
+    );
+    let queries: Vec<_> = dashboards.iter().flat_map(prometheus_queries).collect();
+    assert!(
+        queries.len() > 50,
+        "only {} Prometheus queries",
+        queries.len()
+    );
+    // The rates need a few scrapes of every store: retried until they have them.
+    let empty = eventually("every dashboard query answers", SCRAPED, || async {
+        let mut empty = Vec::new();
+        for (dashboard, panel, expr) in &queries {
+            let expr = concrete(expr, &demo[0].1);
+            match stack::query(&client, &expr).await {
+                Ok(r) if !r.is_empty() => {}
+                Ok(_) if EMPTY_WHEN_HEALTHY.contains(&panel.as_str()) => {}
+                Ok(_) => empty.push(format!("{dashboard} / {panel}: no data: {expr}")),
+                Err(e) => empty.push(format!("{dashboard} / {panel}: {e}: {expr}")),
+            }
+        }
+        if empty.is_empty() {
+            Ok(queries.len())
+        } else {
+            Err(empty.join("\n"))
+        }
+    })
+    .await;
+    eprintln!(
+        "{empty} dashboard queries of {} dashboards answered",
+        dashboards.len()
+    );
+}
