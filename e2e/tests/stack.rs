@@ -724,3 +724,57 @@ async fn every_dashboard_query_answers_from_the_real_scrape() {
         dashboards.len()
     );
 }
+
+/// The exemplars Prometheus stored from the demo's scrape name traces the
+/// collector received: their trace ids are in its `debug` exporter's log
+/// (which logs only a sample of its batches, so not every one is there).
+#[tokio::test]
+async fn the_exemplars_prometheus_stored_name_traces_the_collector_received() {
+    let client = client().await;
+    demo_stores(&client).await;
+    let (matched, total) = eventually(
+        "an exemplar's trace in the collector's log",
+        SCRAPED,
+        || async {
+            let end = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let path = format!(
+                "/api/v1/query_exemplars?query={}&start={}&end={end}",
+                stack::encode(&format!(
+                    r#"http_server_request_duration_seconds_bucket{{namespace="{SHOP}"}}"#
+                )),
+                end - 120
+            );
+            let body = stack::api_json(&client, stack::PROMETHEUS, &path).await?;
+            let trace_ids: Vec<String> = body["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| s["exemplars"].as_array().cloned().unwrap_or_default())
+                .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
+                .collect();
+            if trace_ids.is_empty() {
+                return Err(format!("no exemplar with a trace_id: {body}"));
+            }
+            let log = stack::collector_log(&client).await?;
+            let matched = trace_ids
+                .iter()
+                .filter(|id| log.contains(&format!("Trace ID       : {id}")))
+                .count();
+            if matched > 0 {
+                Ok((matched, trace_ids.len()))
+            } else {
+                Err(format!(
+                    "none of {} exemplar trace ids in the collector's log",
+                    trace_ids.len()
+                ))
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "{matched} of {total} exemplar trace ids of the last 2 minutes are spans in the collector's log"
+    );
+}
