@@ -124,3 +124,33 @@ fn every_alert_has_a_runbook_and_every_runbook_an_alert() {
         }
     }
 }
+
+#[test]
+fn promtool_refuses_every_rule_the_operators_check_refuses() {
+    // The check the operator runs before it applies a PrometheusRule
+    // (monitoring::check) against Prometheus' own loader: each planted bad
+    // rule is refused by both.
+    let dir = tempfile::tempdir().unwrap();
+    for (rule, says) in operator::monitoring::check::planted_bad_rules() {
+        let groups = vec![rules::RuleGroup {
+            name: "planted".into(),
+            rules: vec![rule.clone()],
+        }];
+        let ours = operator::monitoring::check::check(&groups).expect_err(says);
+        let file = dir.path().join("rules.yaml");
+        std::fs::write(
+            &file,
+            serde_yaml_ng::to_string(&promtool::rules_file(&groups)).unwrap(),
+        )
+        .unwrap();
+        let out = Command::new(promtool_bin())
+            .args(["check", "rules", "rules.yaml"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "promtool loads {rule:?}, which the operator refuses ({ours})"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! Store ─> rules::Target ─┬─> rules::groups ──> PrometheusRule: SLI recording rules, alerts
+//!                         │                    (check::check: would Prometheus load them?)
 //!                         └─> alerts::alerts ─> each alert with a case that fires it and
 //!                                               one that keeps it quiet (promtool::unit_tests)
 //! Store ─> dashboards::store ──> the Store's Grafana dashboard
@@ -12,6 +13,7 @@
 //! ```
 
 pub mod alerts;
+pub mod check;
 pub mod dashboards;
 pub mod promtool;
 pub mod rules;

@@ -215,10 +215,12 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     let found = dereference::dereference(&ctx.client, store, &namespace).await?;
     let mut desired = match build::build(store, &ctx.config, &found.dereferenced) {
         Ok(desired) => desired,
-        // Admission should have refused it; retrying cannot help until the spec changes.
+        // Admission should have refused it (or the operator generated rules
+        // Prometheus would not load); retrying cannot help until the spec or
+        // the operator changes.
         Err(e) => {
             let problem = Problem {
-                reason: "InvalidSpec",
+                reason: e.reason(),
                 message: e.to_string(),
             };
             publish(

@@ -144,6 +144,10 @@ pub enum Error {
     /// The Store breaks an admission rule (it skipped admission: read from a file).
     #[error(transparent)]
     InvalidStore(#[from] InvalidStore),
+    /// The generated rules would not load in Prometheus (a bug of the
+    /// operator's, never of the spec: nothing is applied until it is fixed).
+    #[error(transparent)]
+    InvalidRules(#[from] crate::monitoring::check::InvalidRules),
     /// The inline catalog could not be written as JSON.
     #[error("writing the catalog of Store {store:?} as JSON: {source}")]
     SerializeCatalog {
@@ -161,6 +165,15 @@ impl Error {
             Error::MissingMetadata { .. } => "missing_metadata",
             Error::InvalidStore(_) => "invalid_store",
             Error::SerializeCatalog { .. } => "serialize_catalog",
+            Error::InvalidRules(_) => "invalid_rules",
+        }
+    }
+
+    /// The condition reason and event reason of the failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidRules(_) => "PrometheusRuleInvalid",
+            _ => "InvalidSpec",
         }
     }
 }
@@ -198,7 +211,10 @@ pub fn build(
     objects.push(Object::Service(service::service(store)));
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
-    objects.extend(prometheus_rule::prometheus_rule(store).map(Object::PrometheusRule));
+    if let Some(rule) = prometheus_rule::prometheus_rule(store) {
+        crate::monitoring::check::check(&rule.spec.groups)?;
+        objects.push(Object::PrometheusRule(rule));
+    }
     objects.extend(dashboard::store_config_map(store).map(Object::ConfigMap));
     Ok(Desired { objects })
 }
@@ -211,6 +227,24 @@ mod tests {
         build(store, &OperatorConfig::default(), &Dereferenced::default())
             .unwrap()
             .kinds()
+    }
+
+    #[test]
+    fn rules_prometheus_would_not_load_stop_the_build_with_their_own_reason() {
+        let planted = crate::monitoring::check::planted_bad_rules();
+        let groups = vec![crate::monitoring::rules::RuleGroup {
+            name: "planted".into(),
+            rules: vec![planted[0].0.clone()],
+        }];
+        let err = Error::from(crate::monitoring::check::check(&groups).unwrap_err());
+        assert_eq!(err.reason(), "PrometheusRuleInvalid");
+        assert_eq!(err.metric_label(), "invalid_rules");
+        assert!(err.to_string().contains("group \"planted\""), "{err}");
+        let spec = Error::MissingMetadata {
+            name: "a".into(),
+            field: "namespace",
+        };
+        assert_eq!(spec.reason(), "InvalidSpec");
     }
 
     #[test]
