@@ -479,8 +479,8 @@ async fn the_demos_memory_is_measured_after_ten_minutes_of_load() {
             ),
         ),
         (
-            "the whole node (its root cgroup: all of the above, kubelet and containerd)",
-            format!(r#"sum({WS}, id="/"}})"#),
+            "every container on the node (all of the above; not the kubelet and containerd)",
+            format!(r#"sum({WS}, container!="", image!=""}})"#),
         ),
     ];
     let mut rows = Vec::new();
