@@ -6,7 +6,8 @@
 # again (an upgrade), `make e2e` (the e2e crate, its real-pod tests
 # included), the chart reinstalled and upgraded by Helm 3 the same way, then
 # `make down`. Where no registry answers, `make` builds every image and the
-# node image here (hack/airgap/README.md); the stack stays out of it.
+# node image here (hack/airgap/README.md), the stack's too (without Grafana,
+# Loki and Tempo: charts/stack/airgap/).
 # kind, Helm 4, Helm 3 and kubectl come from the testbin cache, first on PATH.
 # Figures: target/kind-e2e/timings.txt, rollout.md and failover.md (`make
 # drills` copies the last two into docs/reliability.md); on failure the cluster's state is in
