@@ -218,10 +218,11 @@ cluster-local-down:
 
 # The e2e crate against whatever cluster the current kubeconfig names: the
 # tests of any cluster (e2e), those only real pods allow (kind, failover) and
-# those of the stack (stack: make stack).
+# those of the stack (stack: make stack). -p e2e: the operator crate has a
+# tests/stack.rs of its own (make test runs it, with the testbin programs).
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test --workspace --test e2e --test kind --test failover --test stack
+	$(CARGO) test -p e2e --test e2e --test kind --test failover --test stack
 
 # The kind tier: engine, make up, make deploy again, make e2e, the chart by
 # Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).
