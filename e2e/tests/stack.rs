@@ -347,7 +347,7 @@ async fn an_injected_fault_fires_the_error_alert_in_alertmanager_and_it_resolves
     pods::upsert_markdown_row(
         &pods::figures_path("alerts.md"),
         "| Alert on kind (real Prometheus Operator, Alertmanager) | after the fault | after its removal |\n|---|---|---|",
-        "| StoreErrorRateSpike (`for: 5m`, 50 % errors)",
+        "StoreErrorRateSpike (`for: 5m`, 50 % errors)",
         &format!(
             "| StoreErrorRateSpike (`for: 5m`, 50 % errors) | {:.0} s | {:.0} s |",
             fired.as_secs_f64(),
