@@ -23,16 +23,10 @@ pub const ALERTMANAGER: &str = "kube-prometheus-stack-alertmanager:9093";
 /// The collector's Deployment (charts/stack/otel-collector.yaml).
 pub const COLLECTOR: &str = "otel-collector";
 
-/// Percent-encodes a query parameter's value.
+/// Encodes a query parameter's value (`application/x-www-form-urlencoded`,
+/// as Prometheus' API reads its query string).
 pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Fails, saying how to install it, when the stack is not in the cluster.
