@@ -210,16 +210,21 @@ async fn each_stores_rules_are_loaded_and_evaluate_without_failures() {
         );
         assert!(alerting > 5, "{alerting} alerting rules");
     }
-    let failures = stack::query(
-        &client,
-        &format!(r#"prometheus_rule_evaluation_failures_total{{rule_group=~".*{SHOP}-store-.*"}}"#),
+    // Prometheus scrapes its own counters every 30 s: a group just loaded
+    // may have none yet.
+    let failures = eventually(
+        "evaluation counters for the Stores' groups",
+        SCRAPED,
+        || async {
+            let failures = stack::query(
+                &client,
+                &format!(r#"prometheus_rule_evaluation_failures_total{{rule_group=~".*{SHOP}-store-.*"}}"#),
+            )
+            .await?;
+            if failures.is_empty() { Err("none yet".to_string()) } else { Ok(failures) }
+        },
     )
-    .await
-    .unwrap();
-    assert!(
-        !failures.is_empty(),
-        "no evaluation counters for the Stores' groups"
-    );
+    .await;
     let failed: Vec<_> = failures.iter().filter(|(_, v)| *v != 0.0).collect();
     assert!(failed.is_empty(), "rule evaluations failed: {failed:?}");
 }
