@@ -27,12 +27,7 @@ pub fn merged(mut base: Value, patch: &Value) -> Value {
 /// the field the API server's refusal must name).
 pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
     let spec = |s: Value| json!({"spec": s});
-    let product = |p: Value| {
-        spec(json!({"catalog": {"products": [
-            merged(json!({"name": "apple", "category": "fruit", "price": 1.0, "stock": 1}), &p)
-        ]}}))
-    };
-    vec![
+    let mut stores = vec![
         (
             "dotted name",
             json!({"metadata": {"name": "bad.name"}}),
@@ -78,21 +73,6 @@ pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             "empty catalog",
             spec(json!({"catalog": {"products": null}})),
             "spec.catalog",
-        ),
-        (
-            "negative price",
-            product(json!({"price": -1.0})),
-            "spec.catalog.products[0].price",
-        ),
-        (
-            "negative stock",
-            product(json!({"stock": -5})),
-            "spec.catalog.products[0].stock",
-        ),
-        (
-            "empty product name",
-            product(json!({"name": ""})),
-            "spec.catalog.products[0].name",
         ),
         (
             "duplicate product",
@@ -201,5 +181,33 @@ pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             spec(json!({"monitoring": {"alerts": {"labels": {"team": "shop one"}}}})),
             "spec.monitoring.alerts.labels",
         ),
-    ]
+    ];
+    stores.extend(invalid_products());
+    stores.push((
+        "101 products inline",
+        spec(json!({"catalog": {"products": (0..101)
+            .map(|i| json!({"name": format!("p{i}"), "category": "c", "price": 1.0, "stock": 1}))
+            .collect::<Vec<_>>()}})),
+        "spec.catalog.products",
+    ));
+    stores
+}
+
+/// The products the store-service refuses (the shared table,
+/// `storeops_contract::catalog::cases`), each in an inline catalog.
+fn invalid_products() -> Vec<(&'static str, Value, &'static str)> {
+    use storeops_contract::catalog::{Field, cases};
+    cases()
+        .into_iter()
+        .filter_map(|(what, product, field)| {
+            let field = match field? {
+                Field::Name => "spec.catalog.products[0].name",
+                Field::Category => "spec.catalog.products[0].category",
+                Field::Price => "spec.catalog.products[0].price",
+                Field::Stock => "spec.catalog.products[0].stock",
+            };
+            let catalog = json!({"catalog": {"products": [product]}});
+            Some((what, json!({"spec": catalog}), field))
+        })
+        .collect()
 }

@@ -576,6 +576,119 @@ async fn a_missing_reference_is_a_condition_and_its_arrival_heals_the_store() {
     env.cleanup().await;
 }
 
+/// The shared catalog table on the real API server: every product the
+/// store-service seeds is admitted (the refused ones are rows of the
+/// invalid-Store table above), and a catalog too long to inline says where
+/// it belongs.
+#[tokio::test]
+async fn the_api_server_admits_exactly_the_products_the_service_accepts() {
+    let env = Env::new("products").await;
+    for (what, product, refused) in storeops_contract::catalog::cases() {
+        if refused.is_some() {
+            continue;
+        }
+        let candidate = merged(
+            store("good"),
+            &json!({"spec": {"catalog": {"products": [product]}}}),
+        );
+        if let Err(e) = env.dry_run_store(&candidate).await {
+            panic!("{what}: a product the service accepts was refused: {e}");
+        }
+    }
+    let too_many = merged(
+        store("big"),
+        &json!({"spec": {"catalog": {"products": (0..101)
+            .map(|i| json!({"name": format!("p{i}"), "category": "c", "price": 1.0, "stock": 1}))
+            .collect::<Vec<_>>()}}}),
+    );
+    let e = env.dry_run_store(&too_many).await.unwrap_err().to_string();
+    assert!(e.contains("spec.catalog.configMapRef"), "{e}");
+    env.cleanup().await;
+}
+
+/// `kubectl apply -f` (client-side) stores the whole object in the
+/// last-applied-configuration annotation, and annotations may hold 262,144
+/// bytes. The largest inline catalog (100 products, names and categories of
+/// 128 characters that Go's JSON encoder writes as six bytes each) must fit:
+/// the annotation is built as kubectl builds it and the API server judges.
+#[tokio::test]
+async fn the_largest_inline_catalog_fits_kubectl_apply() {
+    let env = Env::new("kubectl").await;
+    let longest = |i: usize| format!("{i:03}{}", "<".repeat(125));
+    let products: Vec<Value> = (0..100)
+        .map(|i| json!({"name": longest(i), "category": "<".repeat(128), "price": 999999999.99, "stock": 1000000000}))
+        .collect();
+    let mut object = merged(
+        store("largest"),
+        &json!({"spec": {"catalog": {"products": products}}}),
+    );
+    object["apiVersion"] = json!("storeops.dev/v1alpha1");
+    object["kind"] = json!("Store");
+    // Go's encoding/json escapes <, > and & as \u003c: the worst case.
+    let last_applied = serde_json::to_string(&object)
+        .unwrap()
+        .replace('<', "\\u003c");
+    assert!(last_applied.len() > 150_000, "{}", last_applied.len());
+    object["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/last-applied-configuration": last_applied});
+    let object: kube::api::DynamicObject = serde_json::from_value(object).unwrap();
+    env.stores()
+        .create(&PostParams::default(), &object)
+        .await
+        .expect("the largest inline catalog, applied as kubectl apply does");
+    env.cleanup().await;
+}
+
+/// A referenced catalog the service would refuse is named on the Store, and
+/// the pods are not rolled onto it: a new Store gets no Deployment until the
+/// catalog is fixed; a running one keeps its pod template.
+#[tokio::test]
+async fn an_invalid_referenced_catalog_holds_the_pods_and_names_the_product() {
+    let env = Env::new("badcat").await;
+    let config_map = |text: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "iota-catalog"},
+               "data": {"catalog.yaml": text}})
+    };
+    let tab = "- {name: pear, category: fruit, price: 1.2, stock: 10}\n- {name: \"green\\ttea\", category: drink, price: 2, stock: 5}\n";
+    env.apply(&config_map(tab)).await.unwrap();
+    let referenced = merged(
+        store("iota"),
+        &json!({"spec": {"catalog": {"products": null, "configMapRef": {"name": "iota-catalog"}}}}),
+    );
+    env.apply_store(&referenced).await.unwrap();
+    degraded_naming(&env, "iota", "CatalogInvalid", "product [1]").await;
+    let warning = event(&env, "iota", "CatalogInvalid").await;
+    let note = warning.note.unwrap_or_default();
+    assert!(note.contains("green") && note.contains("name"), "{note}");
+    let deployments: Api<Deployment> = env.api();
+    assert!(
+        deployments.get_opt("store-iota").await.unwrap().is_none(),
+        "a Deployment was made for a catalog the service refuses"
+    );
+
+    env.apply(&config_map(
+        "- {name: pear, category: fruit, price: 1.2, stock: 10}\n",
+    ))
+    .await
+    .unwrap();
+    ready_at(&env, "iota", 1).await;
+    let template = |d: Deployment| d.spec.unwrap().template;
+    let before = template(deployments.get("store-iota").await.unwrap());
+
+    env.apply(&config_map(
+        "- {name: pear, category: fruit, price: 1.234, stock: 10}\n",
+    ))
+    .await
+    .unwrap();
+    degraded_naming(&env, "iota", "CatalogInvalid", "price").await;
+    let after = template(deployments.get("store-iota").await.unwrap());
+    assert_eq!(
+        before, after,
+        "the pods were rolled onto an invalid catalog"
+    );
+    env.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_paused_store_is_left_alone() {
     let env = Env::new("paused").await;

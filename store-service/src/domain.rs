@@ -1,30 +1,26 @@
 //! The store domain: products, money, purchases and their rules.
 //! No HTTP and no SQL here.
 
-use serde::{Deserialize, Serialize};
+use storeops_contract::catalog;
 
 /// Largest quantity one purchase may ask for; more is a typo or an attack.
 pub const MAX_PURCHASE_QUANTITY: i64 = 1_000;
-/// Largest stock a restock may set.
-pub const MAX_STOCK: i64 = 1_000_000_000;
-/// Longest product name, category or search term accepted.
-pub const MAX_NAME_LEN: usize = 128;
+/// Largest stock a restock may set (the catalog's limit).
+pub const MAX_STOCK: i64 = catalog::MAX_STOCK;
+/// Longest product name, category or search term accepted, in characters.
+pub const MAX_NAME_LEN: usize = catalog::MAX_NAME_CHARS;
 
 /// An amount of money in minor units (cents), so sums are exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Money(pub i64);
 
 impl Money {
-    /// Parses a decimal price such as `19.99`; at most two decimals.
+    /// Parses a decimal price such as `19.99`: 0 to the catalog's largest
+    /// price, at most two decimals (the rule the Store's CRD applies).
     pub fn from_decimal(value: f64) -> Result<Self, DomainError> {
-        let cents = (value * 100.0).round();
-        if !value.is_finite() || value < 0.0 || (cents - value * 100.0).abs() > 1e-6 {
-            return Err(DomainError::InvalidPrice(value));
-        }
-        if cents > i64::MAX as f64 / 2.0 {
-            return Err(DomainError::InvalidPrice(value));
-        }
-        Ok(Money(cents as i64))
+        catalog::price_cents(value)
+            .map(Money)
+            .ok_or(DomainError::InvalidPrice(value))
     }
 
     /// The amount in currency units, for JSON and metrics.
@@ -52,49 +48,23 @@ pub struct Product {
     pub version: i64,
 }
 
-/// A product as written in a catalog file (price in currency units).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CatalogEntry {
-    pub name: String,
-    pub category: String,
-    pub price: f64,
-    pub stock: i64,
-}
-
-impl CatalogEntry {
-    /// Validates the entry and turns it into a product.
-    pub fn into_product(self) -> Result<Product, DomainError> {
-        validate_name(&self.name)?;
-        validate_name(&self.category)?;
-        Ok(Product {
-            price: Money::from_decimal(self.price)?,
-            stock: validate_stock(self.stock)?,
-            version: 0,
-            name: self.name,
-            category: self.category,
-        })
-    }
-}
-
-/// Parses a catalog: a JSON or YAML list of products with unique names.
+/// Parses a catalog: a JSON or YAML list of products with unique names,
+/// under the same rules the Store's CRD and the operator apply
+/// ([`storeops_contract::catalog`]). The error names the product and field.
 pub fn parse_catalog(text: &str) -> Result<Vec<Product>, DomainError> {
-    // YAML is a superset of JSON, so one parser reads both.
-    let entries: Vec<CatalogEntry> =
-        serde_yaml_ng::from_str(text).map_err(|e| DomainError::InvalidCatalog(e.to_string()))?;
-    let mut seen = std::collections::HashSet::new();
-    entries
-        .into_iter()
-        .map(|entry| {
-            if !seen.insert(entry.name.clone()) {
-                return Err(DomainError::InvalidCatalog(format!(
-                    "product {:?} is listed twice",
-                    entry.name
-                )));
-            }
-            entry.into_product()
-        })
-        .collect()
+    let entries = catalog::parse(text).map_err(|e| DomainError::InvalidCatalog(e.to_string()))?;
+    Ok(entries.into_iter().map(product_of).collect())
+}
+
+/// A checked catalog entry as a product (its price already known exact).
+fn product_of(entry: catalog::Product) -> Product {
+    Product {
+        price: Money(catalog::price_cents(entry.price).unwrap_or_default()),
+        stock: entry.stock,
+        version: 0,
+        name: entry.name,
+        category: entry.category,
+    }
 }
 
 /// The outcome of a successful purchase.
@@ -126,10 +96,11 @@ pub fn validate_stock(stock: i64) -> Result<i64, DomainError> {
 
 /// Checks a product name or category.
 pub fn validate_name(name: &str) -> Result<(), DomainError> {
-    if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
-        return Err(DomainError::InvalidName);
+    if catalog::name_is_valid(name) {
+        Ok(())
+    } else {
+        Err(DomainError::InvalidName)
     }
-    Ok(())
 }
 
 /// What can go wrong in the domain, each with a stable code.
@@ -209,6 +180,20 @@ mod tests {
         assert_eq!(parse_catalog(yaml).unwrap(), expected);
     }
 
+    /// The shared table: the service starts with exactly the products the
+    /// Store's CRD admits.
+    #[test]
+    fn the_shared_catalog_table_is_what_the_service_accepts() {
+        for (what, product, refused) in catalog::cases() {
+            let text = serde_json::to_string(&[&product]).unwrap();
+            let got = parse_catalog(&text);
+            assert_eq!(got.is_ok(), refused.is_none(), "{what}: {got:?}");
+            if let (Err(e), Some(field)) = (got, refused) {
+                assert!(e.to_string().contains(field.as_str()), "{what}: {e}");
+            }
+        }
+    }
+
     #[test]
     fn catalog_with_duplicates_or_bad_values_is_refused() {
         let dup = "- {name: a, category: c, price: 1, stock: 1}\n- {name: a, category: c, price: 1, stock: 1}";
@@ -217,7 +202,10 @@ mod tests {
             Err(DomainError::InvalidCatalog(m)) if m.contains("twice")
         ));
         let negative = "- {name: a, category: c, price: 1, stock: -1}";
-        assert_eq!(parse_catalog(negative), Err(DomainError::InvalidStock(-1)));
+        assert!(matches!(
+            parse_catalog(negative),
+            Err(DomainError::InvalidCatalog(m)) if m.contains("stock")
+        ));
         let unknown = "- {name: a, category: c, price: 1, stock: 1, colour: red}";
         assert!(parse_catalog(unknown).is_err());
     }

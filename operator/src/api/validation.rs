@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 
 use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_BUCKETS;
 
-use super::catalog::{MAX_PRODUCT_NAME_LEN, MAX_PRODUCTS, MAX_STOCK};
+use storeops_contract::catalog as contract_catalog;
+
+use super::catalog::MAX_PRODUCTS;
 use super::monitoring::{MAX_TARGET, MIN_TARGET};
 use super::{MAX_NAME_LEN, MAX_REPLICAS, Store};
 
@@ -127,7 +129,7 @@ fn check_catalog(e: &mut Vec<FieldError>, catalog: &super::Catalog) {
         if products.len() > MAX_PRODUCTS {
             e.push(err(
                 "spec.catalog.products",
-                format!("at most {MAX_PRODUCTS} products"),
+                super::catalog::MSG_MAX_PRODUCTS,
             ));
         }
         let mut seen = BTreeSet::new();
@@ -136,19 +138,25 @@ fn check_catalog(e: &mut Vec<FieldError>, catalog: &super::Catalog) {
             if !seen.insert(p.name.as_str()) {
                 e.push(err(&at("name"), format!("duplicate product {:?}", p.name)));
             }
-            check_len(e, &at("name"), &p.name, 1, MAX_PRODUCT_NAME_LEN);
-            check_len(e, &at("category"), &p.category, 1, MAX_PRODUCT_NAME_LEN);
-            if !(p.price >= 0.0 && p.price.is_finite()) {
-                e.push(err(&at("price"), "must be 0 or more"));
-            }
-            if !(0..=MAX_STOCK).contains(&p.stock) {
-                e.push(err(&at("stock"), format!("must be from 0 to {MAX_STOCK}")));
+            // The store-service's own rules (storeops_contract::catalog).
+            for broken in contract_catalog::check(&contract_product(p)) {
+                e.push(err(&at(broken.field.as_str()), broken.message));
             }
         }
     }
     if let Some(r) = &catalog.config_map_ref {
         check_len(e, "spec.catalog.configMapRef.name", &r.name, 1, 253);
         check_key(e, "spec.catalog.configMapRef.key", &r.key);
+    }
+}
+
+/// A Store's product in the store-service's shape.
+pub fn contract_product(p: &super::Product) -> contract_catalog::Product {
+    contract_catalog::Product {
+        name: p.name.clone(),
+        category: p.category.clone(),
+        price: p.price,
+        stock: p.stock,
     }
 }
 

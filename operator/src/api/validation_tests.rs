@@ -143,7 +143,7 @@ fn product_names_are_list_map_keys_so_duplicates_are_rejected() {
     let products = node("spec.catalog.products");
     assert_eq!(products["x-kubernetes-list-type"], "map");
     assert_eq!(products["x-kubernetes-list-map-keys"], json!(["name"]));
-    assert_eq!(products["maxItems"], catalog::MAX_PRODUCTS);
+    assert_eq!(products["maxItems"], catalog::MAX_ITEMS);
     let mut store = Store::test().with_inline_catalog();
     let products = store
         .spec
@@ -200,6 +200,63 @@ fn the_latency_threshold_is_a_bucket_of_the_request_histogram() {
     assert!(!accepted(with(&store, at, json!(0.3)), None));
     let e = validate(&serde_json::from_value(with(&store, at, json!(0.3))).unwrap()).unwrap_err();
     assert!(e.to_string().contains("latencyThresholdSeconds"), "{e}");
+}
+
+/// The OpenAPI keywords the API server checks besides CEL (the interpreter
+/// runs only CEL): pattern, min/maxLength in characters, minimum/maximum.
+fn keywords_admit(node: &Value, value: &Value) -> bool {
+    if let Some(s) = value.as_str() {
+        let n = s.chars().count() as u64;
+        let pattern = node["pattern"]
+            .as_str()
+            .is_none_or(|p| regex::Regex::new(p).unwrap().is_match(s));
+        return pattern
+            && node["minLength"].as_u64().is_none_or(|m| n >= m)
+            && node["maxLength"].as_u64().is_none_or(|m| n <= m);
+    }
+    let x = value.as_f64().unwrap();
+    node["minimum"].as_f64().is_none_or(|m| x >= m)
+        && node["maximum"].as_f64().is_none_or(|m| x <= m)
+}
+
+/// The store-service's catalog table (storeops_contract::catalog::cases):
+/// the schema (through a CEL interpreter) and the Rust mirror admit exactly
+/// the products the service seeds, and the mirror names the field.
+#[test]
+fn the_schema_admits_exactly_the_products_the_service_accepts() {
+    let store = Store::test().with_inline_catalog();
+    let items = node("spec.catalog.products")["items"].clone();
+    for (what, p, refused) in storeops_contract::catalog::cases() {
+        let product = serde_json::to_value(&p).unwrap();
+        let v = with(&store, "/spec/catalog/products", json!([product]));
+        let cel = kube_cel::Validator::new().validate(&schema(), &v, None);
+        let keywords = product
+            .as_object()
+            .unwrap()
+            .iter()
+            .all(|(field, value)| keywords_admit(&items["properties"][field], value));
+        assert_eq!(
+            cel.is_ok() && keywords,
+            refused.is_none(),
+            "{what}: {cel:?}"
+        );
+        let rust = validate(&serde_json::from_value(v.clone()).unwrap());
+        assert_eq!(rust.is_ok(), refused.is_none(), "{what}: {rust:?}");
+        if let Some(field) = refused {
+            let e = validate(&serde_json::from_value(v).unwrap()).unwrap_err();
+            let want = format!("spec.catalog.products[0].{}", field.as_str());
+            assert!(e.errors.iter().any(|e| e.field == want), "{what}: {e}");
+        }
+    }
+    assert_eq!(
+        items["properties"]["name"]["pattern"],
+        storeops_contract::catalog::NAME_PATTERN
+    );
+    assert_eq!(
+        rules_at("spec.catalog.products"),
+        [catalog::RULE_MAX_PRODUCTS]
+    );
+    assert!(catalog::RULE_MAX_PRODUCTS.ends_with(&format!(" {}", catalog::MAX_PRODUCTS)));
 }
 
 /// OpenAPI keywords the API server checks before CEL; the Rust mirror must
@@ -338,7 +395,7 @@ fn every_cel_rule_message_names_its_field() {
     }
     let mut found = Vec::new();
     walk("", &schema(), &mut found);
-    assert_eq!(found.len(), 18, "{found:?}");
+    assert_eq!(found.len(), 20, "{found:?}");
     for (path, message) in found {
         assert!(
             message.starts_with("spec.") || message.starts_with("metadata."),

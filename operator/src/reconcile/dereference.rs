@@ -5,6 +5,8 @@
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
+use storeops_contract::catalog;
+
 use super::Error;
 use super::build::{Dereferenced, meta, secret};
 use super::status::Problem;
@@ -12,6 +14,10 @@ use crate::api::Store;
 
 /// The API group of ServiceMonitor and PrometheusRule.
 pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
+
+/// Reason of a referenced catalog the store-service would refuse
+/// ([`storeops_contract::catalog::parse`]): the Deployment is held back.
+pub const REASON_CATALOG_INVALID: &str = "CatalogInvalid";
 
 /// What the cluster holds for a Store.
 #[derive(Debug, Default)]
@@ -22,6 +28,16 @@ pub struct Found {
     pub problems: Vec<Problem>,
     /// monitoring.coreos.com/v1 serves ServiceMonitors.
     pub monitoring_crds: bool,
+}
+
+impl Found {
+    /// Whether the pods' template must not change: the catalog they would
+    /// read is one the store-service refuses at start (a crash loop).
+    pub fn holds_deployment(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.reason == REASON_CATALOG_INVALID)
+    }
 }
 
 /// Reads the admin Secret, the catalog ConfigMap and the database Secret the
@@ -49,7 +65,16 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
                 message: format!("catalog ConfigMap {namespace}/{} not found", r.name),
             }),
             Some(cm) => match cm.data.as_ref().and_then(|d| d.get(&r.key)) {
-                Some(text) => found.dereferenced.catalog = Some(text.clone()),
+                Some(text) => match catalog::parse(text) {
+                    Ok(_) => found.dereferenced.catalog = Some(text.clone()),
+                    Err(e) => found.problems.push(Problem {
+                        reason: REASON_CATALOG_INVALID,
+                        message: format!(
+                            "catalog ConfigMap {namespace}/{} key {:?}: {e}; the store-service would refuse it, so the pods keep their current template until it is fixed",
+                            r.name, r.key
+                        ),
+                    }),
+                },
                 None => found.problems.push(Problem {
                     reason: "CatalogKeyMissing",
                     message: format!(

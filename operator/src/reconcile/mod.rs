@@ -256,7 +256,21 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         now: &now,
         monitoring,
     };
-    let applied = apply::apply(&ctx.client, &namespace, &desired, &ctx.config.field_manager).await;
+    // A referenced catalog the service would refuse: a new pod template would
+    // crash-loop on it, so the Deployment stays as it is (the condition says
+    // why); the sweep below still counts it as wanted.
+    let to_apply = if found.holds_deployment() {
+        desired.without("Deployment")
+    } else {
+        desired.clone()
+    };
+    let applied = apply::apply(
+        &ctx.client,
+        &namespace,
+        &to_apply,
+        &ctx.config.field_manager,
+    )
+    .await;
     let applied = failures.report("ApplyFailed", applied).await?;
     let selector = format!(
         "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",

@@ -124,6 +124,19 @@ impl Desired {
         )
     }
 
+    /// The objects but those of one kind (what is applied while that kind is
+    /// held back; the orphan sweep still sees them all).
+    pub fn without(&self, kind: &str) -> Desired {
+        Desired {
+            objects: self
+                .objects
+                .iter()
+                .filter(|o| o.kind() != kind)
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The first object of a kind.
     pub fn find(&self, kind: &str) -> Option<&Object> {
         self.objects.iter().find(|o| o.kind() == kind)
