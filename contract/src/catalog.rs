@@ -168,14 +168,19 @@ impl std::fmt::Display for CatalogError {
 impl std::error::Error for CatalogError {}
 
 /// Parses a catalog (a JSON list, or YAML) and checks every product. The
-/// first broken rule is the error. JSON goes to a JSON parser: YAML is
-/// almost a superset, but refuses characters JSON strings may hold raw
-/// (U+FFFE, U+FFFF), which would refuse a catalog the CRD admitted.
+/// first broken rule is the error. JSON is read by a JSON parser first: YAML
+/// is almost a superset, but refuses characters JSON strings may hold raw
+/// (U+FFFE, U+FFFF), which would refuse a catalog the CRD admitted; a YAML
+/// flow list (`[{name: a, ...}]`) falls back to the YAML parser.
 pub fn parse(text: &str) -> Result<Vec<Product>, CatalogError> {
-    let products: Vec<Product> = if text.trim_start().starts_with('[') {
-        serde_json::from_str(text).map_err(|e| CatalogError::Syntax(e.to_string()))?
-    } else {
-        serde_yaml_ng::from_str(text).map_err(|e| CatalogError::Syntax(e.to_string()))?
+    let json = text
+        .trim_start()
+        .starts_with('[')
+        .then(|| serde_json::from_str(text).ok())
+        .flatten();
+    let products: Vec<Product> = match json {
+        Some(products) => products,
+        None => serde_yaml_ng::from_str(text).map_err(|e| CatalogError::Syntax(e.to_string()))?,
     };
     validate(&products)?;
     Ok(products)
@@ -349,6 +354,12 @@ mod tests {
         );
         let unknown = "- {name: a, category: c, price: 1, stock: 1, colour: red}";
         assert!(matches!(parse(unknown), Err(CatalogError::Syntax(m)) if m.contains("colour")));
+    }
+
+    #[test]
+    fn a_yaml_flow_list_is_yaml() {
+        let flow = "[{name: a, category: c, price: 1, stock: 1}]";
+        assert_eq!(parse(flow).unwrap()[0].name, "a");
     }
 
     #[test]

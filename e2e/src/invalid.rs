@@ -181,6 +181,35 @@ pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             spec(json!({"monitoring": {"alerts": {"labels": {"team": "shop one"}}}})),
             "spec.monitoring.alerts.labels",
         ),
+        (
+            "runbook URL with a template",
+            spec(
+                json!({"monitoring": {"alerts": {"runbookBaseUrl": "https://wiki.example.com/{{team}}/runbooks"}}}),
+            ),
+            "spec.monitoring.alerts.runbookBaseUrl",
+        ),
+        (
+            "runbook URL with a quote",
+            spec(
+                json!({"monitoring": {"alerts": {"runbookBaseUrl": "https://wiki.example.com/\"a"}}}),
+            ),
+            "spec.monitoring.alerts.runbookBaseUrl",
+        ),
+        (
+            "dashboard folder ..",
+            spec(json!({"monitoring": {"dashboards": {"folder": ".."}}})),
+            "spec.monitoring.dashboards.folder",
+        ),
+        (
+            "dashboard folder with a /",
+            spec(json!({"monitoring": {"dashboards": {"folder": "shop/../../etc"}}})),
+            "spec.monitoring.dashboards.folder",
+        ),
+        (
+            "display name with a newline",
+            spec(json!({"displayName": "Store\nOne"})),
+            "spec.displayName",
+        ),
     ];
     stores.extend(invalid_products());
     stores.push((

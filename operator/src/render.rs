@@ -50,6 +50,17 @@ pub enum Error {
         /// Why.
         source: build::Error,
     },
+    /// The ConfigMap a Store's `configMapRef` names (in the same stream)
+    /// holds a catalog the store-service would refuse.
+    #[error("Store {store:?}: catalog ConfigMap {config_map:?}: {source}")]
+    Catalog {
+        /// The Store's name.
+        store: String,
+        /// The ConfigMap's name.
+        config_map: String,
+        /// The product, field and rule.
+        source: storeops_contract::catalog::CatalogError,
+    },
     /// An object could not be written as YAML.
     #[error("writing {kind} {name} as YAML: {source}")]
     Write {
@@ -117,9 +128,18 @@ pub fn render(
             .metadata
             .namespace
             .get_or_insert_with(|| namespace.to_string());
+        let catalog = referenced_catalog(&store, &config_maps);
+        if let (Some(text), Some(r)) = (&catalog, catalog_ref(&store)) {
+            // What the operator checks in the cluster (CatalogInvalid).
+            storeops_contract::catalog::parse(text).map_err(|source| Error::Catalog {
+                store: name.clone(),
+                config_map: r.name.clone(),
+                source,
+            })?;
+        }
         let found = Dereferenced {
             admin_token: None,
-            catalog: referenced_catalog(&store, &config_maps),
+            catalog,
         };
         let desired = build::build(&store, config, &found).map_err(|source| Error::Build {
             store: name.clone(),
@@ -140,10 +160,14 @@ pub fn render(
     Ok(out)
 }
 
+fn catalog_ref(store: &Store) -> Option<&crate::api::ConfigMapKeyRef> {
+    store.spec.catalog.as_ref()?.config_map_ref.as_ref()
+}
+
 /// The content of the key a Store's `configMapRef` names, when that
 /// ConfigMap is in the stream too.
 fn referenced_catalog(store: &Store, config_maps: &[ConfigMap]) -> Option<String> {
-    let r = store.spec.catalog.as_ref()?.config_map_ref.as_ref()?;
+    let r = catalog_ref(store)?;
     config_maps
         .iter()
         .filter(|cm| cm.metadata.name.as_deref() == Some(r.name.as_str()))
@@ -207,7 +231,23 @@ mod tests {
                 .unwrap();
             line.to_string()
         };
-        assert_ne!(hash(&with_ref("- a")), hash(&with_ref("- b")));
+        let product = |name: &str| format!("[{{name: {name}, category: c, price: 1, stock: 1}}]");
+        assert_ne!(
+            hash(&with_ref(&product("a"))),
+            hash(&with_ref(&product("b")))
+        );
+        // A catalog the store-service would refuse is refused here too.
+        let err = render(
+            &with_ref("[{name: a, category: c, price: 1.234, stock: 1}]"),
+            "t",
+            &OperatorConfig::default(),
+            "default",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Store \"gamma\": catalog ConfigMap \"p\": product [0] \"a\": price must be from 0 to 1000000000 with at most two decimals"
+        );
     }
 
     #[test]

@@ -154,3 +154,131 @@ fn promtool_refuses_every_rule_the_operators_check_refuses() {
         );
     }
 }
+
+/// Hostile strings a user may write into the Store's free-text fields that
+/// reach a Prometheus template, PromQL, a label, a Grafana field or a file
+/// name (issue: `runbookBaseUrl: https://wiki/{{team}}/runbooks` was admitted
+/// and broke every rule). Each is refused by the admission rules naming its
+/// field, or `render`'s PrometheusRule loads in promtool and the dashboards'
+/// folder stays one directory name.
+#[test]
+fn a_hostile_string_is_refused_naming_its_field_or_renders_rules_promtool_loads() {
+    let hostile = [
+        "{{team}}",
+        "{{ $labels.x }}",
+        "}}{{",
+        "\"",
+        "'",
+        "\\",
+        "a\nb",
+        "a\tb",
+        "é ✓ 緑茶",
+        "..",
+        "/",
+        "../etc",
+        "$x ${x}",
+        "%7B%7Bteam%7D%7D",
+        "`x`",
+        "a\"b\\c",
+        "x",
+    ];
+    type Place = fn(&str) -> serde_json::Value;
+    let fields: [(&str, &str, Place); 6] = [
+        (
+            "spec.monitoring.alerts.runbookBaseUrl",
+            "/spec/monitoring/alerts/runbookBaseUrl",
+            |h| serde_json::json!(format!("https://wiki.example.com/{h}/runbooks")),
+        ),
+        ("spec.displayName", "/spec/displayName", |h| {
+            serde_json::json!(h)
+        }),
+        (
+            "spec.monitoring.dashboards.folder",
+            "/spec/monitoring/dashboards/folder",
+            |h| serde_json::json!(h),
+        ),
+        (
+            "spec.monitoring.alerts.labels",
+            "/spec/monitoring/alerts/labels",
+            |h| serde_json::json!({"team": h}),
+        ),
+        ("spec.storeId", "/spec/storeId", |h| serde_json::json!(h)),
+        (
+            "spec.telemetry.otlpEndpoint",
+            "/spec/telemetry/otlpEndpoint",
+            |h| serde_json::json!(format!("http://collector/{h}")),
+        ),
+    ];
+    let base = serde_json::json!({
+        "apiVersion": "storeops.dev/v1alpha1", "kind": "Store",
+        "metadata": {"name": "alpha", "namespace": "shop"},
+        "spec": {"monitoring": {"alerts": {}, "dashboards": {}}, "telemetry": {}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (mut files, mut refused) = (Vec::new(), 0);
+    for (field, pointer, place) in fields {
+        for h in hostile {
+            let mut v = base.clone();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            v.pointer_mut(parent).unwrap()[key] = place(h);
+            let store: operator::api::Store = serde_json::from_value(v.clone()).unwrap();
+            if let Err(e) = operator::api::validation::validate(&store) {
+                assert!(
+                    e.errors.iter().any(|e| e.field.starts_with(field)),
+                    "{field} = {h:?}: refused without naming the field: {e}"
+                );
+                refused += 1;
+                continue;
+            }
+            let out = operator::render::render(
+                &serde_json::to_string(&v).unwrap(),
+                "test",
+                &Default::default(),
+                "shop",
+            )
+            .unwrap_or_else(|e| panic!("{field} = {h:?}: admitted but render fails: {e}"));
+            for doc in serde_yaml_ng::Deserializer::from_str(&out) {
+                let doc = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc).unwrap();
+                match doc["kind"].as_str() {
+                    Some("PrometheusRule") => {
+                        let file = dir.path().join(format!("rules-{}.yaml", files.len()));
+                        std::fs::write(&file, serde_yaml_ng::to_string(&doc["spec"]).unwrap())
+                            .unwrap();
+                        files.push((file, format!("{field} = {h:?}")));
+                    }
+                    Some("ConfigMap") => {
+                        if let Some(folder) =
+                            doc["metadata"]["annotations"]["grafana_folder"].as_str()
+                        {
+                            assert!(
+                                !folder.contains('/') && !folder.starts_with('.'),
+                                "{field} = {h:?}: folder {folder:?}"
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(
+        refused > 20 && files.len() > 20,
+        "refused {refused}, rendered {}",
+        files.len()
+    );
+    let mut args = vec!["check".to_string(), "rules".to_string()];
+    args.extend(files.iter().map(|(f, _)| f.display().to_string()));
+    let out = Command::new(promtool_bin()).args(&args).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let failed: Vec<&str> = files
+            .iter()
+            .filter(|(f, _)| {
+                text.contains(&format!("{}: ", f.display())) && text.contains("FAILED")
+            })
+            .map(|(_, what)| what.as_str())
+            .collect();
+        panic!("promtool refused rules rendered for {failed:?}:\n{text}");
+    }
+}

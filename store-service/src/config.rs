@@ -7,10 +7,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use storeops_contract::{env, resource};
+use storeops_contract::env;
 use tracing_subscriber::filter::LevelFilter;
 
-use crate::db::DbSystem;
+pub mod database_url;
+pub mod otel;
+
+pub use otel::{
+    OtelArgs, OtelSettings, OtlpExport, OtlpProtocol, RootSampler, Sampler, TlsFiles,
+    parse_resource_attributes, parse_sampler,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,24 +76,6 @@ pub struct ServeArgs {
     pub otel: OtelArgs,
 }
 
-/// The standard OpenTelemetry SDK variables.
-#[derive(Debug, Args)]
-pub struct OtelArgs {
-    #[arg(long, env = env::OTEL_SERVICE_NAME, default_value = resource::STORE_SERVICE_NAME)]
-    pub otel_service_name: String,
-    #[arg(long, env = env::OTEL_RESOURCE_ATTRIBUTES, default_value = "")]
-    pub otel_resource_attributes: String,
-    /// Unset: no export (trace context still flows).
-    #[arg(long, env = env::OTEL_EXPORTER_OTLP_ENDPOINT)]
-    pub otel_exporter_otlp_endpoint: Option<String>,
-    #[arg(long, env = env::OTEL_EXPORTER_OTLP_PROTOCOL, default_value = "http/protobuf")]
-    pub otel_exporter_otlp_protocol: String,
-    #[arg(long, env = env::OTEL_TRACES_SAMPLER, default_value = "parentbased_always_on")]
-    pub otel_traces_sampler: String,
-    #[arg(long, env = env::OTEL_TRACES_SAMPLER_ARG)]
-    pub otel_traces_sampler_arg: Option<String>,
-}
-
 /// Validated settings of `serve`.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -107,32 +95,16 @@ pub struct ServeConfig {
 pub struct TelemetryConfig {
     pub store_id: String,
     pub service_name: String,
+    /// From `OTEL_RESOURCE_ATTRIBUTES`, in order, values decoded.
     pub resource_attributes: Vec<(String, String)>,
-    pub endpoint: Option<String>,
-    pub protocol: OtlpProtocol,
     pub sampler: Sampler,
+    /// `None`: spans are made (trace context flows) but not exported.
+    pub traces: Option<OtlpExport>,
+    /// `None`: log records go to stdout only.
+    pub logs: Option<OtlpExport>,
     pub log_level: LevelFilter,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OtlpProtocol {
-    Grpc,
-    HttpProtobuf,
-}
-
-/// A sampler of the OpenTelemetry specification: a root decision, optionally
-/// deferring to the parent's.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sampler {
-    pub parent_based: bool,
-    pub root: RootSampler,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RootSampler {
-    AlwaysOn,
-    AlwaysOff,
-    TraceIdRatio(f64),
+    /// Leniently read values (the specification's booleans), logged at start.
+    pub warnings: Vec<String>,
 }
 
 /// A setting that cannot be used; the message names it.
@@ -161,13 +133,7 @@ impl ServeConfig {
             .listen_address
             .parse()
             .map_err(|_| bad("LISTEN_ADDRESS", &a.listen_address, "must be an IP address"))?;
-        if DbSystem::from_url(&a.database_url).is_none() {
-            // The URL may hold a password: name the variable, not the value.
-            return Err(ConfigError(format!(
-                "{} must start with sqlite:// or postgres://",
-                env::DATABASE_URL
-            )));
-        }
+        database_url::validate(&a.database_url)?;
         if let Some(path) = &a.catalog_file
             && !path.is_file()
         {
@@ -218,7 +184,7 @@ impl ServeConfig {
                 "must be error, warn, info, debug or trace",
             )
         })?;
-        let telemetry = TelemetryConfig::from_args(&store_id, a.otel, log_level)?;
+        let telemetry = TelemetryConfig::from_args(&store_id, &a.otel, log_level)?;
         Ok(ServeConfig {
             listen: (ip, port).into(),
             store_id,
@@ -234,36 +200,21 @@ impl ServeConfig {
 }
 
 impl TelemetryConfig {
-    fn from_args(store_id: &str, o: OtelArgs, log_level: LevelFilter) -> Result<Self, ConfigError> {
-        let endpoint = o.otel_exporter_otlp_endpoint.filter(|e| !e.is_empty());
-        if let Some(e) = &endpoint
-            && !(e.starts_with("http://") || e.starts_with("https://"))
-        {
-            return Err(bad(
-                env::OTEL_EXPORTER_OTLP_ENDPOINT,
-                e,
-                "must be an http:// or https:// URL",
-            ));
-        }
-        let protocol = match o.otel_exporter_otlp_protocol.as_str() {
-            "grpc" => OtlpProtocol::Grpc,
-            "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            other => {
-                return Err(bad(
-                    env::OTEL_EXPORTER_OTLP_PROTOCOL,
-                    other,
-                    "must be grpc or http/protobuf",
-                ));
-            }
-        };
+    fn from_args(
+        store_id: &str,
+        o: &OtelArgs,
+        log_level: LevelFilter,
+    ) -> Result<Self, ConfigError> {
+        let o = OtelSettings::from_args(o)?;
         Ok(TelemetryConfig {
             store_id: store_id.to_string(),
-            service_name: o.otel_service_name,
-            resource_attributes: parse_resource_attributes(&o.otel_resource_attributes)?,
-            endpoint,
-            protocol,
-            sampler: parse_sampler(&o.otel_traces_sampler, o.otel_traces_sampler_arg.as_deref())?,
+            service_name: o.service_name,
+            resource_attributes: o.resource_attributes,
+            sampler: o.sampler,
+            traces: o.traces,
+            logs: o.logs,
             log_level,
+            warnings: o.warnings,
         })
     }
 }
@@ -311,71 +262,6 @@ fn read_admin_token(
         ))),
         other => Ok(other),
     }
-}
-
-/// Parses `key=value,key2=value2` (values percent-decoded, as the spec says).
-pub fn parse_resource_attributes(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair
-                .split_once('=')
-                .filter(|(k, _)| !k.trim().is_empty())
-                .ok_or_else(|| bad(env::OTEL_RESOURCE_ATTRIBUTES, pair, "expected key=value"))?;
-            let v = percent_decode(v.trim())
-                .ok_or_else(|| bad(env::OTEL_RESOURCE_ATTRIBUTES, pair, "bad percent-encoding"))?;
-            Ok((k.trim().to_string(), v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Parses `OTEL_TRACES_SAMPLER` and its argument.
-pub fn parse_sampler(name: &str, arg: Option<&str>) -> Result<Sampler, ConfigError> {
-    let ratio = || -> Result<f64, ConfigError> {
-        let raw = arg.unwrap_or("1.0");
-        raw.parse::<f64>()
-            .ok()
-            .filter(|r| (0.0..=1.0).contains(r))
-            .ok_or_else(|| {
-                bad(
-                    env::OTEL_TRACES_SAMPLER_ARG,
-                    raw,
-                    "must be a number from 0 to 1",
-                )
-            })
-    };
-    let parent_based = name.starts_with("parentbased_");
-    let root = match name.trim_start_matches("parentbased_") {
-        "always_on" => RootSampler::AlwaysOn,
-        "always_off" => RootSampler::AlwaysOff,
-        "traceidratio" => RootSampler::TraceIdRatio(ratio()?),
-        _ => {
-            return Err(bad(
-                env::OTEL_TRACES_SAMPLER,
-                name,
-                "must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
-            ));
-        }
-    };
-    Ok(Sampler { parent_based, root })
 }
 
 #[cfg(test)]

@@ -103,7 +103,8 @@ async fn serve(
         listen = %cfg.listen,
         database = db.system().otel_name(),
         admin = cfg.admin_token.is_some(),
-        otlp = cfg.telemetry.endpoint.is_some(),
+        otlp_traces = cfg.telemetry.traces.as_ref().map(|x| x.endpoint.as_str()),
+        otlp_logs = cfg.telemetry.logs.as_ref().map(|x| x.endpoint.as_str()),
         startup_ms = started.elapsed().as_millis() as u64,
         "store-service ready"
     );

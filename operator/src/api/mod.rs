@@ -102,9 +102,10 @@ pub struct StoreSpec {
     #[schemars(regex(pattern = STORE_ID_PATTERN), length(max = 63))]
     pub store_id: Option<String>,
 
-    /// Human-readable name of the store, shown on dashboards.
+    /// Human-readable name of the store, shown on dashboards: 1 to 100
+    /// characters, no control characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), regex(pattern = storeops_contract::catalog::NAME_PATTERN))]
     pub display_name: Option<String>,
 
     /// ISO 4217 currency of the catalog's prices, e.g. USD or EUR.

@@ -9,6 +9,9 @@ use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_
 
 use super::telemetry::URL_PATTERN;
 
+/// A dashboard folder: one directory name.
+pub const FOLDER_PATTERN: &str = r"^[^./\\\p{Cc}][^/\\\p{Cc}]*$";
+
 /// Pattern of a Prometheus scrape interval, e.g. 30s or 1m30s.
 pub const INTERVAL_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
 /// Lowest SLO target (90%).
@@ -207,9 +210,11 @@ pub struct Dashboards {
     /// Create the dashboard ConfigMap.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Grafana folder of the dashboard.
+    /// Grafana folder of the dashboard: 1 to 100 characters, no `/`, `\`
+    /// or control characters, not starting with `.` (Grafana's sidecar makes
+    /// it a directory name, so `..` or `a/b` would leave its folder).
     #[serde(default = "default_folder")]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), regex(pattern = FOLDER_PATTERN))]
     pub folder: String,
     /// Extra labels of the dashboard ConfigMap.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

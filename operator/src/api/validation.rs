@@ -90,6 +90,12 @@ fn check(store: &Store) -> Vec<FieldError> {
     }
     if let Some(n) = &spec.display_name {
         check_len(&mut e, "spec.displayName", n, 1, 100);
+        if n.chars().any(char::is_control) {
+            e.push(err(
+                "spec.displayName",
+                "must not contain control characters",
+            ));
+        }
     }
     if !is_currency(&spec.currency) {
         e.push(err(
@@ -290,13 +296,17 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
     ] {
         check_labels(e, &format!("spec.monitoring.{field}.labels"), labels);
     }
-    check_len(
-        e,
-        "spec.monitoring.dashboards.folder",
-        &m.dashboards.folder,
-        1,
-        100,
-    );
+    let folder = &m.dashboards.folder;
+    check_len(e, "spec.monitoring.dashboards.folder", folder, 1, 100);
+    if !is_folder(folder) {
+        e.push(err(
+            "spec.monitoring.dashboards.folder",
+            format!(
+                "{folder:?} does not match {}",
+                super::monitoring::FOLDER_PATTERN
+            ),
+        ));
+    }
 }
 
 fn check_labels(
@@ -356,12 +366,19 @@ pub fn is_currency(s: &str) -> bool {
     s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
 }
 
+/// [`super::monitoring::FOLDER_PATTERN`] (the length is checked apart).
+pub fn is_folder(s: &str) -> bool {
+    let bad = |c: char| c == '/' || c == '\\' || c.is_control();
+    !s.is_empty() && !s.starts_with('.') && !s.chars().any(bad)
+}
+
 /// [`super::telemetry::URL_PATTERN`].
 pub fn is_url(s: &str) -> bool {
     let rest = s
         .strip_prefix("http://")
         .or_else(|| s.strip_prefix("https://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.chars().any(char::is_whitespace))
+    let url_char = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#@!$&'()*+,;=%[]".contains(c);
+    rest.is_some_and(|r| !r.is_empty() && r.chars().all(url_char))
 }
 
 /// [`super::monitoring::INTERVAL_PATTERN`]: one or more `<digits><unit>`.

@@ -264,7 +264,7 @@ fn the_schema_admits_exactly_the_products_the_service_accepts() {
 #[test]
 fn patterns_in_the_schema_match_the_rust_checks() {
     type Check = fn(&str) -> bool;
-    let cases: [(&str, &str, Check, &[&str]); 5] = [
+    let cases: [(&str, &str, Check, &[&str]); 6] = [
         (
             "spec.storeId",
             super::super::STORE_ID_PATTERN,
@@ -309,7 +309,34 @@ fn patterns_in_the_schema_match_the_rust_checks() {
             "spec.monitoring.alerts.runbookBaseUrl",
             telemetry::URL_PATTERN,
             is_url,
-            &["https://runbooks.example.com", "runbooks"],
+            &[
+                "https://runbooks.example.com",
+                "runbooks",
+                "https://wiki.example.com/{{team}}/runbooks",
+                "https://wiki.example.com/%7B%7Bteam%7D%7D/a?b=c&d=e#f",
+                "https://x/\"a\"",
+                "https://x/a\\b",
+                "https://x/é",
+                "https://[::1]:8080/a",
+                "https://x/a\nb",
+            ],
+        ),
+        (
+            "spec.monitoring.dashboards.folder",
+            monitoring::FOLDER_PATTERN,
+            is_folder,
+            &[
+                "Stores",
+                "Shop 1 (EU)",
+                "Läden",
+                "..",
+                ".hidden",
+                "a/b",
+                "a\\b",
+                "a\tb",
+                "a.b",
+                "",
+            ],
         ),
     ];
     for (path, pattern, check, examples) in cases {

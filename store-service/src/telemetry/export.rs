@@ -26,7 +26,6 @@ use super::metrics::{DroppedCounters, Signal};
 const QUEUE_CAPACITY: usize = 2048;
 const MAX_BATCH: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Something that ships a batch somewhere.
 pub trait BatchExport<T>: Send + 'static {
@@ -83,14 +82,18 @@ pub struct BoundedProcessor<T> {
     control: mpsc::UnboundedSender<Control>,
     dropped: Arc<DroppedCounters>,
     signal: Signal,
+    /// Deadline of one export, from `OTEL_EXPORTER_OTLP_*TIMEOUT`.
+    timeout: Duration,
 }
 
 impl<T: Send + 'static> BoundedProcessor<T> {
-    /// Spawns the export worker on the current Tokio runtime.
+    /// Spawns the export worker on the current Tokio runtime; an export that
+    /// takes longer than `timeout` is abandoned and its records counted lost.
     pub fn spawn(
         exporter: impl BatchExport<T>,
         dropped: Arc<DroppedCounters>,
         signal: Signal,
+        timeout: Duration,
     ) -> Self {
         let queue = Arc::new(Queue {
             items: Mutex::new(Vec::with_capacity(QUEUE_CAPACITY)),
@@ -103,12 +106,14 @@ impl<T: Send + 'static> BoundedProcessor<T> {
             control_rx,
             dropped.clone(),
             signal,
+            timeout,
         ));
         BoundedProcessor {
             queue,
             control,
             dropped,
             signal,
+            timeout,
         }
     }
 
@@ -150,6 +155,7 @@ async fn worker<T>(
     mut control: mpsc::UnboundedReceiver<Control>,
     dropped: Arc<DroppedCounters>,
     signal: Signal,
+    timeout: Duration,
 ) {
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -163,7 +169,7 @@ async fn worker<T>(
         let mut items = items.into_iter().peekable();
         while items.peek().is_some() {
             let mut batch: Vec<T> = items.by_ref().take(MAX_BATCH).collect();
-            ship(&mut exporter, &mut batch, &dropped, signal).await;
+            ship(&mut exporter, &mut batch, &dropped, signal, timeout).await;
         }
         match request {
             None => {}
@@ -185,13 +191,14 @@ async fn ship<T>(
     batch: &mut Vec<T>,
     dropped: &DroppedCounters,
     signal: Signal,
+    timeout: Duration,
 ) {
     if batch.is_empty() {
         return;
     }
     let items = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
     let n = items.len() as u64;
-    match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(items)).await {
+    match tokio::time::timeout(timeout, exporter.export(items)).await {
         Ok(Ok(())) => {}
         // Logged at debug only: a down backend must not flood the logs it cannot ship.
         Ok(Err(error)) => {
@@ -212,7 +219,7 @@ impl SpanProcessor for BoundedProcessor<SpanData> {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.request(Control::Flush, EXPORT_TIMEOUT)
+        self.request(Control::Flush, self.timeout)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -226,7 +233,7 @@ impl LogProcessor for BoundedProcessor<LogItem> {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.request(Control::Flush, EXPORT_TIMEOUT)
+        self.request(Control::Flush, self.timeout)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

@@ -11,6 +11,7 @@ pub mod export;
 pub mod exposition;
 pub mod logs;
 pub mod metrics;
+pub mod otlp;
 pub mod process;
 
 use std::time::Duration;
@@ -18,7 +19,6 @@ use std::time::Duration;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{KeyValue, global};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -29,7 +29,7 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{OtlpProtocol, RootSampler, Sampler, TelemetryConfig};
+use crate::config::{RootSampler, Sampler, TelemetryConfig};
 use metrics::{Metrics, Signal};
 
 /// Targets whose own logs must not be exported (they run the export).
@@ -52,11 +52,8 @@ pub struct Telemetry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    #[error("cannot build the OTLP exporter for {endpoint}: {source}")]
-    Exporter {
-        endpoint: String,
-        source: opentelemetry_otlp::ExporterBuildError,
-    },
+    #[error(transparent)]
+    Exporter(#[from] otlp::ExporterError),
     #[error("a global tracing subscriber is already installed")]
     AlreadyInstalled,
 }
@@ -81,25 +78,34 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
     let mut traces = SdkTracerProvider::builder()
         .with_sampler(sdk_sampler(cfg.sampler))
         .with_resource(resource.clone());
-    let mut logger_provider = None;
-    if let Some(endpoint) = &cfg.endpoint {
-        let (span_exporter, log_exporter) = exporters(endpoint, cfg.protocol, &resource)?;
+    if let Some(x) = &cfg.traces {
+        let mut spans = otlp::span_exporter(x)?;
+        opentelemetry_sdk::trace::SpanExporter::set_resource(&mut spans, &resource);
         traces = traces.with_span_processor(export::BoundedProcessor::spawn(
-            export::Spans(span_exporter),
+            export::Spans(spans),
             metrics.dropped.clone(),
             Signal::Traces,
+            x.timeout,
         ));
-        logger_provider = Some(
-            SdkLoggerProvider::builder()
-                .with_resource(resource)
-                .with_log_processor(export::BoundedProcessor::spawn(
-                    export::Logs(log_exporter),
-                    metrics.dropped.clone(),
-                    Signal::Logs,
-                ))
-                .build(),
-        );
     }
+    let logger_provider = match &cfg.logs {
+        Some(x) => {
+            let mut logs = otlp::log_exporter(x)?;
+            opentelemetry_sdk::logs::LogExporter::set_resource(&mut logs, &resource);
+            Some(
+                SdkLoggerProvider::builder()
+                    .with_resource(resource)
+                    .with_log_processor(export::BoundedProcessor::spawn(
+                        export::Logs(logs),
+                        metrics.dropped.clone(),
+                        Signal::Logs,
+                        x.timeout,
+                    ))
+                    .build(),
+            )
+        }
+        None => None,
+    };
     // Without an endpoint spans are still made: trace context flows in and out.
     let tracer_provider = traces.build();
     global::set_text_map_propagator(TraceContextPropagator::new());
@@ -138,6 +144,9 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
         )
         .try_init()
         .map_err(|_| TelemetryError::AlreadyInstalled)?;
+    for warning in &cfg.warnings {
+        tracing::warn!(warning = %warning, "telemetry setting read leniently");
+    }
 
     Ok(Telemetry {
         tracer_provider,
@@ -196,60 +205,4 @@ fn sdk_sampler(s: Sampler) -> SdkSampler {
     } else {
         root
     }
-}
-
-fn exporters(
-    endpoint: &str,
-    protocol: OtlpProtocol,
-    resource: &Resource,
-) -> Result<
-    (
-        opentelemetry_otlp::SpanExporter,
-        opentelemetry_otlp::LogExporter,
-    ),
-    TelemetryError,
-> {
-    let err = |source| TelemetryError::Exporter {
-        endpoint: endpoint.to_string(),
-        source,
-    };
-    let timeout = Duration::from_secs(5);
-    let base = endpoint.trim_end_matches('/');
-    let (mut spans, mut logs) = match protocol {
-        OtlpProtocol::Grpc => (
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(base)
-                .with_timeout(timeout)
-                .build()
-                .map_err(err)?,
-            opentelemetry_otlp::LogExporter::builder()
-                .with_tonic()
-                .with_endpoint(base)
-                .with_timeout(timeout)
-                .build()
-                .map_err(err)?,
-        ),
-        OtlpProtocol::HttpProtobuf => (
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_http_client(reqwest::Client::new())
-                .with_endpoint(format!("{base}/v1/traces"))
-                .with_timeout(timeout)
-                .build()
-                .map_err(err)?,
-            opentelemetry_otlp::LogExporter::builder()
-                .with_http()
-                .with_http_client(reqwest::Client::new())
-                .with_endpoint(format!("{base}/v1/logs"))
-                .with_timeout(timeout)
-                .build()
-                .map_err(err)?,
-        ),
-    };
-    use opentelemetry_sdk::logs::LogExporter as _;
-    use opentelemetry_sdk::trace::SpanExporter as _;
-    spans.set_resource(resource);
-    logs.set_resource(resource);
-    Ok((spans, logs))
 }

@@ -419,10 +419,43 @@ pub struct Collector {
     pub grpc_port: u16,
     pub http_port: u16,
     dir: tempfile::TempDir,
+    scheme: &'static str,
+}
+
+/// PEM files that make the collector's receivers serve TLS.
+pub struct CollectorTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// When set, clients must present a certificate this CA signed.
+    pub client_ca_file: Option<PathBuf>,
+}
+
+impl CollectorTls {
+    fn yaml(&self) -> String {
+        let client_ca = self
+            .client_ca_file
+            .as_ref()
+            .map(|f| format!(", client_ca_file: \"{}\"", f.display()))
+            .unwrap_or_default();
+        format!(
+            ", tls: {{cert_file: \"{}\", key_file: \"{}\"{client_ca}}}",
+            self.cert_file.display(),
+            self.key_file.display()
+        )
+    }
 }
 
 impl Collector {
     pub fn start() -> Collector {
+        Collector::start_with(None)
+    }
+
+    /// OTLP over TLS on both receivers: endpoints are `https://127.0.0.1:PORT`.
+    pub fn start_tls(tls: &CollectorTls) -> Collector {
+        Collector::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<&CollectorTls>) -> Collector {
         let bin = std::env::var_os("OTELCOL_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("otelcol-not-built"));
@@ -437,8 +470,8 @@ impl Collector {
 receivers:
   otlp:
     protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc_port}"}}
-      http: {{endpoint: "127.0.0.1:{http_port}"}}
+      grpc: {{endpoint: "127.0.0.1:{grpc_port}"{tls}}}
+      http: {{endpoint: "127.0.0.1:{http_port}"{tls}}}
 exporters:
   file/traces: {{path: "{out}/traces.json", flush_interval: 100ms}}
   file/logs: {{path: "{out}/logs.json", flush_interval: 100ms}}
@@ -449,7 +482,8 @@ service:
     traces: {{receivers: [otlp], exporters: [file/traces]}}
     logs: {{receivers: [otlp], exporters: [file/logs]}}
 "#,
-            out = dir.path().display()
+            out = dir.path().display(),
+            tls = tls.map(CollectorTls::yaml).unwrap_or_default(),
         );
         let config_path = dir.path().join("config.yaml");
         std::fs::write(&config_path, config).unwrap();
@@ -465,6 +499,7 @@ service:
             grpc_port,
             http_port,
             dir,
+            scheme: if tls.is_some() { "https" } else { "http" },
         };
         wait_until("collector OTLP/HTTP port", Duration::from_secs(20), || {
             std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
@@ -475,7 +510,8 @@ service:
 
     pub fn endpoint(&self, grpc: bool) -> String {
         format!(
-            "http://127.0.0.1:{}",
+            "{}://127.0.0.1:{}",
+            self.scheme,
             if grpc { self.grpc_port } else { self.http_port }
         )
     }
@@ -496,6 +532,11 @@ service:
             "scopeSpans",
             "spans",
         )
+    }
+
+    /// What the collector wrote about itself (start-up, TLS handshakes).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("collector.log")).unwrap_or_default()
     }
 
     /// Every log record received, each with its resource attributes under "resource".

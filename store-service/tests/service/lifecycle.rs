@@ -58,6 +58,57 @@ fn bad_settings_stop_start_up_with_one_line_naming_them() {
             &[("OTEL_RESOURCE_ATTRIBUTES", "k8s.pod.name")],
             "OTEL_RESOURCE_ATTRIBUTES",
         ),
+        (
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4318")],
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "authorization")],
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_TIMEOUT", "10s")],
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli")],
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/ca.pem")],
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        ),
+        (
+            &[("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/no/such/key.pem")],
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        ),
+        (
+            &[("OTEL_TRACES_EXPORTER", "zipkin")],
+            "OTEL_TRACES_EXPORTER",
+        ),
+        (&[("DATABASE_URL", "")], "DATABASE_URL"),
+        (&[("DATABASE_URL", "store.db")], "DATABASE_URL"),
+        (&[("DATABASE_URL", "sqlite::memory:")], "DATABASE_URL"),
+        (&[("DATABASE_URL", "sqlite://:memory:")], "DATABASE_URL"),
+        (
+            &[("DATABASE_URL", "sqlite://x.db?mode=memory")],
+            "DATABASE_URL",
+        ),
+        (&[("DATABASE_URL", "sqlite://")], "DATABASE_URL"),
+        (&[("DATABASE_URL", "sqlite://x.db?mode=ro")], "DATABASE_URL"),
+        (
+            &[("DATABASE_URL", "sqlite://x.db?journal=wal")],
+            "DATABASE_URL",
+        ),
+        (&[("DATABASE_URL", "sqlite:///tmp")], "DATABASE_URL"),
+        (
+            &[("DATABASE_URL", "postgres://u:hunter2@db:99999/store")],
+            "DATABASE_URL",
+        ),
     ];
     for (i, (overrides, named)) in cases.iter().enumerate() {
         // Case 0 runs without STORE_ID at all; the others override the base.
@@ -88,6 +139,63 @@ fn bad_settings_stop_start_up_with_one_line_naming_them() {
         ("DATABASE_URL", "mysql://user:hunter2@db"),
     ]);
     assert!(!stderr.contains("hunter2"), "{stderr}");
+    let (_, stderr) = serve_with(&[
+        ("STORE_ID", "a"),
+        ("DATABASE_URL", "postgres://user:hunter2@db:99999/store"),
+    ]);
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let (_, stderr) = serve_with(&[
+        ("STORE_ID", "a"),
+        ("DATABASE_URL", "sqlite://x.db"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=hunter2%zz"),
+    ]);
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// An in-memory SQLite database would be one per connection: refused before
+/// connecting, saying why, instead of failing on a missing table.
+#[test]
+fn in_memory_sqlite_is_refused_with_the_reason() {
+    for url in [
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://?mode=memory",
+    ] {
+        let (code, stderr) = serve_with(&[("STORE_ID", "a"), ("DATABASE_URL", url)]);
+        assert_eq!(code, 2, "{url}: {stderr}");
+        assert!(
+            stderr.contains("each connection would get its own empty database")
+                && stderr.contains("file on its volume"),
+            "{url}: {stderr}"
+        );
+    }
+}
+
+/// The specification: an empty variable is an unset one, so a template that
+/// renders `OTEL_...=` leaves the defaults in place.
+#[test]
+fn empty_otel_variables_are_unset() {
+    let mut server = Server::sqlite_with(&[
+        ("OTEL_SERVICE_NAME", ""),
+        ("OTEL_RESOURCE_ATTRIBUTES", ""),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", ""),
+        ("OTEL_EXPORTER_OTLP_HEADERS", ""),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", ""),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", ""),
+        ("OTEL_TRACES_SAMPLER", ""),
+        ("OTEL_TRACES_SAMPLER_ARG", ""),
+        ("OTEL_SDK_DISABLED", ""),
+        ("OTEL_TRACES_EXPORTER", ""),
+    ]);
+    let ready = server
+        .log_lines()
+        .into_iter()
+        .find(|l| l["msg"] == "store-service ready")
+        .expect("ready line");
+    assert_eq!(ready["service.name"], "store-service");
+    assert!(ready.get("otlp_traces").is_none(), "{ready}");
+    assert!(server.terminate(Duration::from_secs(10)).success());
 }
 
 #[test]

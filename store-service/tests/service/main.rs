@@ -7,3 +7,4 @@ mod harness;
 mod lifecycle;
 mod loadgen;
 mod telemetry;
+mod tls;
