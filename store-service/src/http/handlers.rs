@@ -4,13 +4,13 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::error::{ApiError, JsonBody};
+use super::error::{ApiError, JsonBody, PathParam, QueryParams};
 use super::middleware::FaultSettings;
 use super::{AppState, openapi};
 use crate::domain::{Product, Purchase};
@@ -45,10 +45,8 @@ pub struct ListQuery {
 
 pub async fn list_products(
     State(s): State<AppState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<ProductView>>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let products = s.service.list(q.category.as_deref()).await?;
     Ok(Json(
         products
@@ -60,7 +58,7 @@ pub async fn list_products(
 
 pub async fn get_product(
     State(s): State<AppState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
 ) -> Result<Json<ProductView>, ApiError> {
     let product = s.service.get(&name).await?;
     Ok(Json(ProductView::new(product, &s.currency)))
@@ -95,7 +93,7 @@ impl PurchaseView {
 
 pub async fn buy(
     State(s): State<AppState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     JsonBody(body): JsonBody<BuyRequest>,
 ) -> Result<Json<PurchaseView>, ApiError> {
     let purchase = s.service.buy(&name, body.quantity).await?;
@@ -110,7 +108,7 @@ pub struct StockRequest {
 
 pub async fn set_stock(
     State(s): State<AppState>,
-    Path(name): Path<String>,
+    PathParam(name): PathParam<String>,
     JsonBody(body): JsonBody<StockRequest>,
 ) -> Result<Json<ProductView>, ApiError> {
     let product = s.service.set_stock(&name, body.stock).await?;

@@ -16,18 +16,27 @@ use tracing::{Instrument, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::AppState;
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorCode, into_contract};
+use crate::telemetry::semconv::{self, RequestMethod};
+
+/// Longest `http.request.method_original` kept: a made-up method is client
+/// input, and an 8 KiB one should not travel to every trace backend.
+const MAX_METHOD_ORIGINAL: usize = 64;
 
 /// One server span per request (W3C trace context in and out), the
 /// request-duration histogram with a `trace_id` exemplar, in-flight gauge,
 /// error counts by code, and one access log line.
+///
+/// Labels and the span name are bounded: the method is one of the known nine
+/// or `_OTHER`, the route is the matched template or empty (no route matched),
+/// never the path. Every error response leaves here in the JSON contract.
 pub async fn observe(
     State(s): State<AppState>,
     matched: Option<MatchedPath>,
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().as_str().to_string();
+    let method = RequestMethod::of(req.method().as_str());
     let route = matched
         .as_ref()
         .map(MatchedPath::as_str)
@@ -36,20 +45,31 @@ pub async fn observe(
     let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
     let span = tracing::info_span!(
         "http",
-        otel.name = format!("{method} {route}").trim_end(),
+        otel.name = method.span_name(&route),
         otel.kind = "server",
-        http.request.method = %method,
+        http.request.method = method.as_str(),
+        { semconv::ATTR_HTTP_REQUEST_METHOD_ORIGINAL } = Empty,
         http.route = %route,
         url.path = %req.uri().path(),
         http.response.status_code = Empty,
         otel.status_code = Empty,
         { spans::ATTR_APP_ERROR_CODE } = Empty,
     );
+    if method.is_other() {
+        let original: String = req
+            .method()
+            .as_str()
+            .chars()
+            .take(MAX_METHOD_ORIGINAL)
+            .collect();
+        span.record(semconv::ATTR_HTTP_REQUEST_METHOD_ORIGINAL, original);
+    }
     let _ = span.set_parent(parent);
-    let _active = s.metrics.http.start(&method, &route);
+    let _active = s.metrics.http.start(method, &route);
     let started = Instant::now();
 
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let response = next.run(req).instrument(span.clone()).await;
+    let mut response = into_contract(response);
 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -76,14 +96,14 @@ pub async fn observe(
     let exemplar = sc.is_sampled().then(|| sc.trace_id().to_string());
     s.metrics
         .http
-        .finish(&method, &route, status, elapsed, exemplar);
+        .finish(method, &route, status, elapsed, exemplar);
     let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     // Successes live in traces and metrics; logging each one would cost more
     // than it tells. Failures are logged, with their trace.
     span.in_scope(|| match status {
-        500.. => tracing::warn!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request failed"),
-        400.. => tracing::info!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request refused"),
-        _ => tracing::debug!(http.request.method = %method, http.route = %route, http.response.status_code = status, duration_ms, "request served"),
+        500.. => tracing::warn!(http.request.method = method.as_str(), http.route = %route, http.response.status_code = status, duration_ms, "request failed"),
+        400.. => tracing::info!(http.request.method = method.as_str(), http.route = %route, http.response.status_code = status, duration_ms, "request refused"),
+        _ => tracing::debug!(http.request.method = method.as_str(), http.route = %route, http.response.status_code = status, duration_ms, "request served"),
     });
     response
 }
@@ -98,19 +118,23 @@ pub async fn require_admin(State(s): State<AppState>, req: Request, next: Next) 
         )
         .into_response();
     };
+    // Bytes, not `to_str`: a header with non-ASCII bytes is a wrong token, not a missing one.
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .map(|v| v.as_bytes().strip_prefix(b"Bearer "));
     match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
-            next.run(req).await
-        }
-        Some(_) => ApiError::new(
+        Some(Some(token)) if constant_time_eq(token, expected.as_bytes()) => next.run(req).await,
+        Some(Some(_)) => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "the bearer token is wrong",
+        )
+        .into_response(),
+        Some(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the Authorization header is not a Bearer token",
         )
         .into_response(),
         None => ApiError::new(

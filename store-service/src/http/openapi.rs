@@ -7,6 +7,7 @@ pub const ERROR_CODES: &[&str] = &[
     "malformed_json",
     "invalid_body",
     "invalid_query",
+    "invalid_path",
     "invalid_quantity",
     "invalid_stock",
     "invalid_name",
@@ -24,7 +25,17 @@ pub const ERROR_CODES: &[&str] = &[
     "database_error",
     "database_unavailable",
     "shutting_down",
+    "bad_request",
+    "request_timeout",
+    "internal_error",
 ];
+
+/// What any operation may also answer: refusals made before a handler runs,
+/// always with the `Error` body.
+const DEFAULT_ERRORS: &str = "Any other refusal, always an Error body: route_not_found (404, a path \
+    that matches no route), method_not_allowed (405, another method on a known path), \
+    payload_too_large (413), unsupported_media_type (415), request_timeout (408), \
+    bad_request (other 4xx), internal_error (other 5xx)";
 
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -39,7 +50,26 @@ fn name_param() -> Value {
            "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"}})
 }
 
+/// The document, each operation with a `default` response for [`DEFAULT_ERRORS`].
 pub fn spec() -> Value {
+    let mut spec = paths();
+    for path in spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for operation in path
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            operation["responses"]["default"] = json!({"$ref": "#/components/responses/Error"});
+        }
+    }
+    spec
+}
+
+fn paths() -> Value {
     let admin = json!([{"bearer": []}]);
     json!({
         "openapi": "3.1.0",
@@ -53,12 +83,12 @@ pub fn spec() -> Value {
                               "400": error_response("invalid_query, invalid_name")}}},
             "/products/{name}": {"get": {
                 "operationId": "getProduct", "parameters": [name_param()],
-                "responses": {"200": ok("The product", "Product"), "400": error_response("invalid_name"), "404": error_response("product_not_found")}}},
+                "responses": {"200": ok("The product", "Product"), "400": error_response("invalid_path, invalid_name"), "404": error_response("product_not_found")}}},
             "/products/{name}/buy": {"post": {
                 "operationId": "buyProduct", "parameters": [name_param()],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BuyRequest"}}}},
                 "responses": {"200": ok("The purchase, committed", "Purchase"),
-                              "400": error_response("malformed_json, invalid_body, invalid_quantity, invalid_name"),
+                              "400": error_response("invalid_path, malformed_json, invalid_body, invalid_quantity, invalid_name"),
                               "404": error_response("product_not_found"),
                               "409": error_response("insufficient_stock"),
                               "413": error_response("payload_too_large"),
@@ -68,7 +98,7 @@ pub fn spec() -> Value {
                 "operationId": "setStock", "parameters": [name_param()], "security": admin,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StockRequest"}}}},
                 "responses": {"200": ok("The product with its new stock", "Product"),
-                              "400": error_response("malformed_json, invalid_body, invalid_stock, invalid_name"),
+                              "400": error_response("invalid_path, malformed_json, invalid_body, invalid_stock, invalid_name"),
                               "401": error_response("missing_token, invalid_token, admin_disabled"),
                               "404": error_response("product_not_found"),
                               "413": error_response("payload_too_large"),
@@ -89,6 +119,7 @@ pub fn spec() -> Value {
             "/openapi.json": {"get": {"operationId": "openapi", "responses": {"200": {"description": "This document"}}}}
         },
         "components": {
+            "responses": {"Error": error_response(DEFAULT_ERRORS)},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Product": {"type": "object", "required": ["name", "category", "price", "currency", "stock"], "properties": {
@@ -128,6 +159,36 @@ mod tests {
             "/openapi.json",
         ] {
             assert!(spec["paths"].get(path).is_some(), "{path} missing");
+        }
+    }
+
+    /// Every code a response can carry is named in some response description.
+    #[test]
+    fn every_error_code_is_described() {
+        let spec = super::spec();
+        let mut descriptions = String::new();
+        collect_descriptions(&spec, &mut descriptions);
+        for code in super::ERROR_CODES {
+            assert!(descriptions.contains(code), "{code} is in no response");
+        }
+        let list = &spec["paths"]["/products"]["get"]["responses"]["default"]["$ref"];
+        assert_eq!(list, "#/components/responses/Error");
+    }
+
+    fn collect_descriptions(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v.as_str()) {
+                        ("description", Some(d)) => out.push_str(d),
+                        _ => collect_descriptions(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().for_each(|v| collect_descriptions(v, out))
+            }
+            _ => {}
         }
     }
 }

@@ -20,6 +20,7 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use storeops_contract::{labels as l, metrics as m};
 
+use super::semconv::RequestMethod;
 use crate::domain::{Money, Product};
 
 /// Database latency buckets (seconds).
@@ -215,10 +216,11 @@ fn product_labels(p: &Product) -> Labels<2> {
 }
 
 impl HttpMetrics {
-    /// Counts a request in flight until the guard drops.
-    pub fn start(&self, method: &str, route: &str) -> ActiveGuard {
+    /// Counts a request in flight until the guard drops. `route` is the
+    /// matched route template, or empty when no route matched: never the path.
+    pub fn start(&self, method: RequestMethod, route: &str) -> ActiveGuard {
         let gauge = self.active.get_or_create_owned(&[
-            (l::HTTP_REQUEST_METHOD, method.to_string()),
+            (l::HTTP_REQUEST_METHOD, method.as_str().to_string()),
             (l::HTTP_ROUTE, route.to_string()),
         ]);
         gauge.inc();
@@ -228,14 +230,14 @@ impl HttpMetrics {
     /// Records a finished request; `trace_id` becomes the exemplar of its bucket.
     pub fn finish(
         &self,
-        method: &str,
+        method: RequestMethod,
         route: &str,
         status: u16,
         elapsed: Duration,
         trace_id: Option<String>,
     ) {
         let labels = [
-            (l::HTTP_REQUEST_METHOD, method.to_string()),
+            (l::HTTP_REQUEST_METHOD, method.as_str().to_string()),
             (l::HTTP_ROUTE, route.to_string()),
             (l::HTTP_RESPONSE_STATUS_CODE, status.to_string()),
         ];

@@ -13,6 +13,8 @@ pub mod logs;
 pub mod metrics;
 pub mod otlp;
 pub mod process;
+pub mod semconv;
+pub mod trace_context;
 
 use std::time::Duration;
 
@@ -21,7 +23,6 @@ use opentelemetry::{KeyValue, global};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SdkTracerProvider};
 use storeops_contract::resource as r;
 use tracing_subscriber::Layer;
@@ -108,7 +109,8 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
     };
     // Without an endpoint spans are still made: trace context flows in and out.
     let tracer_provider = traces.build();
-    global::set_text_map_propagator(TraceContextPropagator::new());
+    // Strict W3C parsing: the SDK's propagator adopts some malformed headers.
+    global::set_text_map_propagator(trace_context::StrictTraceContext::default());
 
     let internals_quiet = EXPORT_INTERNALS
         .iter()

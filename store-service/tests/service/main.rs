@@ -6,5 +6,7 @@ mod concurrency;
 mod harness;
 mod lifecycle;
 mod loadgen;
+mod rejections;
 mod telemetry;
 mod tls;
+mod trace_context;
