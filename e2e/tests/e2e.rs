@@ -689,6 +689,49 @@ async fn an_invalid_referenced_catalog_holds_the_pods_and_names_the_product() {
     env.cleanup().await;
 }
 
+/// An event note may hold 1,024 bytes and the API server refuses a longer
+/// one whole. A CatalogInvalid message naming a 253-character ConfigMap and
+/// a 205-character key and a 128-emoji product (512 bytes) is longer: the Warning still arrives, cut
+/// to the limit with the reason and the ConfigMap first; the condition
+/// carries the whole message.
+#[tokio::test]
+async fn a_long_warning_reaches_the_user_cut_to_the_event_limit() {
+    let env = Env::new("longnote").await;
+    let config_map = format!("c{}", "a".repeat(252));
+    let product = "😀".repeat(128);
+    let key = format!("{}.json", "k".repeat(200));
+    let text = format!(
+        "[{{\"name\": \"{product}\", \"category\": \"c\", \"price\": 1.234, \"stock\": 1}}]"
+    );
+    env.apply(
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": config_map},
+                      "data": {(key.as_str()): text}}),
+    )
+    .await
+    .unwrap();
+    let referenced = merged(
+        store("kappa"),
+        &json!({"spec": {"catalog": {"products": null, "configMapRef": {"name": config_map, "key": key}}}}),
+    );
+    env.apply_store(&referenced).await.unwrap();
+    degraded_naming(&env, "kappa", "CatalogInvalid", &product).await;
+    let note = event(&env, "kappa", "CatalogInvalid")
+        .await
+        .note
+        .unwrap_or_default();
+    assert!(
+        note.len() <= 1024 && note.len() > 1000,
+        "{} bytes",
+        note.len()
+    );
+    assert!(
+        note.starts_with("catalog ConfigMap") && note.ends_with('…'),
+        "{note}"
+    );
+    assert!(note.contains(&config_map), "{note}");
+    env.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_paused_store_is_left_alone() {
     let env = Env::new("paused").await;

@@ -20,6 +20,7 @@ pub mod apply;
 pub mod build;
 pub mod dereference;
 pub mod fleet;
+pub mod limits;
 pub mod pods;
 pub mod status;
 
@@ -464,7 +465,7 @@ async fn publish(ctx: &Context, store: &Store, type_: EventType, reason: &str, n
     let event = Event {
         type_,
         reason: reason.to_string(),
-        note: Some(note.to_string()),
+        note: Some(limits::fit(note, limits::EVENT_NOTE_MAX_BYTES).into_owned()),
         action: "Reconcile".to_string(),
         secondary: None,
     };

@@ -188,7 +188,8 @@ fn condition(
         type_: type_.to_string(),
         status,
         reason: reason.to_string(),
-        message,
+        message: super::limits::fit(&message, super::limits::CONDITION_MESSAGE_MAX_BYTES)
+            .into_owned(),
         observed_generation: generation,
         last_transition_time,
     }
