@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+[[ $target == /* ]] || target=$PWD/$target
 dir=$target/cluster-local
 pidfile=$dir/pid
 
@@ -40,7 +41,7 @@ up() {
     fi
     sleep 0.5
   done
-  echo "cluster-local ready in $((SECONDS - start)) s: export KUBECONFIG=$PWD/$dir/kubeconfig" >&2
+  echo "cluster-local ready in $((SECONDS - start)) s: export KUBECONFIG=$dir/kubeconfig" >&2
 }
 
 down() {
@@ -60,7 +61,7 @@ e2e() {
   local rc=0
   # The workspace selection, as `make test` builds it: no rebuild of the
   # dependencies with the e2e crate's smaller feature set.
-  KUBECONFIG=$PWD/$dir/kubeconfig cargo test --workspace --test e2e || rc=$?
+  KUBECONFIG=$dir/kubeconfig cargo test --workspace --test e2e || rc=$?
   if ((rc)); then
     echo "e2e failed; the operator's log ends with:" >&2
     tail -30 "$dir/operator-local.log" >&2 || true
