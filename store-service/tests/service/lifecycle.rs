@@ -152,6 +152,26 @@ fn bad_settings_stop_start_up_with_one_line_naming_them() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
+/// clap's own message for a value that is not UTF-8 names nothing.
+#[test]
+fn a_value_that_is_not_utf8_is_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_store-service"))
+        .arg("serve")
+        .env_clear()
+        .env("STORE_ID", "a")
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            std::ffi::OsStr::from_bytes(b"k=\xff"),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{stderr}");
+}
+
 /// An in-memory SQLite database would be one per connection: refused before
 /// connecting, saying why, instead of failing on a missing table.
 #[test]
