@@ -8,8 +8,9 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use opentelemetry::global;
+use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TraceContextExt;
-use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_http::HeaderInjector;
 use serde::{Deserialize, Serialize};
 use storeops_contract::spans;
 use tracing::{Instrument, field::Empty};
@@ -42,7 +43,7 @@ pub async fn observe(
         .map(MatchedPath::as_str)
         .unwrap_or("")
         .to_string();
-    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
+    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderFields(req.headers())));
     let span = tracing::info_span!(
         "http",
         otel.name = method.span_name(&route),
@@ -106,6 +107,35 @@ pub async fn observe(
         _ => tracing::debug!(http.request.method = method.as_str(), http.route = %route, http.response.status_code = status, duration_ms, "request served"),
     });
     response
+}
+
+/// Request headers for trace context extraction. Unlike
+/// `opentelemetry_http::HeaderExtractor`, a field that is not ASCII is not
+/// skipped silently (which would keep the other `tracestate` fields of an
+/// invalid list): it reads as a character no trace context grammar allows.
+struct HeaderFields<'a>(&'a axum::http::HeaderMap);
+
+/// What a non-ASCII header field reads as: invalid in every trace context field.
+const NOT_ASCII: &str = "\u{7f}";
+
+impl Extractor for HeaderFields<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.to_str().unwrap_or(NOT_ASCII))
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let values: Vec<&str> = self
+            .0
+            .get_all(key)
+            .iter()
+            .map(|v| v.to_str().unwrap_or(NOT_ASCII))
+            .collect();
+        (!values.is_empty()).then_some(values)
+    }
 }
 
 /// Admin routes need `Authorization: Bearer <token>`.
@@ -212,6 +242,26 @@ pub async fn inject_faults(State(s): State<AppState>, req: Request, next: Next) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_trace_context_fields_are_not_skipped() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.append("tracestate", "congo=a".parse().unwrap());
+        headers.append(
+            "tracestate",
+            axum::http::HeaderValue::from_bytes(b"rojo=caf\xe9").unwrap(),
+        );
+        let fields = HeaderFields(&headers);
+        assert_eq!(
+            fields.get_all("tracestate").unwrap(),
+            ["congo=a", NOT_ASCII]
+        );
+        assert_eq!(fields.get_all("traceparent"), None);
+        let fields = crate::telemetry::trace_context::parse_tracestate(
+            &fields.get_all("tracestate").unwrap(),
+        );
+        assert!(fields.is_err());
+    }
 
     #[test]
     fn token_comparison() {

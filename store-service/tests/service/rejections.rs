@@ -1,13 +1,16 @@
 //! Bad input from clients: every refusal is a JSON error with a stable code,
 //! counted in `app_errors_total`; no metric label takes client input, so
-//! fuzzed methods, paths and headers add no series.
+//! fuzzed methods, paths and headers add no series, and a made-up method is
+//! `_OTHER` on the server span.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use storeops_contract::metrics;
 
-use crate::harness::{ADMIN_TOKEN, Client, Server, sample};
+use crate::harness::{ADMIN_TOKEN, Client, Collector, Server, sample, wait_until};
 
 /// A small xorshift generator: reproducible from the seed printed on failure.
 struct Fuzz(u64);
@@ -547,4 +550,58 @@ async fn every_rejection_is_a_counted_json_error() {
 #[test]
 fn the_admin_header_of_the_table_carries_the_test_token() {
     assert_eq!(ADMIN.1, format!("Bearer {ADMIN_TOKEN}").as_bytes());
+}
+
+/// A made-up method reaches the trace backend as `_OTHER`, with the original
+/// only in `http.request.method_original` and `HTTP` in the span name.
+#[tokio::test(flavor = "multi_thread")]
+async fn made_up_methods_are_other_on_the_server_span() {
+    let collector = Collector::start();
+    let endpoint = collector.endpoint(false);
+    let server = Server::sqlite_with(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    ]);
+    let c = Client::new(&server);
+    for (method, path) in [
+        ("M1", "/products"),
+        ("get", "/fz-nowhere"),
+        ("PATCH", "/products"),
+    ] {
+        let r = c
+            .http
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", c.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{method} {path}");
+    }
+    let server_spans = || {
+        collector
+            .spans()
+            .into_iter()
+            .filter(|s| s["kind"] == 2)
+            .collect::<Vec<_>>()
+    };
+    wait_until(
+        "three server spans at the collector",
+        Duration::from_secs(20),
+        || server_spans().len() >= 3,
+    );
+    let spans = server_spans();
+    let find = |name: &str, original: Option<&str>| {
+        spans.iter().find(|s| {
+            s["name"] == name && s["attrs"]["http.request.method_original"].as_str() == original
+        })
+    };
+    let m1 = find("HTTP /products", Some("M1")).expect("M1 span");
+    assert_eq!(m1["attrs"]["http.request.method"], "_OTHER");
+    assert_eq!(m1["attrs"]["http.route"], "/products");
+    let lower = find("HTTP", Some("get")).expect("lowercase get span, no route");
+    assert_eq!(lower["attrs"]["http.request.method"], "_OTHER");
+    let patch = find("PATCH /products", None).expect("PATCH span");
+    assert_eq!(patch["attrs"]["http.request.method"], "PATCH");
 }

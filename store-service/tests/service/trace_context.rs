@@ -168,6 +168,12 @@ fn cases() -> Vec<(&'static str, Vec<String>, Vec<String>, Want)> {
             keep("congo=a,rojo=b"),
         ),
         (
+            "tracestate field not ASCII",
+            vec![valid()],
+            vec!["congo=a".into(), "rojo=caf\u{e9}".into()],
+            keep(""),
+        ),
+        (
             "multi-tenant key",
             vec![valid()],
             ts("fw529a3039@dt=x"),
