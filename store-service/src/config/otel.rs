@@ -357,9 +357,7 @@ fn resolve(
         (None, Some(url)) => {
             let base = parse_endpoint(g.endpoint, url)?;
             match protocol {
-                OtlpProtocol::HttpProtobuf => {
-                    format!("{}/{}", base.trim_end_matches('/'), vars.path)
-                }
+                OtlpProtocol::HttpProtobuf => append_path(&base, vars.path),
                 OtlpProtocol::Grpc => base,
             }
         }
@@ -478,6 +476,19 @@ fn parse_endpoint(var: &str, url: &str) -> Result<String, ConfigError> {
     match scheme.as_deref() {
         Some(s @ ("http" | "https")) if host_ok => Ok(format!("{s}{}", &url[s.len()..])),
         _ => Err(bad(var, url, why)),
+    }
+}
+
+/// `base` with `/PATH` appended to its path, before any query.
+fn append_path(base: &str, path: &str) -> String {
+    let (url, query) = match base.split_once('?') {
+        Some((url, query)) => (url, Some(query)),
+        None => (base, None),
+    };
+    let joined = format!("{}/{path}", url.trim_end_matches('/'));
+    match query {
+        Some(q) => format!("{joined}?{q}"),
+        None => joined,
     }
 }
 
@@ -775,6 +786,11 @@ mod tests {
             .logs
             .unwrap();
         assert_eq!(http_logs.endpoint, "http://c:4318/base/v1/logs");
+        let with_query = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4318/p?tenant=a")])
+            .unwrap()
+            .traces
+            .unwrap();
+        assert_eq!(with_query.endpoint, "https://c:4318/p/v1/traces?tenant=a");
         // Only one signal: the other is not exported.
         let only_logs =
             settings(&[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://l:4318/v1/logs")]).unwrap();

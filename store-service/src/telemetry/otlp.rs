@@ -15,7 +15,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use opentelemetry_http::hyper::HyperClient;
 use opentelemetry_otlp::{
-    Compression, LogExporter, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+    Compression, LogExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig,
+    WithTonicConfig,
 };
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
@@ -88,6 +89,7 @@ fn tonic_settings<B: WithExportConfig + WithTonicConfig>(
     }
     let mut b = builder
         .with_endpoint(x.endpoint.clone())
+        .with_protocol(Protocol::Grpc)
         .with_timeout(x.timeout)
         .with_metadata(metadata);
     if x.gzip {
@@ -125,6 +127,9 @@ fn http_settings<B: WithExportConfig + WithHttpConfig>(
         .collect();
     let mut b = builder
         .with_endpoint(x.endpoint.clone())
+        // Explicit, so that the crate does not consult OTEL_EXPORTER_OTLP_PROTOCOL
+        // itself (a generic `grpc` would make it refuse a per-signal http/protobuf).
+        .with_protocol(Protocol::HttpBinary)
         .with_timeout(x.timeout)
         .with_http_client(HyperClient::new(connector, x.timeout, None))
         .with_headers(headers);

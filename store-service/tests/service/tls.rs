@@ -148,7 +148,8 @@ async fn traces_and_logs_reach_a_tls_collector_over_http() {
 }
 
 /// Mutual TLS, each signal configured by its own variables: traces over
-/// HTTP to a full per-signal URL, logs over gRPC; gzip, headers and timeouts
+/// HTTP to a full per-signal URL (beating the generic `grpc`), logs over
+/// gRPC (an empty per-signal protocol is unset); gzip, headers and timeouts
 /// from the generic variables.
 #[tokio::test(flavor = "multi_thread")]
 async fn per_signal_settings_and_mutual_tls_reach_the_collector() {
@@ -170,8 +171,8 @@ async fn per_signal_settings_and_mutual_tls_reach_the_collector() {
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &traces),
         ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "HTTP/PROTOBUF"),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &logs),
-        ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "grpc"),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", ""),
+        ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", ""),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
         ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &cert),
         ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
