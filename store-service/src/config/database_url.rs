@@ -73,12 +73,14 @@ fn validate_sqlite(url: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// sqlx's message without its generic prefix.
+/// sqlx's message without its generic prefix (which PostgreSQL's options
+/// repeat inside the source).
 fn sqlx_reason(e: &sqlx::Error) -> String {
-    match e {
+    let text = match e {
         sqlx::Error::Configuration(source) => source.to_string(),
         other => other.to_string(),
-    }
+    };
+    text.trim_start_matches("error with configuration: ").to_string()
 }
 
 /// Removes the URL's user information (user and password) from a message.
