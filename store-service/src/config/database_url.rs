@@ -80,7 +80,8 @@ fn sqlx_reason(e: &sqlx::Error) -> String {
         sqlx::Error::Configuration(source) => source.to_string(),
         other => other.to_string(),
     };
-    text.trim_start_matches("error with configuration: ").to_string()
+    text.trim_start_matches("error with configuration: ")
+        .to_string()
 }
 
 /// Removes the URL's user information (user and password) from a message.
