@@ -1094,3 +1094,56 @@ fn the_air_gapped_stack_runs_only_images_built_here() {
         );
     }
 }
+
+/// Seconds of a Prometheus duration (`30d`, `6h`, `1h30m`).
+fn duration_seconds(text: &str) -> u64 {
+    let (mut total, mut digits) = (0, String::new());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            'w' => 7 * 86400,
+            'y' => 365 * 86400,
+            _ => panic!("{text}: unit {c}"),
+        };
+        total += digits.parse::<u64>().unwrap() * unit;
+        digits.clear();
+    }
+    total
+}
+
+/// The demo Prometheus keeps every range the Store's rules and dashboards
+/// query (the 3-day burn-rate window, the 30-day availability panels), so
+/// no panel of a long-running demo is silently computed over less.
+#[test]
+fn prometheus_keeps_the_longest_range_the_rules_and_panels_query() {
+    let spec = &find("Prometheus", "kube-prometheus-stack-prometheus")["spec"];
+    let retention = duration_seconds(spec["retention"].as_str().expect("spec.retention"));
+    let range = regex::Regex::new(r"\[([0-9]+[smhdwy])(:[0-9smhdwy]*)?\]").unwrap();
+    let mut longest = (0, String::new());
+    for object in sample_stores() {
+        let text = serde_json::to_string(&object).unwrap();
+        for cap in range.captures_iter(&text) {
+            let seconds = duration_seconds(&cap[1]);
+            if seconds > longest.0 {
+                longest = (seconds, format!("{} in {}", &cap[1], object["kind"]));
+            }
+        }
+    }
+    assert!(
+        longest.0 >= 30 * 86400,
+        "the scan found no 30d panel: {longest:?}"
+    );
+    assert!(
+        retention >= longest.0,
+        "retention {} is shorter than {}",
+        spec["retention"],
+        longest.1
+    );
+}

@@ -2,6 +2,7 @@
 //! latency heatmap with exemplars, database time and errors, in-flight
 //! requests, the service graph and failed traces from Tempo.
 
+use super::FLEET_SOURCE;
 use super::names::{bucket, count, l, m};
 use super::overview::{FLEET, fleet_variables};
 use super::{Dashboard, Kind, Panel, prom, row, traceql};
@@ -11,6 +12,7 @@ pub fn dashboard() -> Dashboard {
     let (count, bucket, f) = (count(), bucket(), FLEET);
     let route = l::HTTP_ROUTE;
     Dashboard {
+        source: FLEET_SOURCE.into(),
         uid: "storeops-apm".into(),
         title: "storeops / APM".into(),
         tags: vec!["fleet".into()],

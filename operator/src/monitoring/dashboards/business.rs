@@ -2,6 +2,7 @@
 //! products, average order value, conversion, stock-outs, refused purchases,
 //! restocks.
 
+use super::FLEET_SOURCE;
 use super::names::{count, l, m};
 use super::overview::{FLEET, fleet_variables};
 use super::{Dashboard, Kind, Panel, prom, prom_now, row};
@@ -21,6 +22,7 @@ pub fn dashboard() -> Dashboard {
         l::HTTP_REQUEST_METHOD
     );
     Dashboard {
+        source: FLEET_SOURCE.into(),
         uid: "storeops-business".into(),
         title: "storeops / Business insights".into(),
         tags: vec!["fleet".into()],

@@ -1,6 +1,7 @@
 //! The global multi-store overview: platform KPIs, revenue, items, error
 //! rate and latency by store, a health table per instance, firing alerts.
 
+use super::FLEET_SOURCE;
 use super::names::{bucket, count, l, m};
 use super::{Dashboard, Kind, Panel, Variable, prom, prom_now, row};
 
@@ -45,6 +46,7 @@ pub fn dashboard() -> Dashboard {
         )
     };
     Dashboard {
+        source: FLEET_SOURCE.into(),
         uid: "storeops-overview".into(),
         title: "storeops / Fleet overview".into(),
         tags: vec!["fleet".into()],

@@ -74,6 +74,7 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
     Dashboard {
         uid: uid(&t.namespace, &v.name),
         title: format!("Store {} ({})", v.display_name, t.store_id),
+        source: format!("Store {}/{}", t.namespace, v.name),
         tags: vec!["store".into(), t.store_id.clone()],
         // Queries name the store outright; the variable rides along on the
         // links, so a fleet dashboard opens filtered to this store.

@@ -2,6 +2,7 @@
 //! line, an alert) and pick a store; see the trace, the logs of that trace,
 //! and the store's metrics around it.
 
+use super::FLEET_SOURCE;
 use super::names::{bucket, count, l};
 use super::{Dashboard, Kind, Panel, Variable, logql, prom, row, traceql};
 
@@ -10,6 +11,7 @@ pub fn dashboard() -> Dashboard {
     let (count, bucket) = (count(), bucket());
     let s = r#"store_id="$store_id""#;
     Dashboard {
+        source: FLEET_SOURCE.into(),
         uid: "storeops-workbench".into(),
         title: "storeops / Troubleshooting workbench".into(),
         tags: vec!["fleet".into()],
