@@ -11,7 +11,9 @@
 //!   (no failed request, telemetry flushed); kill -9 under purchase load (no
 //!   acknowledged purchase lost).
 //! - Bad input: every invalid Store of `e2e::invalid` against the real API
-//!   server, with its answer.
+//!   server, with its answer; then the store-service given bad requests, trace
+//!   contexts and start-up settings (issue 16), each answer checked, so a
+//!   wrong one fails the drill instead of being written down.
 //!
 //! (The operator killed in the middle of 1,000 Stores is `scale-bench --kill-at`.)
 
@@ -105,6 +107,7 @@ fn run() -> Result<()> {
     }
     if wanted("bad-input") {
         md += &runtime.block_on(bad_input())?;
+        md += &service_bad_input(&args.store_service)?;
     }
     print!("{md}");
     if let Some(out) = &args.out {
@@ -299,8 +302,10 @@ async fn change_and_wait(client: &Client, name: &str) -> Result<Instant> {
 
 const TOKEN: &str = "drill-admin-token-0123456789";
 
-/// A store-service on a free port with SQLite in `dir`; OTLP to `otlp` if set.
-fn store_service(bin: &Path, dir: &Path, port: u16, otlp: Option<&str>) -> Result<Process> {
+/// The settings of a drill's store-service on `port`: SQLite and a
+/// two-product catalog in `dir` (a catalog already there is kept). Named as
+/// the environment variables; flags are the same names in kebab case.
+fn settings(dir: &Path, port: u16) -> Result<Vec<(&'static str, String)>> {
     let catalog = dir.join("catalog.yaml");
     if !catalog.exists() {
         std::fs::write(
@@ -308,30 +313,50 @@ fn store_service(bin: &Path, dir: &Path, port: u16, otlp: Option<&str>) -> Resul
             "- {name: apple, category: fruit, price: 0.5, stock: 1000000}\n- {name: pear, category: fruit, price: 0.75, stock: 1000000}\n",
         )?;
     }
-    let mut args: Vec<String> = vec![
-        "serve".into(),
-        "--store-id=drill".into(),
-        format!("--port={port}"),
-        "--listen-address=127.0.0.1".into(),
-        format!("--database-url=sqlite://{}/store.db", dir.display()),
-        format!("--catalog-file={}", catalog.display()),
-        format!("--admin-token={TOKEN}"),
-        "--log-level=warn".into(),
-    ];
+    Ok(vec![
+        ("STORE_ID", "drill".into()),
+        ("PORT", port.to_string()),
+        ("LISTEN_ADDRESS", "127.0.0.1".into()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/store.db", dir.display()),
+        ),
+        ("CATALOG_FILE", catalog.display().to_string()),
+        ("ADMIN_TOKEN", TOKEN.into()),
+        ("LOG_LEVEL", "warn".into()),
+    ])
+}
+
+/// A store-service on a free port with SQLite in `dir`; OTLP to `otlp` if set.
+fn store_service(bin: &Path, dir: &Path, port: u16, otlp: Option<&str>) -> Result<Process> {
+    let mut args: Vec<String> = vec!["serve".into()];
+    for (name, value) in settings(dir, port)? {
+        args.push(format!(
+            "--{}={value}",
+            name.to_lowercase().replace('_', "-")
+        ));
+    }
     if let Some(endpoint) = otlp {
         args.push(format!("--otel-exporter-otlp-endpoint={endpoint}"));
         args.push("--otel-exporter-otlp-protocol=grpc".into());
     }
     let mut process = Process::start("store-service", bin, &args, &dir.join("store-service.log"))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
+    wait_ready(&mut process, port, Duration::from_secs(20))?;
+    Ok(process)
+}
+
+/// Waits until /readyz on `port` answers 200; how long that took. Fails as
+/// soon as the process exits (its status and log in the error).
+fn wait_ready(process: &mut Process, port: u16, within: Duration) -> Result<Duration> {
+    let start = Instant::now();
     while http(port, "GET", "/readyz", None).map(|(s, _)| s) != Ok(200) {
         process.check_running()?;
-        if Instant::now() > deadline {
-            return Err("store-service not ready in 20 s".into());
+        if start.elapsed() > within {
+            return Err(format!("store-service not ready in {} s", within.as_secs()).into());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(process)
+    Ok(start.elapsed())
 }
 
 /// A real collector receiving OTLP/gRPC on `port`, writing traces to `dir/traces.json`.
@@ -380,39 +405,81 @@ fn server_spans(dir: &Path) -> usize {
         .count()
 }
 
-/// One HTTP/1.1 request with Connection: close; (status, body).
+/// One HTTP/1.1 request with the drills' admin token and a JSON content
+/// type; (status, body).
 fn http(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> std::result::Result<(u16, String), String> {
+    let auth = format!("Bearer {TOKEN}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let answer = exchange(port, method, path, &headers, body.unwrap_or("").as_bytes())?;
+    Ok((answer.status, answer.body))
+}
+
+/// An HTTP answer: status, header lines, body.
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    /// The first header `name` (case-insensitive).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+}
+
+/// One HTTP/1.1 request written byte for byte (so a made-up method or a
+/// malformed path reaches the server as it is), with Connection: close.
+fn exchange(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::result::Result<Answer, String> {
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for (name, value) in headers {
+        request += &format!("{name}: {value}\r\n");
+    }
+    request += &format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )
-    .map_err(|e| e.to_string())?;
-    let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .map_err(|e| e.to_string())?;
+    );
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    // A server that refuses a body before reading it may close early: its
+    // answer is still worth reading.
+    let _ = stream.write_all(&bytes);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&raw);
     let status = answer
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or(format!("no HTTP status in {answer:?}"))?;
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    Ok(Answer {
+        status,
+        head: head.to_string(),
+        body: body.to_string(),
+    })
 }
 
 /// `store-service loadgen` for `seconds` at `rate`; its JSON summary.
@@ -469,11 +536,12 @@ fn server_errors(summary: &Value) -> u64 {
         .unwrap_or(0)
 }
 
-/// The sum of a counter family in the service's /metrics.
-fn counter(port: u16, family: &str) -> f64 {
+/// The sum of a counter family in the service's /metrics, over the samples
+/// whose labels contain `label` (empty: all).
+fn counter(port: u16, family: &str, label: &str) -> f64 {
     let (_, text) = http(port, "GET", "/metrics", None).unwrap_or_default();
     text.lines()
-        .filter(|l| l.starts_with(family) && !l.starts_with('#'))
+        .filter(|l| l.starts_with(family) && l.contains(label))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
@@ -511,7 +579,7 @@ fn backends_down(args: &Args) -> Result<String> {
         let summary = loadgen(&args.store_service, port, 300, 15, MIX)
             .join()
             .map_err(|_| "loadgen panicked")??;
-        let dropped = counter(port, "app_telemetry_dropped_total");
+        let dropped = counter(port, "app_telemetry_dropped_total", "");
         service.stop(Duration::from_secs(15));
         let what = if up {
             "baseline: collector up"
@@ -691,4 +759,519 @@ async fn bad_input() -> Result<String> {
     );
     drop(plane);
     Ok(md)
+}
+
+// ---- bad input: the store-service -------------------------------------------
+
+/// The store-service's answers to the bad requests and settings of issue 16.
+/// Every answer is checked: a wrong one fails the drill, so `make drills`
+/// cannot write a table that contradicts the fixes.
+fn service_bad_input(bin: &Path) -> Result<String> {
+    let mut md = String::from(
+        "#### The store-service\n\nThe `store-service` binary on SQLite. Requests are written byte for byte over \
+         HTTP/1.1; \"counted\" means `app_errors_total` rose by one for the answer's code. A trace context goes \
+         with `GET /products`; the response's `traceparent` shows whether the caller's trace was continued. \
+         Start-up: `store-service serve` with the drill's settings and the given variable in an otherwise empty \
+         environment; \"starts\" means /readyz answered 200 within 10 s, else the first line it printed. \
+         Every answer is checked: a wrong one fails `make drills`.\n\n\
+         | input | answer |\n|---|---|\n",
+    );
+    let mut wrong = Vec::new();
+    let dir = tempfile::tempdir()?;
+    let port = free_port()?;
+    let mut service = store_service(bin, dir.path(), port, None)?;
+    let stock = apple_stock(port)?;
+    for case in request_cases() {
+        md += &row(&case.input, request_answer(port, &case), &mut wrong);
+    }
+    if apple_stock(port)? != stock {
+        wrong.push("a refused purchase changed the stock".into());
+    }
+    for case in trace_cases() {
+        md += &row(&case.input, trace_answer(port, &case), &mut wrong);
+    }
+    md += &row(
+        "200 requests with made-up methods and paths, twice",
+        series_answer(port),
+        &mut wrong,
+    );
+    service.stop(Duration::from_secs(10));
+    for case in start_up_cases() {
+        md += &row(&case.input, start_up_answer(bin, &case)?, &mut wrong);
+    }
+    if !wrong.is_empty() {
+        return Err(format!("the store-service answered wrongly:\n{}", wrong.join("\n")).into());
+    }
+    Ok(md + "\n")
+}
+
+/// A table row; a wrong answer is also kept for the drill's error.
+fn row(input: &str, (answer, right): (String, bool), wrong: &mut Vec<String>) -> String {
+    if !right {
+        wrong.push(format!("{input}: {answer}"));
+    }
+    format!("| {} | {} |\n", cell(input), cell(&answer))
+}
+
+/// Pipes and newlines would break the Markdown table.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+fn apple_stock(port: u16) -> Result<i64> {
+    let (_, body) = http(port, "GET", "/products/apple", None)?;
+    Ok(serde_json::from_str::<Value>(&body)?["stock"]
+        .as_i64()
+        .ok_or("no stock")?)
+}
+
+/// A bad request and the JSON error it must get.
+struct BadRequest {
+    input: String,
+    method: &'static str,
+    path: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    status: u16,
+    code: &'static str,
+}
+
+fn request_cases() -> Vec<BadRequest> {
+    let json = "application/json";
+    let buy = "/products/apple/buy";
+    let one = br#"{"quantity":1}"#.to_vec();
+    // Valid JSON, one byte over the default 16 KiB limit: only its size is wrong.
+    let mut large = one.clone();
+    large.resize(16 * 1024 + 1, b' ');
+    let case = |input: &str, method, path, content_type, body: &[u8], (status, code)| BadRequest {
+        input: input.to_string(),
+        method,
+        path,
+        content_type,
+        body: body.to_vec(),
+        status,
+        code,
+    };
+    vec![
+        case(
+            "`M1 /products` (a made-up method)",
+            "M1",
+            "/products",
+            "",
+            b"",
+            (405, "method_not_allowed"),
+        ),
+        case(
+            "`GET /products/%FF` (not UTF-8)",
+            "GET",
+            "/products/%FF",
+            "",
+            b"",
+            (400, "invalid_path"),
+        ),
+        case(
+            "`POST /products/%C3%28/buy` (not UTF-8)",
+            "POST",
+            "/products/%C3%28/buy",
+            json,
+            &one,
+            (400, "invalid_path"),
+        ),
+        case(
+            "`GET /products?colour=red` (unknown query field)",
+            "GET",
+            "/products?colour=red",
+            "",
+            b"",
+            (400, "invalid_query"),
+        ),
+        case(
+            "`POST /products/apple/buy` with the JSON body `[1]`",
+            "POST",
+            buy,
+            json,
+            b"[1]",
+            (400, "invalid_body"),
+        ),
+        case(
+            "`POST /products/apple/buy` with a body of 16 KiB + 1 byte",
+            "POST",
+            buy,
+            json,
+            &large,
+            (413, "payload_too_large"),
+        ),
+        case(
+            "`POST /products/apple/buy` with `content-type: text/plain`",
+            "POST",
+            buy,
+            "text/plain",
+            &one,
+            (415, "unsupported_media_type"),
+        ),
+        case(
+            "`GET /nowhere` (unknown route)",
+            "GET",
+            "/nowhere",
+            "",
+            b"",
+            (404, "route_not_found"),
+        ),
+        case(
+            "`DELETE /products` (method not allowed)",
+            "DELETE",
+            "/products",
+            "",
+            b"",
+            (405, "method_not_allowed"),
+        ),
+    ]
+}
+
+/// Status, JSON code and message, and whether it was counted; right only
+/// when all are what the fixes promise.
+fn request_answer(port: u16, case: &BadRequest) -> (String, bool) {
+    let label = format!("app_error_code=\"{}\"", case.code);
+    let before = counter(port, "app_errors_total", &label);
+    let headers: &[(&str, &str)] = match case.content_type {
+        "" => &[],
+        t => &[("Content-Type", t)],
+    };
+    let answer = match exchange(port, case.method, case.path, headers, &case.body) {
+        Ok(a) => a,
+        Err(e) => return (format!("no answer: {e}"), false),
+    };
+    let counted = counter(port, "app_errors_total", &label) - before;
+    let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    let code = body["error"]["code"].as_str().unwrap_or("none");
+    let json = answer.header("content-type") == Some("application/json");
+    let right = answer.status == case.status && code == case.code && json && counted == 1.0;
+    let text = match (json, body["error"]["message"].as_str()) {
+        (true, Some(message)) => format!(
+            "{}, JSON error `{code}`: \"{}\"; {}",
+            answer.status,
+            cut(message, 100),
+            if counted == 1.0 {
+                "counted"
+            } else {
+                "not counted"
+            }
+        ),
+        _ => format!(
+            "{} {:?}: {:?} (not a JSON error)",
+            answer.status,
+            answer.header("content-type"),
+            cut(&answer.body, 100)
+        ),
+    };
+    (text, right)
+}
+
+/// At most `n` characters, marked when cut.
+fn cut(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+
+/// A trace context sent with `GET /products`, and what must become of it.
+struct TraceCase {
+    input: String,
+    traceparent: String,
+    tracestate: Option<&'static str>,
+    /// Whether the caller's trace must be continued.
+    continued: bool,
+    /// The `tracestate` the response must carry.
+    state_out: Option<&'static str>,
+}
+
+fn trace_cases() -> Vec<TraceCase> {
+    let parent = |v: &str, t: &str, p: &str| format!("{v}-{t}-{p}-01");
+    let valid = parent("00", TRACE, "b7ad6b7169203331");
+    let case = |what: &str, tp: String, ts: Option<&'static str>, continued, state_out| TraceCase {
+        input: format!(
+            "`traceparent: {tp}`{} ({what})",
+            ts.map(|s| format!(", `tracestate: {s}`"))
+                .unwrap_or_default()
+        ),
+        traceparent: tp,
+        tracestate: ts,
+        continued,
+        state_out,
+    };
+    // The first row shows what a continued trace looks like, for comparison.
+    vec![
+        case(
+            "valid, for comparison",
+            valid.clone(),
+            Some("congo=t61rcWkgMzE"),
+            true,
+            Some("congo=t61rcWkgMzE"),
+        ),
+        case(
+            "13-digit parent id",
+            parent("00", TRACE, "b7ad6b7169203"),
+            None,
+            false,
+            None,
+        ),
+        case(
+            "uppercase hex",
+            parent("00", &TRACE.to_uppercase(), "B7AD6B7169203331"),
+            None,
+            false,
+            None,
+        ),
+        case(
+            "all-zero trace id",
+            parent("00", &"0".repeat(32), "b7ad6b7169203331"),
+            None,
+            false,
+            None,
+        ),
+        case(
+            "version ff",
+            parent("ff", TRACE, "b7ad6b7169203331"),
+            None,
+            false,
+            None,
+        ),
+        case(
+            "valid traceparent, duplicate tracestate key",
+            valid,
+            Some("congo=a,congo=a"),
+            true,
+            None,
+        ),
+    ]
+}
+
+/// Whether the response's `traceparent` continues the given trace, and the
+/// `tracestate` it carries.
+fn trace_answer(port: u16, case: &TraceCase) -> (String, bool) {
+    let mut headers = vec![("traceparent", case.traceparent.as_str())];
+    headers.extend(case.tracestate.map(|s| ("tracestate", s)));
+    let answer = match exchange(port, "GET", "/products", &headers, b"") {
+        Ok(a) => a,
+        Err(e) => return (format!("no answer: {e}"), false),
+    };
+    let out = answer.header("traceparent").unwrap_or("none");
+    let given = case.traceparent.split('-').nth(1).unwrap_or("");
+    let trace = out.split('-').nth(1).unwrap_or("");
+    // Case-insensitive: an uppercase trace id continued in lowercase is still continued.
+    let continued = trace.eq_ignore_ascii_case(given);
+    let state = answer.header("tracestate");
+    let text = format!(
+        "{}; {} (`traceparent: {out}`); {}",
+        answer.status,
+        if continued {
+            "trace continued"
+        } else {
+            "new trace"
+        },
+        state.map_or("no tracestate".into(), |s| format!("`tracestate: {s}`"))
+    );
+    let right = answer.status == 200 && continued == case.continued && state == case.state_out;
+    (text, right)
+}
+
+/// Metric series before and after two rounds of 200 made-up methods and
+/// paths: the first may add the bounded `_OTHER` series, the second nothing,
+/// and no method or path may appear in a label.
+fn series_answer(port: u16) -> (String, bool) {
+    let series = || -> Vec<String> {
+        let (_, text) = http(port, "GET", "/metrics", None).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.contains(' '))
+            .filter_map(|l| Some(l.rsplit_once(' ')?.0.to_string()))
+            .collect()
+    };
+    let before = series();
+    let mut not_refused = made_up_requests(port, 0);
+    let first = series();
+    not_refused += made_up_requests(port, 200);
+    let second = series();
+    let leaked = second.iter().any(|s| s.contains("FZ") || s.contains("fz-"));
+    let new_not_other = first
+        .iter()
+        .filter(|s| !before.contains(s))
+        .any(|s| !s.contains("_OTHER") && !s.starts_with("app_errors_total"));
+    let text = format!(
+        "{} of 400 refused with a JSON 4xx error; series on /metrics: {} before, {} after the first 200 \
+         (the `_OTHER` method's), {} after 200 more; {}",
+        400 - not_refused,
+        before.len(),
+        first.len(),
+        second.len(),
+        if leaked {
+            "client input in a label"
+        } else {
+            "no method or path in a label"
+        }
+    );
+    let right = not_refused == 0 && first.len() == second.len() && !leaked && !new_not_other;
+    (text, right)
+}
+
+/// 200 requests with methods `FZ<i>` on unknown paths, on a product route and
+/// on `/products`; how many were not refused with a JSON 4xx error.
+fn made_up_requests(port: u16, from: usize) -> usize {
+    let refused = |i: usize| {
+        let path = match i % 3 {
+            0 => format!("/fz-{i}"),
+            1 => format!("/products/fz-{i}/buy"),
+            _ => "/products".to_string(),
+        };
+        exchange(port, &format!("FZ{i}"), &path, &[], b"").is_ok_and(|a| {
+            (400..500).contains(&a.status) && a.header("content-type") == Some("application/json")
+        })
+    };
+    (from..from + 200).filter(|&i| !refused(i)).count()
+}
+
+/// A start-up setting, and the variable the refusal must name (`None`: it
+/// must start).
+struct StartUp {
+    input: String,
+    env: Vec<(&'static str, &'static str)>,
+    /// A catalog file to start with instead of the drill's.
+    catalog: Option<&'static str>,
+    named: Option<&'static str>,
+}
+
+fn start_up_cases() -> Vec<StartUp> {
+    let var = |name, value, named| StartUp {
+        input: hide_password(&format!("`{name}={value}`")),
+        env: vec![(name, value)],
+        catalog: None,
+        named,
+    };
+    let catalog = |what: &str, yaml| StartUp {
+        input: format!("`CATALOG_FILE` {what}: `{yaml}`"),
+        env: Vec::new(),
+        catalog: Some(yaml),
+        named: Some("CATALOG_FILE"),
+    };
+    let otlp_protocol = "OTEL_EXPORTER_OTLP_PROTOCOL";
+    vec![
+        var("DATABASE_URL", "sqlite::memory:", Some("DATABASE_URL")),
+        var("DATABASE_URL", "mysql://x", Some("DATABASE_URL")),
+        var(otlp_protocol, "", None),
+        var("OTEL_TRACES_SAMPLER", "", None),
+        var(otlp_protocol, "grpc-web", Some(otlp_protocol)),
+        var(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "k8s.pod.name=store%zz",
+            Some("OTEL_RESOURCE_ATTRIBUTES"),
+        ),
+        // A YAML escape: the name holds a real tab.
+        catalog(
+            "with a tab in a product name",
+            r#"- {name: "ap\tple", category: fruit, price: 0.5, stock: 1}"#,
+        ),
+        catalog(
+            "with a price of 1.999",
+            "- {name: apple, category: fruit, price: 1.999, stock: 1}",
+        ),
+    ]
+}
+
+/// Runs `store-service serve` with the case's environment: whether it
+/// started, or how it exited and the first line it printed.
+fn start_up_answer(bin: &Path, case: &StartUp) -> Result<(String, bool)> {
+    let dir = tempfile::tempdir()?;
+    if let Some(yaml) = case.catalog {
+        std::fs::write(dir.path().join("catalog.yaml"), format!("{yaml}\n"))?;
+    }
+    let port = free_port()?;
+    let mut env: Vec<String> = settings(dir.path(), port)?
+        .into_iter()
+        .filter(|(name, _)| !case.env.iter().any(|(n, _)| n == name))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    env.extend(
+        case.env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}")),
+    );
+    // `env -i`: only these variables, so the drill's own environment (an
+    // OTEL_* of the shell) cannot change the answer; Process keeps the
+    // child tied to the drill.
+    let mut args = vec!["-i".to_string()];
+    args.extend(env);
+    args.extend([bin.display().to_string(), "serve".into()]);
+    let log = dir.path().join("store-service.log");
+    let mut process = Process::start("store-service", Path::new("env"), &args, &log)?;
+    let ready = wait_ready(&mut process, port, Duration::from_secs(10));
+    process.stop(Duration::from_secs(10));
+    let first = std::fs::read_to_string(&log)?
+        .lines()
+        .next()
+        .map(|l| cut(&hide_password(l), 150));
+    Ok(match (ready, first) {
+        (Ok(after), first) => (
+            format!(
+                "starts (/readyz 200 after {:.1} s){}",
+                after.as_secs_f64(),
+                first
+                    .map(|l| format!("; printed `{l}`"))
+                    .unwrap_or_default()
+            ),
+            case.named.is_none(),
+        ),
+        (Err(e), first) => {
+            let first = first.unwrap_or_default();
+            match e.downcast_ref::<testenv::Error>() {
+                Some(testenv::Error::Exited { status, .. }) => (
+                    format!(
+                        "exits with {}: `{first}`",
+                        status.replace("exit status: ", "status ")
+                    ),
+                    case.named.is_some_and(|n| first.contains(n)),
+                ),
+                // Neither ready nor gone: wrong whatever was expected.
+                _ => (format!("did not start: {e}; `{first}`"), false),
+            }
+        }
+    })
+}
+
+/// `scheme://user:password@host` with the password replaced: the table must
+/// not publish one, whatever the service prints.
+fn hide_password(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out += before;
+        let authority = after.split(['/', ' ', '"', '\'']).next().unwrap_or("");
+        rest = after;
+        if let Some((user_info, _)) = authority.rsplit_once('@')
+            && let Some((user, _)) = user_info.split_once(':')
+        {
+            out += &format!("{user}:***");
+            rest = &after[user_info.len()..];
+        }
+    }
+    out + rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hide_password;
+
+    #[test]
+    fn passwords_in_urls_are_hidden() {
+        assert_eq!(
+            hide_password("DATABASE_URL=postgres://u:hunter2@db/x, sqlite:///data/a.db"),
+            "DATABASE_URL=postgres://u:***@db/x, sqlite:///data/a.db"
+        );
+        assert_eq!(
+            hide_password("mysql://x and http://u@h"),
+            "mysql://x and http://u@h"
+        );
+    }
 }
