@@ -160,6 +160,8 @@ fn a_value_that_is_not_utf8_is_named() {
         .arg("serve")
         .env_clear()
         .env("STORE_ID", "a")
+        // Should the variable be ignored, start-up still ends (exit 1), not serves.
+        .env("DATABASE_URL", "sqlite:///nonexistent-dir/x.db")
         .env(
             "OTEL_EXPORTER_OTLP_HEADERS",
             std::ffi::OsStr::from_bytes(b"k=\xff"),
