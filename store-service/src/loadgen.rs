@@ -1,8 +1,11 @@
 //! `store-service loadgen`: weighted scenarios at a rate, with W3C
-//! `traceparent` on every request, and a summary at the end.
+//! `traceparent` on every request, a progress line on stderr at a fixed
+//! interval (as Locust and k6 print), and the summary at the end or on
+//! SIGTERM/SIGINT.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -45,6 +48,37 @@ pub struct LoadgenArgs {
     /// (a load generator deployed beside a store that is still starting).
     #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
     pub wait_for_target: Duration,
+    /// Print a progress line (requests/s, errors by code, p50/p99 of the
+    /// interval) on stderr this often, e.g. 10s; 0s prints none.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub report_interval: Duration,
+}
+
+/// What the workers, the reporter and the signal handler share: the
+/// requests since the last progress line, all the earlier ones, and
+/// whether to stop (SIGTERM or SIGINT).
+#[derive(Default)]
+struct Shared {
+    window: Mutex<Stats>,
+    total: Mutex<Stats>,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The requests since the last call, moved into the total.
+    fn take_window(&self) -> Stats {
+        let window = std::mem::take(&mut *self.window.lock().unwrap_or_else(|e| e.into_inner()));
+        let copy = window.clone();
+        self.total
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(window);
+        copy
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,7 +142,7 @@ struct Catalog {
     categories: Vec<String>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Stats {
     latencies: BTreeMap<Scenario, Vec<Duration>>,
     statuses: BTreeMap<u16, u64>,
@@ -161,13 +195,17 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
     let deadline = started + args.duration;
 
     // Tickets pace the workers when a rate is set.
+    let shared = Arc::new(Shared::default());
+    tokio::spawn(stop_on_signal(shared.clone()));
+    let reporter = tokio::spawn(report(shared.clone(), args.report_interval));
     let (ticket_tx, ticket_rx) = async_channel(args.concurrency);
     if args.rate > 0.0 {
         let period = Duration::from_secs_f64(1.0 / args.rate);
+        let shared = shared.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !shared.stopped() {
                 tick.tick().await;
                 if ticket_tx.send(()).await.is_err() {
                     break;
@@ -188,9 +226,16 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
             ticket_rx.clone(),
         );
         let (token, restock_to) = (args.admin_token.clone(), args.restock_to);
+        let shared = shared.clone();
         workers.push(tokio::spawn(async move {
             let mut stats = Stats::default();
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !shared.stopped() {
+                // What the last request did, for the next progress line.
+                shared
+                    .window
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .merge(std::mem::take(&mut stats));
                 if paced && rx.lock().await.recv().await.is_none() {
                     break;
                 }
@@ -250,13 +295,19 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
                     Err(_) => stats.transport_errors += 1,
                 }
             }
-            stats
+            shared
+                .window
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .merge(stats);
         }));
     }
-    let mut total = Stats::default();
     for w in workers {
-        total.merge(w.await.map_err(|e| fail(e.to_string()))?);
+        w.await.map_err(|e| fail(e.to_string()))?;
     }
+    reporter.abort();
+    shared.take_window();
+    let total = std::mem::take(&mut *shared.total.lock().unwrap_or_else(|e| e.into_inner()));
     let summary = summarize(&total, started.elapsed());
     if args.json {
         println!("{summary}");
@@ -264,6 +315,75 @@ pub async fn run(args: LoadgenArgs) -> Result<(), RunError> {
         print_summary(&summary);
     }
     Ok(())
+}
+
+/// Sets the stop flag on SIGTERM (a pod deleted, a Job's deadline) or
+/// SIGINT (Ctrl-C): the workers finish their request and the summary prints.
+async fn stop_on_signal(shared: Arc<Shared>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    progress("loadgen: stopping on a signal; the summary follows");
+}
+
+/// Every `interval` (none when zero), one line on stderr about the
+/// requests of that interval.
+async fn report(shared: Arc<Shared>, interval: Duration) {
+    if interval.is_zero() {
+        return;
+    }
+    let started = Instant::now();
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    let mut last = Instant::now();
+    loop {
+        tick.tick().await;
+        let window = shared.take_window();
+        eprintln!(
+            "{}",
+            progress_line(&window, started.elapsed(), last.elapsed())
+        );
+        last = Instant::now();
+    }
+}
+
+/// A line on stderr; a closed stderr (a reader gone) is not worth a panic,
+/// as `eprintln!` would.
+fn progress(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// `loadgen 30s: 19.8 req/s, p50 2.1 ms, p99 8.4 ms, errors insufficient_stock=3 product_not_found=12, transport errors 0`
+fn progress_line(window: &Stats, elapsed: Duration, span: Duration) -> String {
+    let mut all: Vec<Duration> = window.latencies.values().flatten().copied().collect();
+    all.sort();
+    let errors = if window.error_codes.is_empty() {
+        "none".to_string()
+    } else {
+        let pairs: Vec<String> = window
+            .error_codes
+            .iter()
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        pairs.join(" ")
+    };
+    format!(
+        "loadgen {}s: {:.1} req/s, p50 {:.1} ms, p99 {:.1} ms, errors {errors}, transport errors {}",
+        elapsed.as_secs(),
+        all.len() as f64 / span.as_secs_f64().max(1e-9),
+        percentile(&all, 50.0),
+        percentile(&all, 99.0),
+        window.transport_errors,
+    )
 }
 
 type TicketRx = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>>;
@@ -516,6 +636,26 @@ mod tests {
     fn picks_follow_weights() {
         let w = [(Scenario::Browse, 0), (Scenario::Buy, 5)];
         assert!((0..100).all(|_| pick(&w) == Scenario::Buy));
+    }
+
+    #[test]
+    fn a_progress_line_gives_rate_percentiles_and_errors_by_code() {
+        let mut window = Stats::default();
+        window.latencies.insert(
+            Scenario::Browse,
+            (1..=100).map(Duration::from_millis).collect(),
+        );
+        window.error_codes.insert("insufficient_stock".into(), 3);
+        window.error_codes.insert("product_not_found".into(), 12);
+        let line = progress_line(&window, Duration::from_secs(30), Duration::from_secs(10));
+        assert_eq!(
+            line,
+            "loadgen 30s: 10.0 req/s, p50 50.0 ms, p99 99.0 ms, errors insufficient_stock=3 product_not_found=12, transport errors 0"
+        );
+        assert!(
+            progress_line(&Stats::default(), Duration::ZERO, Duration::ZERO)
+                .contains("errors none")
+        );
     }
 
     #[test]

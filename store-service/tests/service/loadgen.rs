@@ -185,3 +185,73 @@ fn loadgen_waits_for_a_target_that_is_not_up_yet() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(summary["requests"].as_u64().unwrap() > 0, "{summary}");
 }
+
+/// A load generator that runs for hours is not silent: a progress line per
+/// interval on stderr (requests/s, errors by code, p50/p99), and on SIGTERM
+/// it stops within a moment and prints the whole summary.
+#[test]
+fn loadgen_reports_at_an_interval_and_summarizes_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let server = Server::sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_store-service"))
+        .args(["loadgen", "--target", &server.url(""), "--rate", "50"])
+        .args(["--duration", "10m", "--report-interval", "1s", "--json"])
+        .args(["--weights", "browse=3,search_miss=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // stderr is read to its end on a thread: the reader stays open.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut progress = Vec::new();
+    while progress.len() < 3 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("no progress line ({e}): {progress:?}"));
+        if line.starts_with("loadgen ") && line.contains("req/s") {
+            progress.push(line);
+        }
+    }
+    assert_eq!(progress.len(), 3, "no progress lines: {progress:?}");
+    let second = &progress[1];
+    assert!(second.contains("p50") && second.contains("p99"), "{second}");
+    assert!(
+        second.contains("product_not_found="),
+        "errors by code: {second}"
+    );
+    let rate: f64 = second
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((20.0..=80.0).contains(&rate), "{second}");
+
+    let sent = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        sent.elapsed()
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = summary["requests"].as_u64().unwrap();
+    // 50/s for the three seconds before the signal, all counted.
+    assert!(requests >= 100, "{summary}");
+    assert!(summary["duration_s"].as_f64().unwrap() < 60.0, "{summary}");
+}
