@@ -1100,11 +1100,16 @@ fn series_answer(port: u16) -> (String, bool) {
         .filter(|s| !before.contains(s))
         .any(|s| !s.contains("_OTHER") && !s.starts_with("app_errors_total"));
     let text = format!(
-        "{} of 400 refused with a JSON 4xx error; series on /metrics: {} before, {} after the first 200 \
-         (the `_OTHER` method's), {} after 200 more; {}",
+        "{} of 400 refused with a JSON 4xx error; series on /metrics: {} before, {} after the first 200{}, \
+         {} after 200 more; {}",
         400 - not_refused,
         before.len(),
         first.len(),
+        if new_not_other {
+            ""
+        } else {
+            " (the `_OTHER` method's)"
+        },
         second.len(),
         if leaked {
             "client input in a label"
