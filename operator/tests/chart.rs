@@ -141,3 +141,147 @@ fn pods_are_read_only() {
         .collect();
     assert_eq!(grants, [("pods", vec!["get", "list"])], "{role:#}");
 }
+
+/// The rendered documents of `helm template <release>` in `namespace`.
+fn documents(release: &str, namespace: &str, extra: &[&str]) -> Vec<serde_yaml_ng::Value> {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        release,
+        chart.as_str(),
+        "--namespace",
+        namespace,
+    ];
+    args.extend_from_slice(extra);
+    let out = helm(&args).unwrap_or_else(|e| panic!("{e}"));
+    serde_yaml_ng::Deserializer::from_str(&out)
+        .map(|d| <serde_yaml_ng::Value as serde::Deserialize>::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// (kind, namespace, name) of every rendered object.
+fn identities(docs: &[serde_yaml_ng::Value]) -> Vec<(String, String, String)> {
+    docs.iter()
+        .map(|d| {
+            let field = |v: &serde_yaml_ng::Value| v.as_str().unwrap_or_default().to_string();
+            (
+                field(&d["kind"]),
+                field(&d["metadata"]["namespace"]),
+                field(&d["metadata"]["name"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_releases_name_every_object_apart() {
+    let a = identities(&documents(
+        "storeops",
+        "storeops-system",
+        &["--set", "watchNamespaces={shop-a}"],
+    ));
+    let b = identities(&documents(
+        "team-b",
+        "team-b-system",
+        &["--set", "watchNamespaces={shop-b}"],
+    ));
+    // The default release keeps the names the docs and scripts use.
+    assert!(a.contains(&(
+        "Deployment".into(),
+        "storeops-system".into(),
+        "storeops-operator".into()
+    )));
+    assert!(b.contains(&(
+        "Deployment".into(),
+        "team-b-system".into(),
+        "team-b-operator".into()
+    )));
+    for object in &b {
+        assert!(!a.contains(object), "both releases render {object:?}");
+    }
+    // Cluster-scoped objects (no namespace) were the collision.
+    assert!(
+        b.iter().filter(|(_, ns, _)| ns.is_empty()).count() >= 3,
+        "{b:?}"
+    );
+    let deployment = documents("team-b", "team-b-system", &[])
+        .into_iter()
+        .find(|d| d["kind"] == "Deployment")
+        .unwrap();
+    let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
+    let lease = env
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "STOREOPS_LEASE_NAME")
+        .unwrap();
+    assert_eq!(lease["value"], "team-b-operator");
+}
+
+#[test]
+fn pod_values_every_chart_takes_are_rendered() {
+    let docs = documents(
+        "storeops",
+        "storeops-system",
+        &[
+            "--set",
+            "imagePullSecrets[0].name=regcred",
+            "--set",
+            "nodeSelector.disktype=ssd",
+            "--set",
+            "tolerations[0].key=dedicated",
+            "--set",
+            "tolerations[0].operator=Exists",
+            "--set",
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=zone",
+            "--set",
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists",
+            "--set",
+            "topologySpreadConstraints[0].maxSkew=1",
+            "--set",
+            "topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname",
+            "--set",
+            "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+            "--set",
+            "podAnnotations.team=shop",
+            "--set",
+            "podLabels.tier=control",
+            "--set",
+            "priorityClassName=platform",
+        ],
+    );
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod = &deployment["spec"]["template"];
+    let spec = &pod["spec"];
+    assert_eq!(spec["imagePullSecrets"][0]["name"], "regcred");
+    assert_eq!(spec["nodeSelector"]["disktype"], "ssd");
+    assert_eq!(spec["tolerations"][0]["key"], "dedicated");
+    assert!(spec["affinity"]["nodeAffinity"].is_mapping());
+    assert_eq!(spec["topologySpreadConstraints"][0]["maxSkew"], 1);
+    assert_eq!(spec["priorityClassName"], "platform");
+    assert_eq!(pod["metadata"]["annotations"]["team"], "shop");
+    assert_eq!(pod["metadata"]["labels"]["tier"], "control");
+    // The selector is untouched by extra pod labels.
+    assert!(deployment["spec"]["selector"]["matchLabels"]["tier"].is_null());
+}
+
+#[test]
+fn chart_metadata_users_expect_is_set() {
+    let text = std::fs::read_to_string(repo_root().join("charts/storeops/Chart.yaml")).unwrap();
+    let chart: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    for field in ["home", "icon", "kubeVersion", "description", "appVersion"] {
+        assert!(
+            chart[field].as_str().is_some_and(|v| !v.is_empty()),
+            "Chart.yaml has no {field}"
+        );
+    }
+    assert!(
+        chart["sources"][0].as_str().is_some(),
+        "Chart.yaml has no sources"
+    );
+    assert!(
+        chart["maintainers"][0]["name"].as_str().is_some(),
+        "Chart.yaml has no maintainers"
+    );
+}

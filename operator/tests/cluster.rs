@@ -761,3 +761,166 @@ async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
         .await;
     cluster.assert_never_forbidden();
 }
+
+/// Two releases of the chart side by side (different namespaces, disjoint
+/// watchNamespaces): both install (their cluster-wide objects are named
+/// after the release) and each operator reconciles its own Stores only.
+#[tokio::test]
+async fn two_releases_side_by_side_each_reconcile_their_own_stores() {
+    use testenv::operator::{Release, install_release};
+    let plane = ControlPlane::start().unwrap_or_else(|e| panic!("{e}"));
+    let client = plane.client().await.unwrap();
+    let a = Release {
+        name: "storeops",
+        namespace: NAMESPACE,
+        set: &["watchNamespaces={shop-a}"],
+    };
+    let b = Release {
+        name: "team-b",
+        namespace: "team-b-system",
+        set: &[
+            "watchNamespaces={shop-b}",
+            "dashboardNamespace=team-b-system",
+        ],
+    };
+    let cluster = Cluster {
+        plane,
+        client,
+        operator_kubeconfig: PathBuf::new(),
+    };
+    cluster.namespace("shop-a").await;
+    cluster.namespace("shop-b").await;
+    let mut operators = Vec::new();
+    for (release, watched) in [(a, "shop-a"), (b, "shop-b")] {
+        let kubeconfig = install_release(&cluster.plane, &cluster.client, release)
+            .await
+            .unwrap_or_else(|e| panic!("release {}: {e}", release.name));
+        let operator = Operator::start_for(
+            std::path::Path::new(env!("CARGO_BIN_EXE_operator")),
+            &kubeconfig,
+            cluster.plane.dir(),
+            &format!("operator-{}", release.name),
+            release,
+            &[
+                &format!("--namespaces={watched}"),
+                &format!("--dashboard-namespace={}", release.namespace),
+            ],
+        )
+        .unwrap();
+        operators.push(operator);
+    }
+    cluster.apply_store("shop-a", "alpha", default_spec()).await;
+    cluster.apply_store("shop-b", "beta", default_spec()).await;
+    cluster
+        .wait_condition("shop-a", "alpha", "Ready", "True", None)
+        .await;
+    cluster
+        .wait_condition("shop-b", "beta", "Ready", "True", None)
+        .await;
+    let log = |o: &Operator| std::fs::read_to_string(o.log()).unwrap();
+    let (log_a, log_b) = (log(&operators[0]), log(&operators[1]));
+    assert!(
+        log_a.contains("alpha") && !log_a.contains("\"beta\""),
+        "{log_a}"
+    );
+    assert!(
+        log_b.contains("beta") && !log_b.contains("\"alpha\""),
+        "{log_b}"
+    );
+    // Each holds its own Lease.
+    for (namespace, lease) in [
+        (NAMESPACE, "storeops-operator"),
+        ("team-b-system", "team-b-operator"),
+    ] {
+        let holder = Api::<Lease>::namespaced(cluster.client.clone(), namespace)
+            .get(lease)
+            .await
+            .unwrap_or_else(|e| panic!("Lease {namespace}/{lease}: {e}"))
+            .spec
+            .and_then(|s| s.holder_identity);
+        assert!(holder.is_some(), "{namespace}/{lease} has no holder");
+    }
+}
+
+/// The chart's aggregated ClusterRoles: a namespace editor (the built-in
+/// `edit` role, bound in one namespace) manages Stores there, a viewer reads
+/// them and may not change them, proven by impersonating each.
+#[tokio::test]
+async fn namespace_editors_manage_stores_and_viewers_read_them() {
+    use k8s_openapi::api::rbac::v1::RoleBinding;
+    let cluster = Cluster::start().await;
+    cluster.namespace("team").await;
+    for (user, role) in [("alice", "edit"), ("bob", "view")] {
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "metadata": {"name": format!("{user}-{role}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+        }))
+        .unwrap();
+        Api::<RoleBinding>::namespaced(cluster.client.clone(), "team")
+            .create(&PostParams::default(), &binding)
+            .await
+            .unwrap();
+    }
+    let admin = admin_config(&cluster.plane.kubeconfig()).await;
+    let as_user = |user: &str| {
+        let mut config = admin.clone();
+        config.auth_info.impersonate = Some(user.to_string());
+        let client = Client::try_from(config).unwrap();
+        let gvk = GroupVersionKind::gvk("storeops.dev", "v1alpha1", "Store");
+        Api::<DynamicObject>::namespaced_with(
+            client,
+            "team",
+            &ApiResource::from_gvk_with_plural(&gvk, "stores"),
+        )
+    };
+    let store: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "storeops.dev/v1alpha1", "kind": "Store",
+        "metadata": {"name": "delta"}, "spec": default_spec()
+    }))
+    .unwrap();
+    // The controller-manager aggregates the rules within moments.
+    let alice = as_user("alice");
+    let start = Instant::now();
+    loop {
+        match alice.create(&PostParams::default(), &store).await {
+            Ok(_) => break,
+            Err(e) => assert!(
+                start.elapsed() < CONVERGE,
+                "alice (edit in team) cannot create a Store: {e}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let bob = as_user("bob");
+    assert_eq!(bob.list(&Default::default()).await.unwrap().items.len(), 1);
+    bob.get("delta").await.unwrap();
+    match bob.delete("delta", &Default::default()).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 403, "{s:?}"),
+        other => panic!("bob (view) deleted a Store: {other:?}"),
+    }
+    alice.delete("delta", &Default::default()).await.unwrap();
+    // Nothing outside the namespace the role was bound in.
+    let elsewhere = {
+        let mut config = admin.clone();
+        config.auth_info.impersonate = Some("alice".into());
+        let gvk = GroupVersionKind::gvk("storeops.dev", "v1alpha1", "Store");
+        Api::<DynamicObject>::namespaced_with(
+            Client::try_from(config).unwrap(),
+            "default",
+            &ApiResource::from_gvk_with_plural(&gvk, "stores"),
+        )
+    };
+    match elsewhere.list(&Default::default()).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 403, "{s:?}"),
+        other => panic!("alice listed Stores outside her namespace: {other:?}"),
+    }
+}
+
+/// The admin kubeconfig as a kube Config (to impersonate from).
+async fn admin_config(path: &std::path::Path) -> kube::Config {
+    let kubeconfig = kube::config::Kubeconfig::read_from(path).unwrap();
+    kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap()
+}

@@ -30,35 +30,88 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// A release of the chart: its name, namespace and `--set` values.
+#[derive(Debug, Clone, Copy)]
+pub struct Release<'a> {
+    /// The release name; objects are named `<name>-operator`.
+    pub name: &'a str,
+    /// The release namespace (created under Pod Security `restricted`).
+    pub namespace: &'a str,
+    /// `--set` values, e.g. `watchNamespaces={shop-a}`.
+    pub set: &'a [&'a str],
+}
+
+/// The release every test installs: `storeops` in [`NAMESPACE`].
+pub const DEFAULT_RELEASE: Release<'static> = Release {
+    name: "storeops",
+    namespace: NAMESPACE,
+    set: &[],
+};
+
+impl Release<'_> {
+    /// The chart's ServiceAccount and the Lease name of this release.
+    pub fn fullname(&self) -> String {
+        format!("{}-operator", self.name)
+    }
+}
+
 /// Installs the chart for real: the release namespace (Pod Security
 /// `restricted`), then `helm install` after a server-side dry run, so the API
 /// server admits every rendered object (CRDs from `crds/`, RBAC, the
 /// Deployment under restricted Pod Security). Returns a kubeconfig holding a
 /// token of the chart's ServiceAccount, for the operator process.
 pub async fn install(plane: &ControlPlane, client: &Client) -> Result<PathBuf, Error> {
+    install_release(plane, client, DEFAULT_RELEASE).await
+}
+
+/// [`install`] of any release (a second one beside the first, say).
+pub async fn install_release(
+    plane: &ControlPlane,
+    client: &Client,
+    release: Release<'_>,
+) -> Result<PathBuf, Error> {
     let namespace = format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NAMESPACE}\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n"
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n",
+        release.namespace
     );
     manifests::apply(client, &namespace, "storeops-testenv").await?;
-    helm(plane, &["install", "--dry-run=server"])?;
-    helm(plane, &["install"])?;
+    helm_release(plane, release, &["install", "--dry-run=server"])?;
+    helm_release(plane, release, &["install"])?;
     wait_established(client, "stores.storeops.dev").await?;
-    let token = service_account_token(client).await?;
-    plane.token_kubeconfig("operator", &token)
+    let token = service_account_token(client, release.namespace, &release.fullname()).await?;
+    // operator.kubeconfig for the default release, as scripts expect.
+    let file = if release.name == DEFAULT_RELEASE.name {
+        "operator".to_string()
+    } else {
+        format!("operator-{}", release.name)
+    };
+    plane.token_kubeconfig(&file, &token)
 }
 
 /// `helm <verb> storeops charts/storeops` in the release namespace against
 /// the control plane; the output, or an error with helm's.
 pub fn helm(plane: &ControlPlane, verb: &[&str]) -> Result<String, Error> {
+    helm_release(plane, DEFAULT_RELEASE, verb)
+}
+
+/// [`helm`] for any release.
+pub fn helm_release(
+    plane: &ControlPlane,
+    release: Release<'_>,
+    verb: &[&str],
+) -> Result<String, Error> {
     let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
     args.extend([
-        "storeops".into(),
+        release.name.into(),
         repo_root().join("charts/storeops").display().to_string(),
         "--namespace".into(),
-        NAMESPACE.into(),
+        release.namespace.into(),
         "--kubeconfig".into(),
         plane.kubeconfig().display().to_string(),
     ]);
+    for set in release.set {
+        args.extend(["--set".into(), set.to_string()]);
+    }
     run_helm(&args)
 }
 
@@ -105,8 +158,12 @@ pub async fn wait_established(client: &Client, name: &str) -> Result<(), Error> 
     }
 }
 
-async fn service_account_token(client: &Client) -> Result<String, Error> {
-    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), NAMESPACE);
+async fn service_account_token(
+    client: &Client,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, Error> {
+    let api: Api<ServiceAccount> = Api::namespaced(client.clone(), namespace);
     let request = TokenRequest {
         spec: TokenRequestSpec {
             audiences: vec![],
@@ -116,9 +173,9 @@ async fn service_account_token(client: &Client) -> Result<String, Error> {
         ..Default::default()
     };
     let answer = api
-        .create_token_request(SERVICE_ACCOUNT, &PostParams::default(), &request)
+        .create_token_request(service_account, &PostParams::default(), &request)
         .await
-        .map_err(|e| Error::kube(format!("requesting a token of {SERVICE_ACCOUNT}"), e))?;
+        .map_err(|e| Error::kube(format!("requesting a token of {service_account}"), e))?;
     Ok(answer.status.map(|s| s.token).unwrap_or_default())
 }
 
@@ -132,12 +189,25 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// Starts `binary run` with `kubeconfig`, its log in `dir/<identity>.log`.
+    /// Starts `binary run` with `kubeconfig`, its log in `dir/<identity>.log`,
+    /// as the default release's operator.
     pub fn start(
         binary: &Path,
         kubeconfig: &Path,
         dir: &Path,
         identity: &str,
+        extra: &[&str],
+    ) -> Result<Self, Error> {
+        Self::start_for(binary, kubeconfig, dir, identity, DEFAULT_RELEASE, extra)
+    }
+
+    /// [`Operator::start`] as the operator of `release` (its Lease, in its namespace).
+    pub fn start_for(
+        binary: &Path,
+        kubeconfig: &Path,
+        dir: &Path,
+        identity: &str,
+        release: Release<'_>,
         extra: &[&str],
     ) -> Result<Self, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -149,7 +219,8 @@ impl Operator {
             "run".into(),
             format!("--kubeconfig={}", kubeconfig.display()),
             format!("--listen={listen}"),
-            format!("--lease-namespace={NAMESPACE}"),
+            format!("--lease-namespace={}", release.namespace),
+            format!("--lease-name={}", release.fullname()),
             format!("--identity={identity}"),
             "--image=storeops/store-service:test".into(),
         ];
