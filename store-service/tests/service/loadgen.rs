@@ -245,8 +245,9 @@ fn loadgen_reports_at_an_interval_and_summarizes_on_sigterm() {
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit {:?}", out.status);
+    // Well before the 10 minutes asked (a busy machine may take seconds).
     assert!(
-        sent.elapsed() < Duration::from_secs(10),
+        sent.elapsed() < Duration::from_secs(60),
         "{:?}",
         sent.elapsed()
     );
