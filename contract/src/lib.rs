@@ -91,6 +91,12 @@ pub mod labels {
     pub const HTTP_ROUTE: &str = "http_route";
     /// HTTP status code.
     pub const HTTP_RESPONSE_STATUS_CODE: &str = "http_response_status_code";
+    /// URI scheme of the request (`http`): `url.scheme` of the HTTP semantic
+    /// conventions, a bounded set.
+    pub const URL_SCHEME: &str = "url_scheme";
+    /// Why a request failed, only on failures (server: 5xx): the status code
+    /// as a string, so a bounded set (`error.type` of the conventions).
+    pub const ERROR_TYPE: &str = "error_type";
     /// Product name.
     pub const PRODUCT_NAME: &str = "product_name";
     /// Product category.
@@ -121,10 +127,19 @@ pub mod spans {
     pub const EVENT_INVENTORY_UPDATE_END: &str = "inventory.update.end";
     /// Attribute: stable error code of a failed operation.
     pub const ATTR_APP_ERROR_CODE: &str = "app.error.code";
-    /// Attribute: database system (`sqlite`, `postgresql`).
-    pub const ATTR_DB_SYSTEM: &str = "db.system";
-    /// Attribute: database operation (`SELECT`, `UPDATE`, ...).
-    pub const ATTR_DB_OPERATION: &str = "db.operation";
+    /// Attribute of the server span: the request's URI scheme (`http`).
+    pub const ATTR_URL_SCHEME: &str = "url.scheme";
+    /// Attribute of a failed span: the error's class; on an HTTP server span
+    /// the status code of a 5xx response (4xx are not server errors).
+    pub const ATTR_ERROR_TYPE: &str = "error.type";
+    /// Attribute: database system (`sqlite`, `postgresql`); the stable
+    /// semantic conventions' name (the deprecated one was `db.system`).
+    pub const ATTR_DB_SYSTEM_NAME: &str = "db.system.name";
+    /// Attribute: database operation (`SELECT`, `UPDATE`, ...); the stable
+    /// semantic conventions' name (the deprecated one was `db.operation`).
+    pub const ATTR_DB_OPERATION_NAME: &str = "db.operation.name";
+    /// Attribute: the table a statement works on (`products`), when there is one.
+    pub const ATTR_DB_COLLECTION_NAME: &str = "db.collection.name";
 }
 
 /// OpenTelemetry resource attribute keys.

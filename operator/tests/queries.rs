@@ -248,8 +248,9 @@ const RESOURCE_ATTRIBUTES: &[&str] = &[
 /// The contract's span attributes.
 const SPAN_ATTRIBUTES: &[&str] = &[
     spans::ATTR_APP_ERROR_CODE,
-    spans::ATTR_DB_SYSTEM,
-    spans::ATTR_DB_OPERATION,
+    spans::ATTR_DB_SYSTEM_NAME,
+    spans::ATTR_DB_OPERATION_NAME,
+    spans::ATTR_DB_COLLECTION_NAME,
 ];
 
 /// The contract's log fields (`trace_id` and `span_id` are also the

@@ -60,7 +60,7 @@ impl DbSystem {
         }
     }
 
-    /// The OpenTelemetry `db.system` value.
+    /// The OpenTelemetry `db.system.name` value.
     pub fn otel_name(self) -> &'static str {
         match self {
             DbSystem::Sqlite => "sqlite",
@@ -178,7 +178,7 @@ impl Database {
         let claimed = self
             .run(
                 op,
-                "INSERT",
+                "INSERT storeops_meta",
                 sqlx::query("INSERT INTO storeops_meta (key, value) VALUES ('catalog_seeded', $1) ON CONFLICT (key) DO NOTHING")
                     .bind(now_ms().to_string())
                     .execute(&mut *tx),
@@ -191,7 +191,7 @@ impl Database {
                 inserted += self
                     .run(
                         op,
-                        "INSERT",
+                        "INSERT products",
                         sqlx::query("INSERT INTO products (name, category, price_cents, stock) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
                             .bind(&p.name)
                             .bind(&p.category)
@@ -216,14 +216,14 @@ impl Database {
         let rows = match category {
             Some(c) => {
                 let q = sqlx::query("SELECT name, category, price_cents, stock, version FROM products WHERE category = $1 ORDER BY name").bind(c);
-                self.run("list_products", "SELECT", q.fetch_all(&self.pool))
+                self.run("list_products", "SELECT products", q.fetch_all(&self.pool))
                     .await?
             }
             None => {
                 let q = sqlx::query(
                     "SELECT name, category, price_cents, stock, version FROM products ORDER BY name",
                 );
-                self.run("list_products", "SELECT", q.fetch_all(&self.pool))
+                self.run("list_products", "SELECT products", q.fetch_all(&self.pool))
                     .await?
             }
         };
@@ -241,7 +241,11 @@ impl Database {
         )
         .bind(name);
         let row = self
-            .run("get_product", "SELECT", q.fetch_optional(&self.pool))
+            .run(
+                "get_product",
+                "SELECT products",
+                q.fetch_optional(&self.pool),
+            )
             .await?;
         row.as_ref().map(product_from_row).transpose()
     }
@@ -257,7 +261,7 @@ impl Database {
         let updated = self
             .run(
                 op,
-                "UPDATE",
+                "UPDATE products",
                 sqlx::query("UPDATE products SET stock = stock - $1, version = version + 1 WHERE name = $2 AND stock >= $3 RETURNING name, category, price_cents, stock, version")
                     .bind(quantity)
                     .bind(name)
@@ -269,7 +273,7 @@ impl Database {
             let current = self
                 .run(
                     op,
-                    "SELECT",
+                    "SELECT products",
                     sqlx::query("SELECT stock FROM products WHERE name = $1")
                         .bind(name)
                         .fetch_optional(&mut *tx),
@@ -293,7 +297,7 @@ impl Database {
         let id = purchase_id();
         self.run(
             op,
-            "INSERT",
+            "INSERT purchases",
             sqlx::query("INSERT INTO purchases (id, product_name, quantity, amount_cents, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&id)
                 .bind(name)
@@ -328,7 +332,7 @@ impl Database {
         let previous = self
             .run(
                 op,
-                "UPDATE",
+                "UPDATE products",
                 sqlx::query(
                     "UPDATE products SET version = version + 1 WHERE name = $1 RETURNING stock",
                 )
@@ -345,7 +349,7 @@ impl Database {
         let row = self
             .run(
                 op,
-                "UPDATE",
+                "UPDATE products",
                 sqlx::query("UPDATE products SET stock = $1 WHERE name = $2 RETURNING name, category, price_cents, stock, version")
                     .bind(stock)
                     .bind(name)
@@ -386,6 +390,10 @@ impl Database {
     }
 
     /// Runs one statement in a client span; failures name `operation`.
+    ///
+    /// `statement` is the statement's verb, then its table when it has one
+    /// (`"UPDATE products"`): the span is named after it and carries them as
+    /// `db.operation.name` and `db.collection.name`.
     async fn run<T>(
         &self,
         operation: &'static str,
@@ -397,20 +405,33 @@ impl Database {
         if matches!(statement, "BEGIN" | "COMMIT" | "ROLLBACK") {
             return fut.await.map_err(|source| DbError { operation, source });
         }
+        let (verb, collection) = split_statement(statement);
         let span = tracing::info_span!(
             "db",
             otel.name = statement,
             otel.kind = "client",
-            { spans::ATTR_DB_SYSTEM } = self.system.otel_name(),
-            { spans::ATTR_DB_OPERATION } = statement,
+            { spans::ATTR_DB_SYSTEM_NAME } = self.system.otel_name(),
+            { spans::ATTR_DB_OPERATION_NAME } = verb,
+            { spans::ATTR_DB_COLLECTION_NAME } = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
         );
+        if let Some(collection) = collection {
+            span.record(spans::ATTR_DB_COLLECTION_NAME, collection);
+        }
         let result = fut.instrument(span.clone()).await;
         result.map_err(|source| {
             span.record("otel.status_code", "ERROR");
             tracing::warn!(parent: &span, operation, error = %source, "database operation failed");
             DbError { operation, source }
         })
+    }
+}
+
+/// Splits `"UPDATE products"` into the operation and the table, if any.
+fn split_statement(statement: &'static str) -> (&'static str, Option<&'static str>) {
+    match statement.split_once(' ') {
+        Some((verb, table)) => (verb, Some(table)),
+        None => (statement, None),
     }
 }
 

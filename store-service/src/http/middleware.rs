@@ -52,7 +52,9 @@ pub async fn observe(
         { semconv::ATTR_HTTP_REQUEST_METHOD_ORIGINAL } = Empty,
         http.route = %route,
         url.path = %req.uri().path(),
+        { spans::ATTR_URL_SCHEME } = semconv::URL_SCHEME_HTTP,
         http.response.status_code = Empty,
+        { spans::ATTR_ERROR_TYPE } = Empty,
         otel.status_code = Empty,
         { spans::ATTR_APP_ERROR_CODE } = Empty,
     );
@@ -79,8 +81,10 @@ pub async fn observe(
         span.record(spans::ATTR_APP_ERROR_CODE, code);
         s.metrics.app.error(code);
     }
-    if status >= 500 {
+    let error_type = semconv::server_error_type(status);
+    if let Some(error_type) = &error_type {
         span.record("otel.status_code", "ERROR");
+        span.record(spans::ATTR_ERROR_TYPE, error_type.as_str());
     }
     let cx = span.context();
     global::get_text_map_propagator(|p| {
@@ -97,7 +101,7 @@ pub async fn observe(
     let exemplar = sc.is_sampled().then(|| sc.trace_id().to_string());
     s.metrics
         .http
-        .finish(method, &route, status, elapsed, exemplar);
+        .finish(method, &route, status, error_type, elapsed, exemplar);
     let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     // Successes live in traces and metrics; logging each one would cost more
     // than it tells. Failures are logged, with their trace.

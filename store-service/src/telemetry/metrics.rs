@@ -20,7 +20,7 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use storeops_contract::{labels as l, metrics as m};
 
-use super::semconv::RequestMethod;
+use super::semconv::{self, RequestMethod};
 use crate::domain::{Money, Product};
 
 /// Database latency buckets (seconds).
@@ -29,8 +29,14 @@ const DB_BUCKETS: [f64; 11] = [
 ];
 
 type Labels<const N: usize> = [(&'static str, String); N];
-type HttpHistogram =
-    Family<Labels<3>, HistogramWithExemplars<Labels<1>>, fn() -> HistogramWithExemplars<Labels<1>>>;
+/// The duration histogram's labels: `error_type` only on failures, so their
+/// number varies.
+type HttpDurationLabels = Vec<(&'static str, String)>;
+type HttpHistogram = Family<
+    HttpDurationLabels,
+    HistogramWithExemplars<Labels<1>>,
+    fn() -> HistogramWithExemplars<Labels<1>>,
+>;
 type DbHistogram = Family<Labels<1>, Histogram, fn() -> Histogram>;
 
 /// Every metric of the service; cheap to clone (shared handles).
@@ -227,20 +233,26 @@ impl HttpMetrics {
         ActiveGuard(gauge)
     }
 
-    /// Records a finished request; `trace_id` becomes the exemplar of its bucket.
+    /// Records a finished request; `trace_id` becomes the exemplar of its
+    /// bucket, `error_type` (a failure's `error.type`) the `error_type` label.
     pub fn finish(
         &self,
         method: RequestMethod,
         route: &str,
         status: u16,
+        error_type: Option<String>,
         elapsed: Duration,
         trace_id: Option<String>,
     ) {
-        let labels = [
+        let mut labels = vec![
             (l::HTTP_REQUEST_METHOD, method.as_str().to_string()),
             (l::HTTP_ROUTE, route.to_string()),
             (l::HTTP_RESPONSE_STATUS_CODE, status.to_string()),
+            (l::URL_SCHEME, semconv::URL_SCHEME_HTTP.to_string()),
         ];
+        if let Some(error_type) = error_type {
+            labels.push((l::ERROR_TYPE, error_type));
+        }
         let exemplar = trace_id.map(|id| [(l::TRACE_ID, id)]);
         self.duration
             .get_or_create(&labels)
@@ -487,5 +499,34 @@ mod tests {
             .unwrap();
         assert!(line.ends_with(" 0"), "{line}");
         assert!(text.contains("app_items_sold_total{store_id=\"alpha\",product_name=\"pear\",product_category=\"fruit\"} 2"));
+    }
+
+    #[test]
+    fn request_durations_carry_url_scheme_and_error_type_on_server_errors_only() {
+        let m = Metrics::new("alpha", "USD");
+        let get = RequestMethod::of("GET");
+        let ms = Duration::from_millis(3);
+        m.http.finish(get, "/products", 200, None, ms, None);
+        m.http.finish(get, "/products", 404, None, ms, None);
+        m.http
+            .finish(get, "/products", 503, Some("503".into()), ms, None);
+        let text = m.encode(false);
+        let count = |status: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with("http_server_request_duration_seconds_count{")
+                        && l.contains(&format!("http_response_status_code=\"{status}\""))
+                })
+                .unwrap_or_else(|| panic!("no {status} series in {text}"))
+                .to_string()
+        };
+        for ok in ["200", "404"] {
+            let line = count(ok);
+            assert!(line.contains("url_scheme=\"http\""), "{line}");
+            assert!(!line.contains("error_type"), "{line}");
+        }
+        let failed = count("503");
+        assert!(failed.contains("url_scheme=\"http\""), "{failed}");
+        assert!(failed.contains("error_type=\"503\""), "{failed}");
     }
 }

@@ -18,11 +18,14 @@ pub mod trace_context;
 
 use std::time::Duration;
 
+use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{KeyValue, global};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::propagation::BaggagePropagator;
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SdkTracerProvider};
 use storeops_contract::resource as r;
 use tracing_subscriber::Layer;
@@ -59,10 +62,24 @@ pub enum TelemetryError {
     AlreadyInstalled,
 }
 
+/// The propagator the service installs: strict W3C trace context (the SDK's
+/// propagator adopts some malformed headers) and W3C baggage, so a caller's
+/// `baggage` header reaches the request's context.
+pub fn propagator() -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(vec![
+        Box::new(trace_context::StrictTraceContext::default()),
+        Box::new(BaggagePropagator::new()),
+    ])
+}
+
 /// Installs the global subscriber and propagator. Call inside the Tokio runtime.
 pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, TelemetryError> {
     let attributes = resource_attributes(cfg);
+    // `telemetry.sdk.name`, `.language` and `.version` (the SDK's detector),
+    // then ours; not the environment's detectors: the operator sets every
+    // attribute explicitly.
     let resource = Resource::builder_empty()
+        .with_detector(Box::new(TelemetryResourceDetector))
         .with_attributes(
             attributes
                 .iter()
@@ -109,8 +126,7 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
     };
     // Without an endpoint spans are still made: trace context flows in and out.
     let tracer_provider = traces.build();
-    // Strict W3C parsing: the SDK's propagator adopts some malformed headers.
-    global::set_text_map_propagator(trace_context::StrictTraceContext::default());
+    global::set_text_map_propagator(propagator());
 
     let internals_quiet = EXPORT_INTERNALS
         .iter()
@@ -206,5 +222,43 @@ fn sdk_sampler(s: Sampler) -> SdkSampler {
         SdkSampler::ParentBased(Box::new(root))
     } else {
         root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use opentelemetry::baggage::BaggageExt;
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::TraceContextExt;
+
+    use super::*;
+
+    #[test]
+    fn the_propagator_extracts_baggage_along_with_a_strict_trace_context() {
+        let headers = HashMap::from([
+            (
+                "traceparent".to_string(),
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_string(),
+            ),
+            ("baggage".to_string(), "tenant=acme,region=eu".to_string()),
+        ]);
+        let cx = propagator().extract(&headers);
+        assert!(cx.span().span_context().is_remote());
+        assert_eq!(
+            cx.baggage().get("tenant").map(|v| v.as_str().to_string()),
+            Some("acme".to_string())
+        );
+        assert_eq!(
+            cx.baggage().get("region").map(|v| v.as_str().to_string()),
+            Some("eu".to_string())
+        );
+        // Still strict: a malformed traceparent is no parent.
+        let bad = HashMap::from([(
+            "traceparent".to_string(),
+            "00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01".to_string(),
+        )]);
+        assert!(!propagator().extract(&bad).span().span_context().is_valid());
     }
 }

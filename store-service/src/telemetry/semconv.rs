@@ -15,6 +15,17 @@ pub const OTHER_METHOD: &str = "_OTHER";
 /// `http.request.method` is `_OTHER`.
 pub const ATTR_HTTP_REQUEST_METHOD_ORIGINAL: &str = "http.request.method_original";
 
+/// `url.scheme` (and the `url_scheme` label) of every request: the service
+/// serves plain HTTP (TLS, if any, ends before it).
+pub const URL_SCHEME_HTTP: &str = "http";
+
+/// `error.type` (and the `error_type` label) of a server response: the status
+/// code as a string for a 5xx, none otherwise (a 4xx is the client's error,
+/// not the server's).
+pub fn server_error_type(status: u16) -> Option<String> {
+    (status >= 500).then(|| status.to_string())
+}
+
 /// The method part of a server span name when the method is `_OTHER`: the
 /// conventions say `HTTP`, so that span names stay a closed set too.
 const OTHER_METHOD_SPAN_NAME: &str = "HTTP";
@@ -82,6 +93,15 @@ mod tests {
             "X".repeat(300).as_str(),
         ] {
             assert_eq!(RequestMethod::of(m).as_str(), OTHER_METHOD, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn error_type_is_the_status_of_server_errors_only() {
+        assert_eq!(server_error_type(500).as_deref(), Some("500"));
+        assert_eq!(server_error_type(503).as_deref(), Some("503"));
+        for ok in [200, 201, 304, 400, 404, 409, 499] {
+            assert_eq!(server_error_type(ok), None, "{ok}");
         }
     }
 

@@ -186,6 +186,33 @@ async fn otlp_roundtrip(grpc: bool) {
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
     ]);
     let c = Client::new(&server);
+    // One server error first (an injected fault), for `error.type`.
+    let faults = format!("{}/admin/faults", c.base);
+    let r = c
+        .http
+        .put(&faults)
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"error_ratio": 1.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = c
+        .http
+        .post(format!("{}/products/laptop/buy", c.base))
+        .json(&json!({"quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    let r = c
+        .http
+        .delete(&faults)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     let response = traffic(&c).await;
     assert_eq!(response.status().as_u16(), 200);
     let echoed = response.headers()["traceparent"]
@@ -231,6 +258,27 @@ async fn otlp_roundtrip(grpc: bool) {
     assert_eq!(http["attrs"]["http.request.method"], "POST");
     assert_eq!(http["attrs"]["http.route"], "/products/{name}/buy");
     assert_eq!(http["attrs"]["http.response.status_code"], "200");
+    assert_eq!(http["attrs"][spans::ATTR_URL_SCHEME], "http");
+    assert!(
+        http["attrs"].get(spans::ATTR_ERROR_TYPE).is_none(),
+        "{http}"
+    );
+    // A 404 is the client's error: no `error.type` on the server span.
+    let miss = find(&all, |s| {
+        s["attrs"]["http.response.status_code"] == "404" && s["kind"] == 2
+    })
+    .expect("404 server span");
+    assert!(
+        miss["attrs"].get(spans::ATTR_ERROR_TYPE).is_none(),
+        "{miss}"
+    );
+    // A 5xx carries its status code as `error.type`.
+    let failed = find(&all, |s| {
+        s["attrs"]["http.response.status_code"] == "500" && s["kind"] == 2
+    })
+    .expect("500 server span");
+    assert_eq!(failed["attrs"][spans::ATTR_ERROR_TYPE], "500");
+    assert_eq!(failed["attrs"][spans::ATTR_URL_SCHEME], "http");
 
     let buy = find(&ours, |s| s["name"] == spans::BUY_PRODUCT).expect("buy span");
     assert_eq!(buy["parentSpanId"], http["spanId"]);
@@ -250,8 +298,18 @@ async fn otlp_roundtrip(grpc: bool) {
             spans::EVENT_INVENTORY_UPDATE_END
         ]
     );
-    let db = find(&ours, |s| s["attrs"][spans::ATTR_DB_OPERATION] == "UPDATE").expect("db span");
-    assert_eq!(db["attrs"][spans::ATTR_DB_SYSTEM], "sqlite");
+    // Stable database semantic conventions: `db.system.name`,
+    // `db.operation.name`, `db.collection.name`, the span named
+    // `{operation} {collection}`; not the deprecated `db.system`/`db.operation`.
+    let db = find(&ours, |s| {
+        s["attrs"][spans::ATTR_DB_OPERATION_NAME] == "UPDATE"
+    })
+    .expect("db span");
+    assert_eq!(db["attrs"][spans::ATTR_DB_SYSTEM_NAME], "sqlite");
+    assert_eq!(db["attrs"][spans::ATTR_DB_COLLECTION_NAME], "products");
+    assert_eq!(db["name"], "UPDATE products");
+    assert!(db["attrs"].get("db.system").is_none(), "{db}");
+    assert!(db["attrs"].get("db.operation").is_none(), "{db}");
     assert_eq!(db["kind"], 3, "SPAN_KIND_CLIENT");
 
     let res = &http["resource"];
@@ -261,6 +319,9 @@ async fn otlp_roundtrip(grpc: bool) {
     assert_eq!(res[resource::K8S_NAMESPACE_NAME], "shop");
     assert_eq!(res[resource::K8S_POD_NAME], "store-alpha-0");
     assert!(res[resource::SERVICE_VERSION].is_string());
+    assert_eq!(res["telemetry.sdk.name"], "opentelemetry");
+    assert_eq!(res["telemetry.sdk.language"], "rust");
+    assert!(res["telemetry.sdk.version"].is_string(), "{res}");
 
     // The refused purchase carries its error code.
     let refused = find(&all, |s| {
