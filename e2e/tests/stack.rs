@@ -532,17 +532,20 @@ async fn a_long_named_store_whose_pod_keeps_exiting_fires_the_restart_alert() {
     let name = "a-store-with-the-longest-name-the-operator-accepts-57-chr";
     assert_eq!(name.len(), 57);
     let store_id = "restarting_store";
+    // A database nobody listens on: the store-service exits at start, so
+    // its pod keeps restarting. (A catalog the service refuses no longer
+    // does: the operator holds the Deployment back, CatalogInvalid.)
     env.apply(&json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "bad-catalog"},
-        "data": {"products.yaml": "- {name: pear, category: fruit, price: 1.2, stock: -1}\n"}
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "nowhere-db"},
+        "stringData": {"url": "postgres://store:store@127.0.0.1:1/store"}
     }))
     .await
     .unwrap();
     let mut doc = store(name);
     doc["spec"]["storeId"] = json!(store_id);
-    doc["spec"]["catalog"] =
-        json!({"configMapRef": {"name": "bad-catalog", "key": "products.yaml"}});
+    doc["spec"]["database"] =
+        json!({"postgres": {"secretRef": {"name": "nowhere-db", "key": "url"}}});
     env.apply_store(&doc).await.unwrap();
 
     let pods = Api::<Pod>::namespaced(client.clone(), &env.namespace);

@@ -87,9 +87,11 @@ pub async fn observe(
         span.record(spans::ATTR_ERROR_TYPE, error_type.as_str());
     }
     let cx = span.context();
-    global::get_text_map_propagator(|p| {
-        p.inject_context(&cx, &mut HeaderInjector(response.headers_mut()))
-    });
+    // Only the trace context goes back to the client: the request's baggage
+    // is the callee's to use, not to echo.
+    use opentelemetry::propagation::TextMapPropagator;
+    crate::telemetry::trace_context::StrictTraceContext::default()
+        .inject_context(&cx, &mut HeaderInjector(response.headers_mut()));
     if response
         .headers()
         .get("tracestate")

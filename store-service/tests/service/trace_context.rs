@@ -255,3 +255,22 @@ async fn malformed_trace_context_starts_a_new_trace() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A request's W3C baggage is taken in (the propagator extracts it) but not
+/// echoed: the response carries the trace context only.
+#[tokio::test(flavor = "multi_thread")]
+async fn baggage_is_not_echoed_to_the_client() {
+    let server = Server::sqlite();
+    let c = Client::new(&server);
+    let r = c
+        .http
+        .get(format!("{}/products", c.base))
+        .header("traceparent", valid())
+        .header("baggage", "tenant=acme,region=eu")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().contains_key("traceparent"));
+    assert!(r.headers().get("baggage").is_none(), "{:?}", r.headers());
+}
