@@ -56,6 +56,24 @@ impl ControlPlane {
     /// Starts a control plane as `options` say. Blocking; runs its own thread,
     /// so it may be called from inside an async test.
     pub fn start_with(options: Options) -> Result<Self, Error> {
+        // Ports are found free, then bound by the programs: another process
+        // may take one in between (seen in CI: kube-apiserver "bind: address
+        // already in use"). Such a start is retried with new ports.
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(options.clone()) {
+                Err(e) if attempt < 3 && e.to_string().contains("address already in use") => {
+                    eprintln!(
+                        "testenv: a port was taken before its program bound it; starting again ({e})"
+                    );
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn start_once(options: Options) -> Result<Self, Error> {
         std::thread::scope(|s| {
             s.spawn(|| Self::start_blocking(options))
                 .join()
