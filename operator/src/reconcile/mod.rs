@@ -261,9 +261,9 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     // crash-loop on it, so the Deployment stays as it is (the condition says
     // why); the sweep below still counts it as wanted.
     let to_apply = if found.holds_deployment() {
-        desired.without("Deployment")
+        std::borrow::Cow::Owned(desired.without("Deployment"))
     } else {
-        desired.clone()
+        std::borrow::Cow::Borrowed(&desired)
     };
     let applied = apply::apply(
         &ctx.client,
