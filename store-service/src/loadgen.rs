@@ -414,12 +414,15 @@ async fn wait_for_catalog(
 }
 
 async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, String> {
-    let products: Vec<Value> = client
+    let response = client
         .get(format!("{base}/products"))
         .send()
         .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("cannot list products at {base}: {e}"))?
+        .map_err(|e| format!("cannot list products at {base}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(refusal(response, base).await);
+    }
+    let products: Vec<Value> = response
         .json()
         .await
         .map_err(|e| format!("bad product list from {base}: {e}"))?;
@@ -440,6 +443,19 @@ async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, 
         return Err(format!("{base} has no products to load"));
     }
     Ok(catalog)
+}
+
+/// A refused catalog request, saying who answered (the peer's address: a
+/// name may resolve to another server than meant) and the start of its body.
+async fn refusal(response: reqwest::Response, base: &str) -> String {
+    const BODY_CHARS: usize = 200;
+    let status = response.status();
+    let peer = response
+        .remote_addr()
+        .map_or_else(|| "an unknown address".to_string(), |a| a.to_string());
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.chars().take(BODY_CHARS).collect();
+    format!("cannot list products at {base}: {peer} answered HTTP {status}: {body:?}")
 }
 
 fn pick(weights: &[(Scenario, u32)]) -> Scenario {

@@ -186,6 +186,28 @@ fn loadgen_waits_for_a_target_that_is_not_up_yet() {
     assert!(summary["requests"].as_u64().unwrap() > 0, "{summary}");
 }
 
+/// A target that answers with an error is named with the address that
+/// answered and what it said: a Service name that reaches the wrong server
+/// is told apart from a store that refuses.
+#[test]
+fn loadgen_says_who_refused_the_catalog_and_why() {
+    let server = Server::sqlite();
+    let target = server.url("/not-a-store");
+    let out = Command::new(env!("CARGO_BIN_EXE_store-service"))
+        .args(["loadgen", "--target", &target, "--duration", "1s"])
+        .args(["--wait-for-target", "0s"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peer = server.url("").trim_start_matches("http://").to_string();
+    assert!(
+        stderr.contains(&format!("{peer} answered HTTP 404 Not Found")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("route_not_found"), "{stderr}");
+}
+
 /// A load generator that runs for hours is not silent: a progress line per
 /// interval on stderr (requests/s, errors by code, p50/p99), and on SIGTERM
 /// it stops within a moment and prints the whole summary.
