@@ -6,6 +6,13 @@ pub const FIELD_MANAGER: &str = "storeops";
 /// The store-service image of this release.
 pub const DEFAULT_IMAGE: &str = concat!("storeops/store-service:", env!("CARGO_PKG_VERSION"));
 
+use std::collections::BTreeMap;
+
+/// Namespace of the Prometheus that scrapes the Stores, by default.
+pub const DEFAULT_PROMETHEUS_NAMESPACE: &str = "monitoring";
+/// Labels of its pods, by default (what the Prometheus Operator sets).
+pub const DEFAULT_PROMETHEUS_POD_LABELS: &str = "app.kubernetes.io/name=prometheus";
+
 /// Operator-wide settings that a Store's spec may override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorConfig {
@@ -18,6 +25,11 @@ pub struct OperatorConfig {
     pub dashboard_namespace: String,
     /// Field manager of server-side apply.
     pub field_manager: String,
+    /// Namespace of the Prometheus that scrapes the Stores: a Store's
+    /// NetworkPolicy lets its pods in.
+    pub prometheus_namespace: String,
+    /// Labels of that Prometheus's pods.
+    pub prometheus_pod_labels: BTreeMap<String, String>,
 }
 
 impl Default for OperatorConfig {
@@ -27,6 +39,42 @@ impl Default for OperatorConfig {
             default_otlp_endpoint: None,
             dashboard_namespace: "storeops-system".to_string(),
             field_manager: FIELD_MANAGER.to_string(),
+            prometheus_namespace: DEFAULT_PROMETHEUS_NAMESPACE.to_string(),
+            prometheus_pod_labels: parse_labels(DEFAULT_PROMETHEUS_POD_LABELS)
+                .expect("the default labels parse"),
         }
+    }
+}
+
+/// Labels written `key=value,key2=value2` (as `kubectl get -l` takes them
+/// for equality), e.g. `app.kubernetes.io/name=prometheus`.
+///
+/// Errors: an item without `=`, or with an empty key, is named.
+pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok((key.trim().to_string(), value.trim().to_string()))
+            }
+            _ => Err(format!("label {item:?} is not key=value")),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_parse_as_key_value_pairs_and_nonsense_is_named() {
+        assert_eq!(
+            parse_labels("a=1, b/c=2,").unwrap(),
+            BTreeMap::from([("a".into(), "1".into()), ("b/c".into(), "2".into())])
+        );
+        assert!(parse_labels("").unwrap().is_empty());
+        assert!(parse_labels("a=1,b").unwrap_err().contains("\"b\""));
+        assert!(parse_labels("=x").is_err());
     }
 }

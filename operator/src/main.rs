@@ -1,7 +1,12 @@
 //! The `operator` command: `run` the controller, or `render` a Store's objects.
 
 use clap::{Args, Parser, Subcommand};
-use operator::config::{DEFAULT_IMAGE, FIELD_MANAGER, OperatorConfig};
+use std::collections::BTreeMap;
+
+use operator::config::{
+    DEFAULT_IMAGE, DEFAULT_PROMETHEUS_NAMESPACE, DEFAULT_PROMETHEUS_POD_LABELS, FIELD_MANAGER,
+    OperatorConfig, parse_labels,
+};
 
 /// How long triggers of one Store are gathered into one reconcile.
 const RECONCILE_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(500);
@@ -37,6 +42,22 @@ struct ConfigArgs {
         default_value = "storeops-system"
     )]
     dashboard_namespace: String,
+    /// Namespace of the Prometheus that scrapes the Stores (a Store's
+    /// NetworkPolicy lets it in).
+    #[arg(
+        long,
+        env = "STOREOPS_PROMETHEUS_NAMESPACE",
+        default_value = DEFAULT_PROMETHEUS_NAMESPACE
+    )]
+    prometheus_namespace: String,
+    /// Labels of that Prometheus's pods, `key=value,...`.
+    #[arg(
+        long,
+        env = "STOREOPS_PROMETHEUS_POD_LABELS",
+        default_value = DEFAULT_PROMETHEUS_POD_LABELS,
+        value_parser = parse_labels
+    )]
+    prometheus_pod_labels: BTreeMap<String, String>,
 }
 
 impl ConfigArgs {
@@ -46,6 +67,8 @@ impl ConfigArgs {
             default_otlp_endpoint: self.otlp_endpoint.filter(|e| !e.is_empty()),
             dashboard_namespace: self.dashboard_namespace,
             field_manager: FIELD_MANAGER.to_string(),
+            prometheus_namespace: self.prometheus_namespace,
+            prometheus_pod_labels: self.prometheus_pod_labels,
         }
     }
 }
@@ -159,6 +182,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     use k8s_openapi::api::core::v1::{
         ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
     };
+    use k8s_openapi::api::networking::v1::NetworkPolicy;
     use k8s_openapi::api::policy::v1::PodDisruptionBudget;
     use kube::Api;
     use kube::runtime::events::{Recorder, Reporter};
@@ -302,7 +326,8 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
                 .owns(
                     scoped_api::<PodDisruptionBudget>(c, scope.as_deref()),
                     managed(),
-                );
+                )
+                .owns(scoped_api::<NetworkPolicy>(c, scope.as_deref()), managed());
             // Drift of the monitoring objects is undone too, watched apart
             // (see operator::drift) since their CRDs may come and go.
             let controller = controller.reconcile_on(operator::drift::monitoring_drift(

@@ -4,15 +4,17 @@
 //! reconciler uses, and prints the objects as one multi-document stream, like
 //! `helm template`. Other documents are not printed; a ConfigMap among them
 //! that a Store's `configMapRef` names feeds its catalog hash, as the
-//! dereference step would.
+//! dereference step would; so does a database Secret for the
+//! NetworkPolicy's egress rule (only its host and port are used).
 
 use std::io::Read;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use serde::Deserialize;
 
 use crate::api::Store;
 use crate::config::OperatorConfig;
+use crate::reconcile::build::network_policy::{Endpoint, POSTGRES_PORT};
 use crate::reconcile::build::{self, Dereferenced};
 
 /// What can stop `render`.
@@ -98,6 +100,7 @@ pub fn render(
 ) -> Result<String, Error> {
     let mut stores = Vec::new();
     let mut config_maps = Vec::new();
+    let mut secrets = Vec::new();
     for (i, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let parse = |source| Error::Parse {
             input: input.to_string(),
@@ -113,6 +116,7 @@ pub fn render(
             ("v1", "ConfigMap") => {
                 config_maps.push(serde_yaml_ng::from_value(value).map_err(parse)?)
             }
+            ("v1", "Secret") => secrets.push(serde_yaml_ng::from_value(value).map_err(parse)?),
             _ => {}
         }
     }
@@ -140,6 +144,7 @@ pub fn render(
         let found = Dereferenced {
             admin_token: None,
             catalog,
+            database_endpoint: database_endpoint(&store, &secrets),
         };
         let desired = build::build(&store, config, &found).map_err(|source| Error::Build {
             store: name.clone(),
@@ -172,6 +177,20 @@ fn referenced_catalog(store: &Store, config_maps: &[ConfigMap]) -> Option<String
         .iter()
         .filter(|cm| cm.metadata.name.as_deref() == Some(r.name.as_str()))
         .find_map(|cm| cm.data.as_ref()?.get(&r.key).cloned())
+}
+
+/// Host and port of the database URL, when its Secret is in the stream too
+/// (`data` or `stringData`).
+fn database_endpoint(store: &Store, secrets: &[Secret]) -> Option<Endpoint> {
+    let r = &store.spec.database.postgres.as_ref()?.secret_ref;
+    let secret = secrets
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(r.name.as_str()))?;
+    let url = match secret.string_data.as_ref().and_then(|d| d.get(&r.key)) {
+        Some(text) => text.clone(),
+        None => String::from_utf8(secret.data.as_ref()?.get(&r.key)?.0.clone()).ok()?,
+    };
+    Endpoint::from_url(url.trim(), POSTGRES_PORT)
 }
 
 #[cfg(test)]
@@ -213,6 +232,32 @@ mod tests {
             !out.contains("ownerReferences"),
             "a rendered Store has no uid"
         );
+    }
+
+    #[test]
+    fn a_database_secret_in_the_stream_gives_the_network_policy_its_database() {
+        let store = "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {name: gamma}\n\
+            spec: {networkPolicy: {enabled: true}, database: {postgres: {secretRef: {name: pg}}}}\n";
+        let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: pg}\n\
+            stringData: {url: 'postgres://u:p@postgres.data:5432/shop'}\n";
+        let policy = |text: &str| {
+            let out = render(text, "test", &OperatorConfig::default(), "shop").unwrap();
+            serde_yaml_ng::Deserializer::from_str(&out)
+                .map(|d| serde_yaml_ng::Value::deserialize(d).unwrap())
+                .find(|v| v["kind"] == "NetworkPolicy")
+                .expect("a NetworkPolicy")
+        };
+        let with = policy(&format!("{store}{secret}"));
+        let egress = with["spec"]["egress"].as_sequence().unwrap();
+        assert_eq!(egress.len(), 2, "DNS and the database: {with:?}");
+        assert_eq!(
+            egress[1]["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+            "data"
+        );
+        assert!(!format!("{with:?}").contains("u:p"), "no credentials");
+        // Without the Secret: DNS only.
+        let without = policy(store);
+        assert_eq!(without["spec"]["egress"].as_sequence().unwrap().len(), 1);
     }
 
     #[test]

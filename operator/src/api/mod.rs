@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod database;
 pub mod monitoring;
+pub mod network_policy;
 pub mod reference;
 pub mod resources;
 pub mod status;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{Catalog, ConfigMapKeyRef, Product};
 pub use database::{Database, EmbeddedDatabase, PostgresDatabase, SecretKeyRef};
 pub use monitoring::{Alerts, Dashboards, Monitoring, ServiceMonitorSettings, Slo};
+pub use network_policy::NetworkPolicySettings;
 pub use reference::{REFERENCE_PATH, ReferenceError, reference_markdown};
 pub use resources::{Amounts, Resources};
 pub use status::{StoreStatus, condition_types};
@@ -148,6 +150,10 @@ pub struct StoreSpec {
     /// ServiceMonitor, alert rules and dashboards of the store.
     #[serde(default)]
     pub monitoring: Monitoring,
+
+    /// A NetworkPolicy around the store's pods. Unset: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_policy: Option<NetworkPolicySettings>,
 
     /// Stop reconciling this Store without deleting anything: the operator
     /// leaves its objects as they are until paused is false again.

@@ -27,6 +27,7 @@ pub const SWEPT_KINDS: &[(&str, &str, &str)] = &[
     ("", "v1", "Secret"),
     ("apps", "v1", "Deployment"),
     ("policy", "v1", "PodDisruptionBudget"),
+    ("networking.k8s.io", "v1", "NetworkPolicy"),
     ("monitoring.coreos.com", "v1", "ServiceMonitor"),
     ("monitoring.coreos.com", "v1", "PrometheusRule"),
 ];

@@ -8,6 +8,7 @@ use kube::{Api, Client};
 use storeops_contract::catalog;
 
 use super::Error;
+use super::build::network_policy::{Endpoint, POSTGRES_PORT};
 use super::build::{Dereferenced, meta, secret};
 use super::status::Problem;
 use crate::api::Store;
@@ -92,16 +93,21 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
                 reason: "DatabaseSecretMissing",
                 message: format!("database Secret {namespace}/{} not found", r.name),
             }),
-            Some(s) if !s.data.as_ref().is_some_and(|d| d.contains_key(&r.key)) => {
-                found.problems.push(Problem {
+            Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
+                None => found.problems.push(Problem {
                     reason: "DatabaseSecretKeyMissing",
                     message: format!(
                         "database Secret {namespace}/{} has no key {:?}",
                         r.name, r.key
                     ),
-                })
-            }
-            Some(_) => {}
+                }),
+                // Only host and port are kept; the URL holds a password.
+                Some(url) => {
+                    found.dereferenced.database_endpoint = std::str::from_utf8(&url.0)
+                        .ok()
+                        .and_then(|url| Endpoint::from_url(url.trim(), POSTGRES_PORT));
+                }
+            },
         }
     }
 

@@ -98,12 +98,7 @@ pub fn environment(store: &Store, config: &OperatorConfig) -> Vec<EnvVar> {
     ));
     vars.push(value(env::OTEL_SERVICE_NAME, resource::STORE_SERVICE_NAME));
     vars.push(value(env::OTEL_RESOURCE_ATTRIBUTES, attributes));
-    let endpoint = spec
-        .telemetry
-        .otlp_endpoint
-        .as_ref()
-        .or(config.default_otlp_endpoint.as_ref());
-    if let Some(endpoint) = endpoint {
+    if let Some(endpoint) = otlp_endpoint(store, config) {
         vars.push(value(env::OTEL_EXPORTER_OTLP_ENDPOINT, endpoint));
     }
     vars.push(value(env::OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"));
@@ -132,6 +127,17 @@ fn database_url(store: &Store) -> EnvVar {
         },
         None => value(env::DATABASE_URL, format!("sqlite://{DATA_DIR}/store.db")),
     }
+}
+
+/// The OTLP endpoint the store exports to: `spec.telemetry.otlpEndpoint`,
+/// else the operator's default; `None`: no export.
+pub fn otlp_endpoint<'a>(store: &'a Store, config: &'a OperatorConfig) -> Option<&'a str> {
+    store
+        .spec
+        .telemetry
+        .otlp_endpoint
+        .as_deref()
+        .or(config.default_otlp_endpoint.as_deref())
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! Store + OperatorConfig + Dereferenced
 //!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
 //!      PersistentVolumeClaim (embedded database), Deployment, Service,
-//!      PodDisruptionBudget (replicas > 1), ServiceMonitor and PrometheusRule
-//!      (enabled), dashboard ConfigMap (enabled)
+//!      PodDisruptionBudget (replicas > 1), NetworkPolicy (enabled),
+//!      ServiceMonitor and PrometheusRule (enabled), dashboard ConfigMap
+//!      (enabled)
 //! ```
 
 pub mod config_map;
@@ -14,6 +15,7 @@ pub mod dashboard;
 pub mod deployment;
 pub mod env;
 pub mod meta;
+pub mod network_policy;
 pub mod pdb;
 pub mod prometheus_rule;
 pub mod pvc;
@@ -26,6 +28,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::ResourceExt;
 use serde::Serialize;
@@ -45,6 +48,9 @@ pub struct Dereferenced {
     /// The content of the catalog ConfigMap key named by
     /// `spec.catalog.configMapRef`; it feeds the pods' catalog hash.
     pub catalog: Option<String>,
+    /// Host and port of the PostgreSQL URL in the database Secret (never the
+    /// URL itself: it holds a password), for the NetworkPolicy's egress.
+    pub database_endpoint: Option<network_policy::Endpoint>,
 }
 
 /// One object the Store wants.
@@ -65,6 +71,8 @@ pub enum Object {
     Service(Service),
     /// Keeps one pod up during voluntary disruptions.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// Who may reach the pods and whom they may reach.
+    NetworkPolicy(NetworkPolicy),
     /// How Prometheus scrapes the store.
     ServiceMonitor(ServiceMonitor),
     /// The store's SLI recording rules and alerts.
@@ -82,6 +90,7 @@ impl Object {
             Object::Deployment(_) => "Deployment",
             Object::Service(_) => "Service",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::NetworkPolicy(_) => "NetworkPolicy",
             Object::ServiceMonitor(_) => "ServiceMonitor",
             Object::PrometheusRule(_) => "PrometheusRule",
         }
@@ -97,6 +106,7 @@ impl Object {
             Object::Deployment(o) => o.name_any(),
             Object::Service(o) => o.name_any(),
             Object::PodDisruptionBudget(o) => o.name_any(),
+            Object::NetworkPolicy(o) => o.name_any(),
             Object::ServiceMonitor(o) => o.name_any(),
             Object::PrometheusRule(o) => o.name_any(),
         }
@@ -223,6 +233,7 @@ pub fn build(
     ))));
     objects.push(Object::Service(service::service(store)));
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
+    objects.extend(network_policy::network_policy(store, config, found).map(Object::NetworkPolicy));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
     if let Some(rule) = prometheus_rule::prometheus_rule(store) {
         crate::monitoring::check::check(&rule.spec.groups)?;
