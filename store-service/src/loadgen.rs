@@ -394,7 +394,10 @@ fn async_channel(capacity: usize) -> (tokio::sync::mpsc::Sender<()>, TicketRx) {
 }
 
 /// The catalog, retried every 2 s for up to `wait` while the target is
-/// unreachable or not serving yet.
+/// unreachable or not serving yet. Each try is a new connection (and a new
+/// name lookup): a connection that reached the wrong server (a Service
+/// address the node did not translate yet goes out to whatever answers
+/// there) is not kept for the next try.
 async fn wait_for_catalog(
     client: &reqwest::Client,
     base: &str,
@@ -416,6 +419,7 @@ async fn wait_for_catalog(
 async fn fetch_catalog(client: &reqwest::Client, base: &str) -> Result<Catalog, String> {
     let response = client
         .get(format!("{base}/products"))
+        .header(reqwest::header::CONNECTION, "close")
         .send()
         .await
         .map_err(|e| format!("cannot list products at {base}: {e}"))?;

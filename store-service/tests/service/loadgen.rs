@@ -208,6 +208,50 @@ fn loadgen_says_who_refused_the_catalog_and_why() {
     assert!(stderr.contains("route_not_found"), "{stderr}");
 }
 
+/// Each catalog try is a new connection: a kept-alive connection to a server
+/// that refused (CI's kind tier: 60 s of 404s from one connection that went
+/// to the wrong address) is not asked again.
+#[test]
+fn loadgen_asks_for_the_catalog_on_a_new_connection_each_try() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("http://{}", listener.local_addr().unwrap());
+    let loadgen = Command::new(env!("CARGO_BIN_EXE_store-service"))
+        .args(["loadgen", "--target", &target, "--duration", "1s"])
+        .args(["--wait-for-target", "3s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Two refusals, each offering to keep the connection; then no server.
+    let mut connections = 0;
+    let mut requests = 0;
+    while requests < 2 {
+        let (stream, _) = listener.accept().unwrap();
+        connections += 1;
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break; // the client closed it
+            }
+            if line == "\r\n" {
+                requests += 1;
+                writer
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n")
+                    .unwrap();
+                if requests == 2 {
+                    break;
+                }
+            }
+        }
+    }
+    drop(listener);
+    let out = loadgen.wait_with_output().unwrap();
+    assert_eq!(connections, 2, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A load generator that runs for hours is not silent: a progress line per
 /// interval on stderr (requests/s, errors by code, p50/p99), and on SIGTERM
 /// it stops within a moment and prints the whole summary.
