@@ -85,6 +85,74 @@ fn bad_values_fail_naming_the_value() {
     assert!(!single.contains("kind: PodDisruptionBudget"), "{single}");
 }
 
+/// `networkPolicy`: none by default; enabled, one around the operator's pods
+/// that lets in the configured Prometheus on `http` and out DNS and the API
+/// server, plus the extra rules; the operator is told the same Prometheus
+/// for the Stores' policies.
+#[test]
+fn the_network_policy_is_optional_and_follows_its_values() {
+    use serde::Deserialize;
+    let policy = |out: &str| {
+        serde_yaml_ng::Deserializer::from_str(out)
+            .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
+            .find(|doc| doc["kind"] == "NetworkPolicy")
+    };
+    assert_eq!(policy(&template(&[])), None);
+    let out = template(&[
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        "networkPolicy.prometheus.namespace=obs",
+        "--set",
+        "networkPolicy.prometheus.podLabels.app=prom",
+        "--set",
+        "networkPolicy.extraEgress[0].ports[0].port=4317",
+    ]);
+    let spec = policy(&out).expect("a NetworkPolicy")["spec"].clone();
+    assert_eq!(
+        spec["podSelector"]["matchLabels"],
+        serde_json::json!({"app.kubernetes.io/name": "storeops-operator", "app.kubernetes.io/instance": "storeops"})
+    );
+    let from = &spec["ingress"][0]["from"][0];
+    assert_eq!(
+        from["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "obs"
+    );
+    assert_eq!(
+        from["podSelector"]["matchLabels"],
+        serde_json::json!({"app": "prom", "app.kubernetes.io/name": "prometheus"})
+    );
+    assert_eq!(spec["ingress"][0]["ports"][0]["port"], "http");
+    let egress = spec["egress"].as_array().unwrap();
+    assert_eq!(
+        egress.len(),
+        3,
+        "DNS, the API server, the extra rule: {spec}"
+    );
+    assert_eq!(
+        egress[0]["to"][0]["podSelector"]["matchLabels"]["k8s-app"],
+        "kube-dns"
+    );
+    assert_eq!(egress[1]["ports"][1]["port"], 6443);
+    assert_eq!(egress[2]["ports"][0]["port"], 4317);
+    assert!(
+        out.contains(r#"{name: STOREOPS_PROMETHEUS_NAMESPACE, value: "obs"}"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"{name: STOREOPS_PROMETHEUS_POD_LABELS, value: "app=prom,app.kubernetes.io/name=prometheus"}"#),
+        "{out}"
+    );
+    // A namespace that cannot be one, and no port, are refused by the schema.
+    for set in [
+        "networkPolicy.prometheus.namespace=Obs",
+        "networkPolicy.apiServerPorts={0}",
+    ] {
+        let err = helm(&["template", "storeops", &chart(), "--set", set]).unwrap_err();
+        assert!(err.contains("networkPolicy"), "--set {set}: {err}");
+    }
+}
+
 /// Watching some namespaces grants the rights there only: a RoleBinding per
 /// namespace to the ClusterRole, a Role for the fleet dashboards, no
 /// ClusterRoleBinding; the operator is told the same namespaces.

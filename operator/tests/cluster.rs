@@ -732,7 +732,11 @@ async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
     .unwrap();
     assert!(notes.contains("MonitoringReady=False"), "NOTES: {notes}");
     cluster.install_monitoring_crds().await;
-    let upgraded = testenv::operator::helm(&cluster.plane, &["upgrade"]).unwrap();
+    let upgraded = testenv::operator::helm(
+        &cluster.plane,
+        &["upgrade", "--set", "networkPolicy.enabled=true"],
+    )
+    .unwrap();
     assert!(
         !upgraded.contains("MonitoringReady=False"),
         "NOTES: {upgraded}"
@@ -749,6 +753,31 @@ async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
         "storeops-operator"
     );
     assert_eq!(monitor.data["spec"]["endpoints"][0]["port"], "http");
+
+    // networkPolicy.enabled: the API server admits the operator's policy
+    // (the local control plane has no network plugin to enforce it).
+    let policy = Api::<k8s_openapi::api::networking::v1::NetworkPolicy>::namespaced(
+        client.clone(),
+        NAMESPACE,
+    )
+    .get("storeops-operator")
+    .await
+    .unwrap();
+    let spec = serde_json::to_value(policy.spec.unwrap()).unwrap();
+    assert_eq!(
+        spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "storeops-operator",
+        "{spec}"
+    );
+    assert_eq!(
+        spec["policyTypes"],
+        serde_json::json!(["Ingress", "Egress"])
+    );
+    assert_eq!(spec["ingress"][0]["ports"][0]["port"], "http", "{spec}");
+    assert_eq!(
+        spec["egress"][1]["ports"],
+        serde_json::json!([{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]),
+        "{spec}"
+    );
 
     let _operator = cluster.operator("operator-a");
     cluster.namespace("shop").await;
