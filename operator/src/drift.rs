@@ -1,5 +1,5 @@
-//! Drift of a Store's ServiceMonitor and PrometheusRule, as reconcile
-//! requests for the Store that owns them.
+//! Drift of a Store's monitoring objects (ServiceMonitor, PrometheusRule), as
+//! reconcile requests for the Store that owns them.
 //!
 //! Not `Controller::owns`: the Controller backs off its trigger streams as
 //! one, so a watch failing because the monitoring.coreos.com CRDs are absent
@@ -10,38 +10,42 @@ use std::time::Duration;
 
 use futures::{SinkExt, Stream, StreamExt};
 use kube::core::PartialObjectMeta;
+use kube::core::{ApiResource, DynamicObject};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
 
 use crate::api::Store;
-use crate::reconcile::build::{prometheus_rule::PrometheusRule, service_monitor::ServiceMonitor};
 use crate::reconcile::dereference::monitoring_crds_installed;
+use crate::reconcile::kinds;
 
 /// How long to wait before looking for the CRDs again, or after a failed watch.
 const RETRY: Duration = Duration::from_secs(5);
 
-/// Stores whose ServiceMonitor or PrometheusRule (selected by `labels`, in
-/// `namespace` or everywhere) changed, as long as the stream is polled.
+/// Stores whose monitoring objects (the kinds of
+/// [`kinds::ALL`](crate::reconcile::kinds::ALL) that need the monitoring
+/// CRDs; selected by `labels`, in `namespace` or everywhere) changed, as
+/// long as the stream is polled.
 pub fn monitoring_drift(
     client: Client,
     namespace: Option<String>,
     labels: String,
 ) -> impl Stream<Item = ObjectRef<Store>> + Send + 'static {
     let (tx, rx) = futures::channel::mpsc::channel(256);
-    tokio::spawn(follow(
-        scoped::<PartialObjectMeta<ServiceMonitor>>(&client, namespace.as_deref()),
-        client.clone(),
-        labels.clone(),
-        tx.clone(),
-    ));
-    tokio::spawn(follow(
-        scoped::<PartialObjectMeta<PrometheusRule>>(&client, namespace.as_deref()),
-        client,
-        labels,
-        tx,
-    ));
+    for kind in kinds::ALL.into_iter().filter(|k| k.needs_monitoring_crds) {
+        let resource = kind.api_resource();
+        let api: Api<PartialObjectMeta<DynamicObject>> = match namespace.as_deref() {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        tokio::spawn(follow(
+            api,
+            kind.kind,
+            client.clone(),
+            labels.clone(),
+            tx.clone(),
+        ));
+    }
     rx
 }
 
@@ -56,16 +60,27 @@ where
     }
 }
 
-/// Watches one kind while its CRD exists; sends the owning Store of every
-/// object seen. Returns when nobody listens any more.
-async fn follow<K>(
-    api: Api<K>,
+/// A dynamic Api of one resource in `namespace`, or in every namespace.
+pub fn scoped_dynamic(
+    client: &Client,
+    namespace: Option<&str>,
+    resource: &ApiResource,
+) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
+/// Watches one kind (metadata only) while its CRD exists; sends the owning
+/// Store of every object seen. Returns when nobody listens any more.
+async fn follow(
+    api: Api<PartialObjectMeta<DynamicObject>>,
+    kind: &'static str,
     client: Client,
     labels: String,
     mut tx: futures::channel::mpsc::Sender<ObjectRef<Store>>,
-) where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
-{
+) {
     loop {
         if monitoring_crds_installed(&client).await.unwrap_or(false) {
             let config = watcher::Config::default().labels(&labels);
@@ -80,7 +95,7 @@ async fn follow<K>(
                         }
                     }
                     Err(error) => {
-                        tracing::debug!(%error, kind = %K::kind(&()), "monitoring watch ended");
+                        tracing::debug!(%error, kind, "monitoring watch ended");
                         break;
                     }
                 }

@@ -177,13 +177,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use futures::StreamExt;
-    use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::coordination::v1::Lease;
-    use k8s_openapi::api::core::v1::{
-        ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
-    };
-    use k8s_openapi::api::networking::v1::NetworkPolicy;
-    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
     use kube::Api;
     use kube::runtime::events::{Recorder, Reporter};
     use kube::runtime::{Controller, watcher};
@@ -313,21 +307,16 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         .map(|(controller, scope)| {
             let (mut stop, mut lost) = (stop_rx.clone(), lost_rx.clone());
             let c = &client;
-            let controller = controller
-                .owns(scoped_api::<Deployment>(c, scope.as_deref()), managed())
-                .owns(scoped_api::<Service>(c, scope.as_deref()), managed())
-                .owns(scoped_api::<ConfigMap>(c, scope.as_deref()), managed())
-                .owns(scoped_api::<Secret>(c, scope.as_deref()), managed())
-                .owns(scoped_api::<ServiceAccount>(c, scope.as_deref()), managed())
-                .owns(
-                    scoped_api::<PersistentVolumeClaim>(c, scope.as_deref()),
-                    managed(),
-                )
-                .owns(
-                    scoped_api::<PodDisruptionBudget>(c, scope.as_deref()),
-                    managed(),
-                )
-                .owns(scoped_api::<NetworkPolicy>(c, scope.as_deref()), managed());
+            // Every managed kind that is always served triggers its Store
+            // (operator::reconcile::kinds); metadata only.
+            let controller = operator::reconcile::kinds::ALL
+                .into_iter()
+                .filter(|k| k.owned_by_controller())
+                .fold(controller, |controller, kind| {
+                    let resource = kind.api_resource();
+                    let api = operator::drift::scoped_dynamic(c, scope.as_deref(), &resource);
+                    controller.owns_with(api, resource, managed())
+                });
             // Drift of the monitoring objects is undone too, watched apart
             // (see operator::drift) since their CRDs may come and go.
             let controller = controller.reconcile_on(operator::drift::monitoring_drift(

@@ -85,6 +85,46 @@ fn bad_values_fail_naming_the_value() {
     assert!(!single.contains("kind: PodDisruptionBudget"), "{single}");
 }
 
+/// The ClusterRole grants every kind the operator manages
+/// (`operator::reconcile::kinds::ALL`) exactly what the apply, the sweep and
+/// the watches need: a kind added to the table without its rule fails here.
+#[test]
+fn the_cluster_role_covers_every_managed_kind() {
+    use serde::Deserialize;
+    let out = template(&[]);
+    let role = serde_yaml_ng::Deserializer::from_str(&out)
+        .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
+        .find(|doc| doc["kind"] == "ClusterRole" && doc["metadata"]["name"] == "storeops-operator")
+        .expect("the operator's ClusterRole");
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    for kind in operator::reconcile::kinds::ALL {
+        let verbs: Vec<String> = role["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                strings(&r["apiGroups"]).contains(&kind.group.to_string())
+                    && strings(&r["resources"]).contains(&kind.plural.to_string())
+            })
+            .flat_map(|r| strings(&r["verbs"]))
+            .collect();
+        for verb in ["get", "list", "watch", "create", "patch", "delete"] {
+            assert!(
+                verbs.iter().any(|v| v == verb),
+                "{} ({}): no {verb} in {verbs:?}",
+                kind.kind,
+                kind.plural
+            );
+        }
+    }
+}
+
 /// `networkPolicy`: none by default; enabled, one around the operator's pods
 /// that lets in the configured Prometheus on `http` and out DNS and the API
 /// server, plus the extra rules; the operator is told the same Prometheus
@@ -97,7 +137,30 @@ fn the_network_policy_is_optional_and_follows_its_values() {
             .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
             .find(|doc| doc["kind"] == "NetworkPolicy")
     };
-    assert_eq!(policy(&template(&[])), None);
+    // The operator's env var `name`, from the Deployment (parsed, not grepped).
+    let env = |out: &str, name: &str| {
+        serde_yaml_ng::Deserializer::from_str(out)
+            .filter_map(|doc| serde_json::Value::deserialize(doc).ok())
+            .find(|doc| doc["kind"] == "Deployment")
+            .expect("a Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|var| var["name"] == name)
+            .map(|var| var["value"].clone())
+    };
+    let default = template(&[]);
+    assert_eq!(policy(&default), None);
+    // The Prometheus is given to the operator even without the chart's
+    // policy: a Store's own spec.networkPolicy needs it.
+    assert_eq!(
+        env(&default, "STOREOPS_PROMETHEUS_NAMESPACE"),
+        Some("monitoring".into())
+    );
+    assert_eq!(
+        env(&default, "STOREOPS_PROMETHEUS_POD_LABELS"),
+        Some("app.kubernetes.io/name=prometheus".into())
+    );
     let out = template(&[
         "--set",
         "networkPolicy.enabled=true",
@@ -133,15 +196,32 @@ fn the_network_policy_is_optional_and_follows_its_values() {
         egress[0]["to"][0]["podSelector"]["matchLabels"]["k8s-app"],
         "kube-dns"
     );
-    assert_eq!(egress[1]["ports"][1]["port"], 6443);
     assert_eq!(egress[2]["ports"][0]["port"], 4317);
-    assert!(
-        out.contains(r#"{name: STOREOPS_PROMETHEUS_NAMESPACE, value: "obs"}"#),
-        "{out}"
+    assert_eq!(
+        spec["policyTypes"],
+        serde_json::json!(["Ingress", "Egress"])
     );
-    assert!(
-        out.contains(r#"{name: STOREOPS_PROMETHEUS_POD_LABELS, value: "app=prom,app.kubernetes.io/name=prometheus"}"#),
-        "{out}"
+    assert_eq!(
+        egress[0]["to"][0]["namespaceSelector"]["matchLabels"],
+        serde_json::json!({"kubernetes.io/metadata.name": "kube-system"})
+    );
+    assert_eq!(
+        egress[0]["ports"],
+        serde_json::json!([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}])
+    );
+    assert_eq!(
+        egress[1],
+        serde_json::json!({"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]}),
+        "the API server's ports, to any address"
+    );
+    assert_eq!(
+        env(&out, "STOREOPS_PROMETHEUS_NAMESPACE"),
+        Some("obs".into())
+    );
+    // k=v joined by commas, sorted by key (helm ranges a map in key order).
+    assert_eq!(
+        env(&out, "STOREOPS_PROMETHEUS_POD_LABELS"),
+        Some("app=prom,app.kubernetes.io/name=prometheus".into())
     );
     // A namespace that cannot be one, and no port, are refused by the schema.
     for set in [

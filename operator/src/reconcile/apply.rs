@@ -1,6 +1,7 @@
 //! The apply step: server-side apply every desired object with one field
 //! manager, then delete the Store's objects that were not applied (orphans of
-//! an older spec: alerts turned off, replicas back to one, ...).
+//! an older spec: alerts turned off, replicas back to one, ...), of the kinds
+//! [`kinds::swept`] lists.
 //!
 //! An object whose live state already holds every field the operator sets,
 //! and that was last applied from the same desired object, is not applied
@@ -17,20 +18,7 @@ use kube::{Client, ResourceExt};
 
 use super::Error;
 use super::build::{Desired, Object};
-
-/// Kinds the operator may leave behind when the spec changes. The PVC is not
-/// among them: a volume holds the store's sales and goes only with the Store.
-pub const SWEPT_KINDS: &[(&str, &str, &str)] = &[
-    ("", "v1", "ConfigMap"),
-    ("", "v1", "Service"),
-    ("", "v1", "ServiceAccount"),
-    ("", "v1", "Secret"),
-    ("apps", "v1", "Deployment"),
-    ("policy", "v1", "PodDisruptionBudget"),
-    ("networking.k8s.io", "v1", "NetworkPolicy"),
-    ("monitoring.coreos.com", "v1", "ServiceMonitor"),
-    ("monitoring.coreos.com", "v1", "PrometheusRule"),
-];
+use super::kinds;
 
 /// What the apply step did.
 #[derive(Debug, Default)]
@@ -198,12 +186,10 @@ pub async fn delete_orphans(
         .map(|o: &Object| (o.kind().to_string(), o.name()))
         .collect();
     let mut deleted = Vec::new();
-    for (group, version, kind) in SWEPT_KINDS {
-        if *group == "monitoring.coreos.com" && !monitoring {
-            continue;
-        }
-        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
+    for managed in kinds::swept(monitoring) {
+        let kind = managed.kind;
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), namespace, &managed.api_resource());
         let fail = |name: String, source| Error::DeleteOrphan { kind, name, source };
         let existing = api
             .list_metadata(&ListParams::default().labels(selector))

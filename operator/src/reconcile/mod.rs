@@ -20,6 +20,7 @@ pub mod apply;
 pub mod build;
 pub mod dereference;
 pub mod fleet;
+pub mod kinds;
 pub mod limits;
 pub mod pods;
 pub mod status;

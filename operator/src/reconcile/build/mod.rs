@@ -33,6 +33,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::ResourceExt;
 use serde::Serialize;
 
+use super::kinds::{self, ManagedKind};
 use crate::api::Store;
 use crate::api::validation::{self, InvalidStore};
 use crate::config::OperatorConfig;
@@ -80,20 +81,26 @@ pub enum Object {
 }
 
 impl Object {
+    /// The row of its kind in the managed-kinds table (an exhaustive match:
+    /// a variant without a row does not compile).
+    pub fn managed_kind(&self) -> &'static ManagedKind {
+        match self {
+            Object::ServiceAccount(_) => &kinds::SERVICE_ACCOUNT,
+            Object::Secret(_) => &kinds::SECRET,
+            Object::ConfigMap(_) => &kinds::CONFIG_MAP,
+            Object::PersistentVolumeClaim(_) => &kinds::PERSISTENT_VOLUME_CLAIM,
+            Object::Deployment(_) => &kinds::DEPLOYMENT,
+            Object::Service(_) => &kinds::SERVICE,
+            Object::PodDisruptionBudget(_) => &kinds::POD_DISRUPTION_BUDGET,
+            Object::NetworkPolicy(_) => &kinds::NETWORK_POLICY,
+            Object::ServiceMonitor(_) => &kinds::SERVICE_MONITOR,
+            Object::PrometheusRule(_) => &kinds::PROMETHEUS_RULE,
+        }
+    }
+
     /// The object's kind, e.g. `Deployment`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Object::ServiceAccount(_) => "ServiceAccount",
-            Object::Secret(_) => "Secret",
-            Object::ConfigMap(_) => "ConfigMap",
-            Object::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
-            Object::Deployment(_) => "Deployment",
-            Object::Service(_) => "Service",
-            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
-            Object::NetworkPolicy(_) => "NetworkPolicy",
-            Object::ServiceMonitor(_) => "ServiceMonitor",
-            Object::PrometheusRule(_) => "PrometheusRule",
-        }
+        self.managed_kind().kind
     }
 
     /// The object's name.
@@ -128,10 +135,7 @@ impl Desired {
 
     /// Whether the object needs the monitoring.coreos.com CRDs.
     pub fn is_monitoring(object: &Object) -> bool {
-        matches!(
-            object,
-            Object::ServiceMonitor(_) | Object::PrometheusRule(_)
-        )
+        object.managed_kind().needs_monitoring_crds
     }
 
     /// The objects but those of one kind (what is applied while that kind is
@@ -308,6 +312,22 @@ mod tests {
                 "PodDisruptionBudget"
             ]
         );
+    }
+
+    /// Every row of the managed-kinds table is built by some Store, so
+    /// every kind the sweep and the watches know is one the build makes.
+    #[test]
+    fn the_stores_between_them_build_every_managed_kind() {
+        let mut everything = Store::test()
+            .with_replicas(2)
+            .with_postgres()
+            .with_inline_catalog();
+        everything.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
+        let mut built: Vec<&str> = kinds(&everything);
+        built.extend(kinds(&Store::test()));
+        for kind in kinds::ALL {
+            assert!(built.contains(&kind.kind), "{} is never built", kind.kind);
+        }
     }
 
     #[test]
