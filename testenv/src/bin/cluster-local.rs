@@ -1,4 +1,4 @@
-//! `cluster-local DIR [--operator BINARY]`: starts the local control plane
+//! `cluster-local DIR [--operator BINARY]` (`--help`): starts the local control plane
 //! with its files in DIR, writes DIR/kubeconfig (admin) once it can run Pods,
 //! and runs until SIGTERM or Ctrl-C, then stops every program.
 //!
@@ -20,17 +20,22 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The local control plane with its files in DIR, until SIGTERM or Ctrl-C.
+#[derive(clap::Parser)]
+#[command(name = "cluster-local")]
+struct Args {
+    /// Where its files, logs and DIR/kubeconfig (written once ready) go.
+    dir: PathBuf,
+    /// Also run this operator binary under the chart's ServiceAccount.
+    #[arg(long)]
+    operator: Option<PathBuf>,
+}
+
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(
-        args.next()
-            .ok_or("usage: cluster-local DIR [--operator BINARY]")?,
-    );
-    let operator_binary = match (args.next().as_deref(), args.next()) {
-        (Some("--operator"), Some(binary)) => Some(PathBuf::from(binary)),
-        (None, _) => None,
-        _ => return Err("usage: cluster-local DIR [--operator BINARY]".into()),
-    };
+    let Args {
+        dir,
+        operator: operator_binary,
+    } = <Args as clap::Parser>::parse();
     let dir = std::path::absolute(dir)?;
     let kubeconfig = dir.join("kubeconfig");
     let _ = std::fs::remove_file(&kubeconfig);

@@ -38,46 +38,35 @@ use testenv::bench::{
     plane_for, ready_count, status_kib, store_resource, stores_yaml, wait_until,
 };
 
+/// The operator at scale on the local control plane, as `make bench` runs it.
+#[derive(clap::Parser)]
+#[command(name = "scale-bench")]
 struct Args {
+    /// The operator's release binary (cargo build --release -p operator).
+    #[arg(long, value_parser = existing_file)]
     operator: PathBuf,
+    /// Store counts, one fresh control plane each.
+    #[arg(long = "stores", value_delimiter = ',', default_value = "10,100,1000")]
     counts: Vec<usize>,
-    quiet: Duration,
+    /// Seconds the operator's writes are counted once the largest count converged.
+    #[arg(long = "quiet-seconds", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    quiet_seconds: u64,
+    /// Instead of the rows: kill -9 of the operator once this many Stores are Ready.
+    #[arg(long)]
     kill_at: Option<usize>,
+    /// Also write the Markdown here.
+    #[arg(long)]
     out: Option<PathBuf>,
 }
 
-fn parse_args() -> Result<Args> {
-    let mut args = Args {
-        operator: PathBuf::new(),
-        counts: vec![10, 100, 1000],
-        quiet: Duration::from_secs(300),
-        kill_at: None,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--operator" => args.operator = PathBuf::from(value()?),
-            "--stores" => {
-                args.counts = value()?
-                    .split(',')
-                    .map(|n| n.trim().parse())
-                    .collect::<std::result::Result<_, _>>()?
-            }
-            "--quiet-seconds" => args.quiet = Duration::from_secs(value()?.parse()?),
-            "--kill-at" => args.kill_at = Some(value()?.parse()?),
-            "--out" => args.out = Some(PathBuf::from(value()?)),
-            _ => return Err(format!("unknown argument {flag}; see the top of {}", file!()).into()),
-        }
+/// A path that names a file (a program to run).
+fn existing_file(path: &str) -> std::result::Result<PathBuf, String> {
+    let path = PathBuf::from(path);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} is not a file", path.display()))
     }
-    if !args.operator.is_file() {
-        return Err(
-            "--operator BINARY: the operator's release binary (cargo build --release -p operator)"
-                .into(),
-        );
-    }
-    Ok(args)
 }
 
 fn main() -> std::process::ExitCode {
@@ -91,7 +80,8 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
+    let quiet = Duration::from_secs(args.quiet_seconds);
     let runtime = tokio::runtime::Runtime::new()?;
     let largest = args.counts.iter().copied().max().unwrap_or(0);
     let mut rows = Vec::new();
@@ -101,7 +91,7 @@ fn run() -> Result<()> {
         None => {
             for &n in &args.counts {
                 let direct = runtime.block_on(direct(&args.operator, n))?;
-                let quiet = (n == largest).then_some(args.quiet);
+                let quiet = (n == largest).then_some(quiet);
                 let operator = runtime.block_on(with_operator(&args.operator, n, quiet, None))?;
                 rows.push((n, direct, operator));
             }
@@ -410,7 +400,7 @@ fn command(args: &Args) -> String {
         None => format!(
             "scale-bench --stores {} --quiet-seconds {}",
             counts.join(","),
-            args.quiet.as_secs()
+            args.quiet_seconds
         ),
     }
 }
@@ -461,7 +451,7 @@ fn rows_markdown(rows: &[(usize, Direct, WithOperator)], args: &Args, setup: &st
         let total: usize = quiet.values().sum();
         md += &format!(
             "\nAfter the convergence of {n} Stores, the operator's writes in the next {} s (audit log, by verb and resource, Lease renewals apart): **{total}**{}.\n",
-            args.quiet.as_secs(),
+            args.quiet_seconds,
             if total == 0 {
                 String::new()
             } else {
