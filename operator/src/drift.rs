@@ -16,10 +16,10 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::api::Store;
-use crate::reconcile::dereference::monitoring_crds_installed;
+use crate::discovery::MonitoringCrds;
 use crate::reconcile::kinds;
 
-/// How long to wait before looking for the CRDs again, or after a failed watch.
+/// How long to wait after a failed watch.
 const RETRY: Duration = Duration::from_secs(5);
 
 /// Stores whose monitoring objects (the kinds of
@@ -28,6 +28,7 @@ const RETRY: Duration = Duration::from_secs(5);
 /// long as the stream is polled.
 pub fn monitoring_drift(
     client: Client,
+    crds: MonitoringCrds,
     namespace: Option<String>,
     labels: String,
 ) -> impl Stream<Item = ObjectRef<Store>> + Send + 'static {
@@ -41,7 +42,7 @@ pub fn monitoring_drift(
         tokio::spawn(follow(
             api,
             kind.kind,
-            client.clone(),
+            crds.clone(),
             labels.clone(),
             tx.clone(),
         ));
@@ -72,32 +73,34 @@ pub fn scoped_dynamic(
     }
 }
 
-/// Watches one kind (metadata only) while its CRD exists; sends the owning
-/// Store of every object seen. Returns when nobody listens any more.
+/// Watches one kind (metadata only) while its CRD is served; sends the
+/// owning Store of every object seen. Returns when nobody listens any more
+/// or the poller ended.
 async fn follow(
     api: Api<PartialObjectMeta<DynamicObject>>,
     kind: &'static str,
-    client: Client,
+    mut crds: MonitoringCrds,
     labels: String,
     mut tx: futures::channel::mpsc::Sender<ObjectRef<Store>>,
 ) {
     loop {
-        if monitoring_crds_installed(&client).await.unwrap_or(false) {
-            let config = watcher::Config::default().labels(&labels);
-            let mut objects = watcher(api.clone(), config).touched_objects().boxed();
-            while let Some(event) = objects.next().await {
-                match event {
-                    Ok(object) => {
-                        for store in owners(&object) {
-                            if tx.send(store).await.is_err() {
-                                return;
-                            }
+        if !crds.served().await {
+            return; // the poller ended: the process is stopping
+        }
+        let config = watcher::Config::default().labels(&labels);
+        let mut objects = watcher(api.clone(), config).touched_objects().boxed();
+        while let Some(event) = objects.next().await {
+            match event {
+                Ok(object) => {
+                    for store in owners(&object) {
+                        if tx.send(store).await.is_err() {
+                            return;
                         }
                     }
-                    Err(error) => {
-                        tracing::debug!(%error, kind, "monitoring watch ended");
-                        break;
-                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%error, kind, "monitoring watch ended");
+                    break;
                 }
             }
         }

@@ -30,6 +30,7 @@
 pub mod api;
 pub mod backoff;
 pub mod config;
+pub mod discovery;
 pub mod drift;
 pub mod leader;
 pub mod metrics;

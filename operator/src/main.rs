@@ -285,15 +285,17 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         controller: "storeops".into(),
         instance: Some(args.identity.clone()),
     };
+    // One discovery poller for the reconciles, the drift watches and the
+    // controllers' "reconcile every Store" when the CRDs come or go.
+    let monitoring =
+        operator::discovery::MonitoringCrds::start(client.clone(), operator::discovery::POLL).await;
     let ctx = Arc::new(Context::new(
         client.clone(),
         config,
         Recorder::new(client.clone(), reporter),
         metrics,
+        monitoring.clone(),
     ));
-    let monitoring_now = operator::reconcile::dereference::monitoring_crds_installed(&client)
-        .await
-        .ok();
     // Only the objects the operator manages are watched: less memory, and
     // other tenants' Secrets never enter the cache.
     let managed_selector = format!(
@@ -321,11 +323,12 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             // (see operator::drift) since their CRDs may come and go.
             let controller = controller.reconcile_on(operator::drift::monitoring_drift(
                 client.clone(),
+                monitoring.clone(),
                 scope.clone(),
                 managed_selector.clone(),
             ));
             controller
-                .reconcile_all_on(monitoring_arrivals(client.clone(), monitoring_now))
+                .reconcile_all_on(monitoring.changes())
                 .graceful_shutdown_on(async move {
                     tokio::select! {
                         _ = stop.wait_for(|s| *s) => {}
@@ -356,41 +359,6 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         anyhow::bail!("lost leadership");
     }
     Ok(())
-}
-
-/// Fires when the monitoring.coreos.com CRDs appear or go, so every Store
-/// gets (or drops) its ServiceMonitor within seconds, without a restart.
-/// Discovery is a cheap read anyone may do; no extra RBAC.
-/// `initial` is read before the controller starts, so a change between then
-/// and the first poll is not missed.
-fn monitoring_arrivals(
-    client: kube::Client,
-    initial: Option<bool>,
-) -> impl futures::Stream<Item = ()> {
-    use operator::reconcile::dereference::monitoring_crds_installed;
-    let every = std::time::Duration::from_secs(5);
-    futures::stream::unfold((client, initial), move |(client, mut was)| async move {
-        loop {
-            tokio::time::sleep(every).await;
-            let now = match monitoring_crds_installed(&client).await {
-                Ok(now) => now,
-                Err(error) => {
-                    tracing::debug!(%error, "discovery of monitoring.coreos.com failed");
-                    continue;
-                }
-            };
-            tracing::debug!(installed = now, "monitoring.coreos.com discovery");
-            let changed = was.is_some_and(|w| w != now);
-            was = Some(now);
-            if changed {
-                tracing::info!(
-                    installed = now,
-                    "monitoring.coreos.com CRDs changed: reconciling every Store"
-                );
-                return Some(((), (client, was)));
-            }
-        }
-    })
 }
 
 /// A client from `--kubeconfig`, or kube's defaults when it is unset.

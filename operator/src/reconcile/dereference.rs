@@ -13,9 +13,6 @@ use super::build::{Dereferenced, meta, secret};
 use super::status::Problem;
 use crate::api::Store;
 
-/// The API group of ServiceMonitor and PrometheusRule.
-pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
-
 /// Reason of a referenced catalog the store-service would refuse
 /// ([`storeops_contract::catalog::parse`]): the Deployment is held back.
 pub const REASON_CATALOG_INVALID: &str = "CatalogInvalid";
@@ -27,7 +24,8 @@ pub struct Found {
     pub dereferenced: Dereferenced,
     /// Missing references, reported as conditions.
     pub problems: Vec<Problem>,
-    /// monitoring.coreos.com/v1 serves ServiceMonitors.
+    /// monitoring.coreos.com/v1 serves ServiceMonitors (the process's
+    /// poller's last answer, [`crate::discovery::MonitoringCrds`]).
     pub monitoring_crds: bool,
 }
 
@@ -42,7 +40,7 @@ impl Found {
 }
 
 /// Reads the admin Secret, the catalog ConfigMap and the database Secret the
-/// Store refers to, and whether the monitoring CRDs are installed.
+/// Store refers to (`monitoring_crds` is left for the caller to fill in).
 pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Result<Found, Error> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
@@ -111,7 +109,6 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
         }
     }
 
-    found.monitoring_crds = monitoring_crds_installed(client).await?;
     Ok(found)
 }
 
@@ -125,17 +122,4 @@ where
             what: format!("{} {name}", K::kind(&())),
             source,
         })
-}
-
-/// Asked on every reconcile so that CRDs installed later are picked up
-/// without a restart.
-pub async fn monitoring_crds_installed(client: &Client) -> Result<bool, Error> {
-    match client.list_api_group_resources(MONITORING_API).await {
-        Ok(list) => Ok(list.resources.iter().any(|r| r.kind == "ServiceMonitor")),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-        Err(source) => Err(Error::Dereference {
-            what: format!("API group {MONITORING_API}"),
-            source,
-        }),
-    }
 }

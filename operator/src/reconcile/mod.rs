@@ -43,6 +43,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::api::{Store, StoreStatus};
 use crate::config::OperatorConfig;
+use crate::discovery::MonitoringCrds;
 use crate::metrics::Metrics;
 use status::{Monitoring, Observed, Problem, Rollout};
 
@@ -56,6 +57,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// The operator's metrics, shared with the `/metrics` server.
     pub metrics: Arc<Metrics>,
+    /// Whether the monitoring CRDs are served (one poller per process).
+    pub monitoring: MonitoringCrds,
     /// Consecutive failures per Store, for the error backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -67,12 +70,14 @@ impl Context {
         config: OperatorConfig,
         recorder: Recorder,
         metrics: Arc<Metrics>,
+        monitoring: MonitoringCrds,
     ) -> Self {
         Context {
             client,
             config,
             recorder,
             metrics,
+            monitoring,
             failures: Mutex::default(),
         }
     }
@@ -128,6 +133,14 @@ pub enum Error {
     /// Patching the Store's status failed.
     #[error("writing the status: {0}")]
     Status(kube::Error),
+    /// The process's discovery of monitoring.coreos.com has not answered
+    /// yet (the API server refused or timed out): whether to make
+    /// ServiceMonitors is unknown, so nothing is applied or swept.
+    #[error(
+        "whether {} is served is not known yet (discovery has not answered)",
+        crate::discovery::MONITORING_API
+    )]
+    MonitoringUnknown,
 }
 
 impl Error {
@@ -156,6 +169,7 @@ impl Error {
             Error::Apply { .. } => "apply",
             Error::DeleteOrphan { .. } => "delete_orphan",
             Error::Status(_) => "status",
+            Error::MonitoringUnknown => "monitoring_unknown",
         }
     }
 }
@@ -214,7 +228,8 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         write_status(ctx, store, &namespace, status).await?;
         return Ok(Action::await_change());
     }
-    let found = dereference::dereference(&ctx.client, store, &namespace).await?;
+    let mut found = dereference::dereference(&ctx.client, store, &namespace).await?;
+    found.monitoring_crds = ctx.monitoring.installed().ok_or(Error::MonitoringUnknown)?;
     let mut desired = match build::build(store, &ctx.config, &found.dereferenced) {
         Ok(desired) => desired,
         // Admission should have refused it (or the operator generated rules
