@@ -11,8 +11,6 @@ use futures::Stream;
 use kube::Client;
 use tokio::sync::watch;
 
-use crate::reconcile::Error;
-
 /// The API group of ServiceMonitor and PrometheusRule.
 pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
 
@@ -20,15 +18,13 @@ pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
 pub const POLL: Duration = Duration::from_secs(5);
 
 /// Asks the API server whether monitoring.coreos.com/v1 serves
-/// ServiceMonitors. Errors: discovery failed (other than a 404).
-pub async fn monitoring_crds_installed(client: &Client) -> Result<bool, Error> {
+/// ServiceMonitors. Errors: discovery failed (other than a 404, which means
+/// the group is not served).
+pub async fn monitoring_crds_installed(client: &Client) -> Result<bool, kube::Error> {
     match client.list_api_group_resources(MONITORING_API).await {
         Ok(list) => Ok(list.resources.iter().any(|r| r.kind == "ServiceMonitor")),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-        Err(source) => Err(Error::Dereference {
-            what: format!("API group {MONITORING_API}"),
-            source,
-        }),
+        Err(error) => Err(error),
     }
 }
 

@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use operator::monitoring::dashboards::{self, Backend, Dashboard, Variable};
-use operator::monitoring::rules::{self, RuleGroup, Target};
+use operator::monitoring::{
+    self,
+    rules::{RuleGroup, Target},
+};
 use serde_json::{Value, json};
 use testenv::process::Process;
 
@@ -101,7 +104,7 @@ fn compress(text: &str) -> String {
 }
 
 fn compressed_groups(t: &Target) -> Vec<RuleGroup> {
-    let mut groups = rules::groups(t);
+    let mut groups = monitoring::groups(t);
     for rule in groups.iter_mut().flat_map(|g| g.rules.iter_mut()) {
         rule.expr = compress(&rule.expr);
         rule.for_ = rule.for_.as_deref().map(compress);

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use operator::monitoring::{alerts, promtool, rules};
+use operator::monitoring::{self, alerts, promtool, rules};
 
 fn promtool_bin() -> PathBuf {
     let path = std::env::var_os("PROMTOOL_BIN").map(PathBuf::from).unwrap_or_else(|| {
@@ -80,7 +80,7 @@ fn a_wrong_expectation_fails_promtool() {
         .unwrap();
     down.fires.expected[0].value = 0.25;
     let dir = tempfile::tempdir().unwrap();
-    let rules = serde_yaml_ng::to_string(&promtool::rules_file(&rules::groups(&t))).unwrap();
+    let rules = serde_yaml_ng::to_string(&promtool::rules_file(&monitoring::groups(&t))).unwrap();
     let tests = serde_yaml_ng::to_string(&promtool::unit_tests(&all, "rules.yaml")).unwrap();
     std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
     std::fs::write(dir.path().join("tests.yaml"), tests).unwrap();

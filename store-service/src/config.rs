@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use storeops_contract::env;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -17,25 +17,6 @@ pub use otel::{
     OtelArgs, OtelSettings, OtlpExport, OtlpProtocol, RootSampler, Sampler, TlsFiles,
     parse_resource_attributes, parse_sampler,
 };
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "store-service",
-    version,
-    about = "The product service of one store"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the store's HTTP API.
-    Serve(Box<ServeArgs>),
-    /// Generate weighted load against a running store-service.
-    Loadgen(crate::loadgen::LoadgenArgs),
-}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {

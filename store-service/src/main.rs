@@ -1,5 +1,5 @@
 use clap::{CommandFactory, Parser};
-use store_service::config::{Cli, Command};
+use store_service::cli::{Cli, Command};
 
 /// The variables clap reads whose value is not UTF-8: clap's own message
 /// does not say which.

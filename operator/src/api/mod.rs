@@ -17,11 +17,13 @@ pub mod network_policy;
 pub mod reference;
 pub mod resources;
 pub mod status;
+pub mod syntax;
 pub mod telemetry;
 pub mod validation;
 
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
+use syntax::{CURRENCY_PATTERN, STORE_ID_PATTERN};
 
 pub use catalog::{Catalog, ConfigMapKeyRef, Product};
 pub use database::{Database, EmbeddedDatabase, PostgresDatabase, SecretKeyRef};
@@ -35,10 +37,6 @@ pub use telemetry::{LogLevel, Telemetry};
 /// Label carrying the store id on every object the operator owns.
 pub const STORE_ID_LABEL: &str = "storeops.dev/store-id";
 
-/// Pattern of `spec.storeId`: it becomes a label value and a metric label.
-pub const STORE_ID_PATTERN: &str = "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$";
-/// Pattern of `spec.currency` (ISO 4217).
-pub const CURRENCY_PATTERN: &str = "^[A-Z]{3}$";
 /// Largest `spec.replicas`.
 pub const MAX_REPLICAS: i32 = 10;
 /// Longest Store name: objects are named `store-<name>` and a Service name is

@@ -7,13 +7,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_BUCKETS;
 
-use super::telemetry::URL_PATTERN;
+use super::syntax::{
+    FOLDER_PATTERN, INTERVAL_PATTERN, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, MAX_LABELS,
+    MSG_LABEL_KEY, MSG_LABEL_VALUE, URL_PATTERN,
+};
 
-/// A dashboard folder: one directory name.
-pub const FOLDER_PATTERN: &str = r"^[^./\\\p{Cc}][^/\\\p{Cc}]*$";
-
-/// Pattern of a Prometheus scrape interval, e.g. 30s or 1m30s.
-pub const INTERVAL_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
 /// Lowest SLO target (90%).
 pub const MIN_TARGET: f64 = 0.9;
 /// Highest SLO target (five nines).
@@ -31,21 +29,6 @@ pub fn latency_threshold_rule() -> Rule {
         .as_str(),
     )
 }
-
-/// Pattern of a label key: an optional DNS-subdomain prefix and `/`, then a
-/// name of at most 63 letters, digits, '-', '_' or '.'.
-pub const LABEL_KEY_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
-/// Pattern of a label value: empty, or at most 63 letters, digits, '-', '_'
-/// or '.', starting and ending with a letter or digit.
-pub const LABEL_VALUE_PATTERN: &str = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
-/// Most extra labels on one object (also bounds the rules' CEL cost).
-pub const MAX_LABELS: usize = 16;
-/// Message of the label key rule (after the field).
-pub const MSG_LABEL_KEY: &str = "keys must be an optional DNS prefix and '/', then at most 63 \
-     letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
-/// Message of the label value rule (after the field).
-pub const MSG_LABEL_VALUE: &str = "values must be at most 63 letters, digits, '-', '_' or '.', \
-     starting and ending with a letter or digit";
 
 /// Schema of the extra-labels map at `field`: Kubernetes label syntax,
 /// checked at admission, the messages naming the field.
@@ -69,26 +52,6 @@ fn alerts_labels(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 fn dashboards_labels(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     labels_schema("spec.monitoring.dashboards.labels")
-}
-
-/// Whether a key and value are valid Kubernetes label syntax (the Rust
-/// mirror of [`labels_schema`]'s rules, for `operator render`).
-pub fn is_label(key: &str, value: &str) -> bool {
-    let (prefix, name) = key
-        .rsplit_once('/')
-        .map_or((None, key), |(p, n)| (Some(p), n));
-    let name_ok = |s: &str, allow_empty: bool| {
-        (allow_empty && s.is_empty())
-            || (s.len() <= 63
-                && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
-    };
-    let prefix_ok = prefix.is_none_or(|p| {
-        !p.is_empty() && p.split('.').all(|l| super::validation::is_dns_label(l, 63))
-    });
-    prefix_ok && name_ok(name, false) && name_ok(value, true)
 }
 
 /// ServiceMonitor, alert rules and dashboards of the store.

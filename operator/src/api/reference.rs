@@ -614,7 +614,10 @@ mod tests {
     fn store_id_shows_its_pattern_length_and_immutability() {
         let row = row_of(&reference(), "spec", "storeId");
         assert!(
-            row.contains(&format!("matches `{}`", super::super::STORE_ID_PATTERN)),
+            row.contains(&format!(
+                "matches `{}`",
+                crate::api::syntax::STORE_ID_PATTERN
+            )),
             "{row}"
         );
         assert!(row.contains("at most 63 characters"), "{row}");

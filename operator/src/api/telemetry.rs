@@ -3,13 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Pattern of an http(s) URL field.
-///
-/// Only the characters RFC 3986 allows in a URL (anything else is
-/// percent-encoded): a URL reaches alert annotations, which Prometheus
-/// expands as Go templates, so `{{`, quotes, backslashes, spaces and
-/// newlines are refused at admission instead of breaking every rule.
-pub const URL_PATTERN: &str = "^https?://[-A-Za-z0-9._~:/?#@!$&'()*+,;=%\\[\\]]+$";
+use super::syntax::URL_PATTERN;
 
 /// Traces and logs of the store-service, exported over OTLP (gRPC).
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]

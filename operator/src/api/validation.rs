@@ -14,6 +14,10 @@ use storeops_contract::catalog as contract_catalog;
 
 use super::catalog::MAX_PRODUCTS;
 use super::monitoring::{MAX_TARGET, MIN_TARGET};
+use super::syntax::{
+    FOLDER_PATTERN, MAX_LABELS, MSG_LABEL_KEY, MSG_LABEL_VALUE, STORE_ID_PATTERN, is_currency,
+    is_dns_label, is_folder, is_interval, is_label, is_store_id, is_url,
+};
 use super::{MAX_NAME_LEN, MAX_REPLICAS, Store};
 
 /// One field that breaks a rule.
@@ -85,7 +89,7 @@ fn check(store: &Store) -> Vec<FieldError> {
     {
         e.push(err(
             "spec.storeId",
-            format!("{id:?} does not match {}", super::STORE_ID_PATTERN),
+            format!("{id:?} does not match {}", STORE_ID_PATTERN),
         ));
     }
     if let Some(n) = &spec.display_name {
@@ -301,10 +305,7 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
     if !is_folder(folder) {
         e.push(err(
             "spec.monitoring.dashboards.folder",
-            format!(
-                "{folder:?} does not match {}",
-                super::monitoring::FOLDER_PATTERN
-            ),
+            format!("{folder:?} does not match {}", FOLDER_PATTERN),
         ));
     }
 }
@@ -314,7 +315,6 @@ fn check_labels(
     field: &str,
     labels: &std::collections::BTreeMap<String, String>,
 ) {
-    use super::monitoring::{MAX_LABELS, MSG_LABEL_KEY, MSG_LABEL_VALUE, is_label};
     if labels.len() > MAX_LABELS {
         e.push(err(field, format!("must have at most {MAX_LABELS} labels")));
     }
@@ -339,66 +339,6 @@ fn check_key(e: &mut Vec<FieldError>, field: &str, key: &str) {
     if key.is_empty() || key.len() > 253 || !key.chars().all(ok) {
         e.push(err(field, "must be letters, digits, '-', '.' or '_'"));
     }
-}
-
-/// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` of at most `max` characters.
-pub fn is_dns_label(s: &str, max: usize) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !s.is_empty()
-        && s.len() <= max
-        && s.starts_with(alnum)
-        && s.ends_with(alnum)
-        && s.chars().all(|c| alnum(c) || c == '-')
-}
-
-/// [`super::STORE_ID_PATTERN`].
-pub fn is_store_id(s: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !s.is_empty()
-        && s.len() <= 63
-        && s.starts_with(alnum)
-        && s.ends_with(alnum)
-        && s.chars().all(|c| alnum(c) || c == '-' || c == '_')
-}
-
-/// [`super::CURRENCY_PATTERN`].
-pub fn is_currency(s: &str) -> bool {
-    s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())
-}
-
-/// [`super::monitoring::FOLDER_PATTERN`] (the length is checked apart).
-pub fn is_folder(s: &str) -> bool {
-    let bad = |c: char| c == '/' || c == '\\' || c.is_control();
-    !s.is_empty() && !s.starts_with('.') && !s.chars().any(bad)
-}
-
-/// [`super::telemetry::URL_PATTERN`].
-pub fn is_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("http://")
-        .or_else(|| s.strip_prefix("https://"));
-    let url_char = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#@!$&'()*+,;=%[]".contains(c);
-    rest.is_some_and(|r| !r.is_empty() && r.chars().all(url_char))
-}
-
-/// [`super::monitoring::INTERVAL_PATTERN`]: one or more `<digits><unit>`.
-pub fn is_interval(s: &str) -> bool {
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    !s.is_empty()
 }
 
 /// A Kubernetes quantity (`1Gi`, `500M`, `1e9`, `0.5Gi`) greater than zero,

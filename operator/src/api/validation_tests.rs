@@ -5,7 +5,7 @@ use kube::CustomResourceExt;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::api::{Store, catalog, database, monitoring, telemetry};
+use crate::api::{Store, catalog, database, monitoring};
 
 /// The CRD's `openAPIV3Schema` as JSON.
 fn schema() -> Value {
@@ -267,7 +267,7 @@ fn patterns_in_the_schema_match_the_rust_checks() {
     let cases: [(&str, &str, Check, &[&str]); 6] = [
         (
             "spec.storeId",
-            super::super::STORE_ID_PATTERN,
+            crate::api::syntax::STORE_ID_PATTERN,
             is_store_id,
             &[
                 "alpha_store",
@@ -283,13 +283,13 @@ fn patterns_in_the_schema_match_the_rust_checks() {
         ),
         (
             "spec.currency",
-            super::super::CURRENCY_PATTERN,
+            crate::api::syntax::CURRENCY_PATTERN,
             is_currency,
             &["USD", "EUR", "usd", "US", "USDT"],
         ),
         (
             "spec.telemetry.otlpEndpoint",
-            telemetry::URL_PATTERN,
+            crate::api::syntax::URL_PATTERN,
             is_url,
             &[
                 "http://c:4317",
@@ -301,13 +301,13 @@ fn patterns_in_the_schema_match_the_rust_checks() {
         ),
         (
             "spec.monitoring.serviceMonitor.interval",
-            monitoring::INTERVAL_PATTERN,
+            crate::api::syntax::INTERVAL_PATTERN,
             is_interval,
             &["30s", "1m30s", "500ms", "1h", "", "30", "s", "1d", "1.5s"],
         ),
         (
             "spec.monitoring.alerts.runbookBaseUrl",
-            telemetry::URL_PATTERN,
+            crate::api::syntax::URL_PATTERN,
             is_url,
             &[
                 "https://runbooks.example.com",
@@ -323,7 +323,7 @@ fn patterns_in_the_schema_match_the_rust_checks() {
         ),
         (
             "spec.monitoring.dashboards.folder",
-            monitoring::FOLDER_PATTERN,
+            crate::api::syntax::FOLDER_PATTERN,
             is_folder,
             &[
                 "Stores",

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use storeops_contract::{labels as l, metrics as m};
 
-use super::promtool::{Case, Expected, Series};
+use super::proof::{Case, Expected, Series};
 use super::rules::{BURN_RATES, Rule, Target, errors_ratio, slow_ratio};
 
 /// The common prefix of every alert name.

@@ -182,7 +182,7 @@ pub fn planted_bad_rules() -> Vec<(Rule, &'static str)> {
 mod tests {
     use super::*;
     use crate::api::Store;
-    use crate::monitoring::rules::{Target, groups};
+    use crate::monitoring::{groups, rules::Target};
 
     fn group(rules: Vec<Rule>) -> Vec<RuleGroup> {
         vec![RuleGroup {

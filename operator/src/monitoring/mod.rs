@@ -3,8 +3,11 @@
 //! dashboard ConfigMaps); `operator render` prints them; the tests run them
 //! through promtool and a real Prometheus.
 //!
+//! Modules use each other one way: `rules` (types, SLIs) <- `alerts` (with
+//! their `proof`) <- [`groups`] <- `check`, `promtool`.
+//!
 //! ```text
-//! Store ─> rules::Target ─┬─> rules::groups ──> PrometheusRule: SLI recording rules, alerts
+//! Store ─> rules::Target ─┬─> groups ───────> PrometheusRule: SLI recording rules, alerts
 //!                         │                    (check::check: would Prometheus load them?)
 //!                         └─> alerts::alerts ─> each alert with a case that fires it and
 //!                                               one that keeps it quiet (promtool::unit_tests)
@@ -16,4 +19,22 @@ pub mod alerts;
 pub mod check;
 pub mod dashboards;
 pub mod promtool;
+pub mod proof;
 pub mod rules;
+
+/// Every rule group of the Store: SLIs, then alerts.
+pub fn groups(t: &rules::Target) -> Vec<rules::RuleGroup> {
+    vec![
+        rules::RuleGroup {
+            name: format!("storeops.{}.{}.sli", t.namespace, t.store_id),
+            rules: rules::sli_rules(t),
+        },
+        rules::RuleGroup {
+            name: format!("storeops.{}.{}.alerts", t.namespace, t.store_id),
+            rules: alerts::alerts(t)
+                .into_iter()
+                .flat_map(|a| a.rules)
+                .collect(),
+        },
+    ]
+}

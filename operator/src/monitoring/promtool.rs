@@ -9,60 +9,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::alerts::Alert;
+use super::proof::Case;
 use super::rules::{RuleGroup, Target};
-
-/// One input series in promtool's expanding notation (`0+60x300`: from 0,
-/// up 60 per minute, for 300 minutes).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    /// Metric name.
-    pub metric: String,
-    /// Its labels.
-    pub labels: BTreeMap<String, String>,
-    /// Values, one per evaluation interval (1m).
-    pub values: String,
-}
-
-impl Series {
-    /// A series.
-    pub fn new(metric: &str, labels: BTreeMap<String, String>, values: &str) -> Series {
-        Series {
-            metric: metric.to_string(),
-            labels,
-            values: values.to_string(),
-        }
-    }
-
-    /// `metric{a="b",...}`.
-    pub fn selector(&self) -> String {
-        let labels: Vec<String> = self
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v:?}"))
-            .collect();
-        format!("{}{{{}}}", self.metric, labels.join(","))
-    }
-}
-
-/// An alert expected to fire: its labels and the value of its expression.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Expected {
-    /// Every label of the firing alert but `alertname`.
-    pub labels: BTreeMap<String, String>,
-    /// The expression's value, rendered into the annotations.
-    pub value: f64,
-}
-
-/// Input series, when to look, and which alerts of the name fire then.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Case {
-    /// The input.
-    pub series: Vec<Series>,
-    /// When to evaluate, e.g. `4h`.
-    pub eval_time: String,
-    /// What fires; empty: nothing.
-    pub expected: Vec<Expected>,
-}
 
 /// The rule file promtool reads: the PrometheusRule's groups.
 pub fn rules_file(groups: &[RuleGroup]) -> Value {
@@ -124,7 +72,7 @@ fn test_group(alert: &Alert, kind: &str, case: &Case) -> Value {
 
 /// The rule groups and the promtool tests of one Store, as YAML.
 pub fn files(t: &Target) -> (String, String) {
-    let rules = rules_file(&super::rules::groups(t));
+    let rules = rules_file(&super::groups(t));
     let tests = unit_tests(&super::alerts::alerts(t), "rules.yaml");
     let yaml = |v: &Value| serde_yaml_ng::to_string(v).expect("JSON values serialize as YAML");
     (yaml(&rules), yaml(&tests))

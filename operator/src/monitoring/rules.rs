@@ -173,23 +173,6 @@ impl Target {
     }
 }
 
-/// Every rule group of the Store: SLIs, then alerts.
-pub fn groups(t: &Target) -> Vec<RuleGroup> {
-    vec![
-        RuleGroup {
-            name: format!("storeops.{}.{}.sli", t.namespace, t.store_id),
-            rules: sli_rules(t),
-        },
-        RuleGroup {
-            name: format!("storeops.{}.{}.alerts", t.namespace, t.store_id),
-            rules: super::alerts::alerts(t)
-                .into_iter()
-                .flat_map(|a| a.rules)
-                .collect(),
-        },
-    ]
-}
-
 fn record(name: String, expr: String) -> Rule {
     Rule {
         record: Some(name),
@@ -198,7 +181,9 @@ fn record(name: String, expr: String) -> Rule {
     }
 }
 
-fn sli_rules(t: &Target) -> Vec<Rule> {
+/// The SLI recording rules: request rate, error ratio and slow ratio per
+/// window of [`WINDOWS`].
+pub fn sli_rules(t: &Target) -> Vec<Rule> {
     let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let bucket = format!("{}_bucket", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let errors = format!(r#"{}=~"5..""#, l::HTTP_RESPONSE_STATUS_CODE);

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::meta;
 use crate::api::Store;
-use crate::monitoring::rules::{self, RuleGroup, Target};
+use crate::monitoring::{
+    self,
+    rules::{RuleGroup, Target},
+};
 
 /// `spec` of a PrometheusRule: its groups.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -35,7 +38,7 @@ pub fn prometheus_rule(store: &Store) -> Option<PrometheusRule> {
     Some(PrometheusRule {
         metadata,
         spec: PrometheusRuleSpec {
-            groups: rules::groups(&Target::of(store)),
+            groups: monitoring::groups(&Target::of(store)),
         },
     })
 }
