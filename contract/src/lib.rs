@@ -174,6 +174,8 @@ pub mod log_fields {
     pub const SPAN_ID: &str = "span_id";
     /// The store.
     pub const STORE_ID: &str = "store_id";
+    /// The Rust module that logged.
+    pub const TARGET: &str = "target";
 }
 
 /// Environment variables of the store-service, set by the operator.

@@ -46,6 +46,28 @@ pub fn exporter(endpoint: &str) -> Result<opentelemetry_otlp::SpanExporter, Erro
     })
 }
 
+/// The operator's JSON lines, the store-service's shape
+/// ([`storeops_logs::JsonLines`]): `time`, `level`, `msg`, `trace_id`,
+/// `span_id`, `service.name` (`storeops-operator`), `service.version`,
+/// `service.instance.id` (`instance`, the pod name), `target`, then the
+/// fields of the enclosing spans (a reconcile's `store.namespace` and
+/// `store.name`) and the event's own.
+pub fn json_lines<W>(writer: W, instance: &str) -> storeops_logs::JsonLines<W> {
+    use storeops_contract::resource as r;
+    storeops_logs::JsonLines::new(
+        writer,
+        [
+            (r::SERVICE_NAME, SERVICE_NAME),
+            (r::SERVICE_VERSION, env!("CARGO_PKG_VERSION")),
+            (r::SERVICE_INSTANCE_ID, instance),
+        ],
+    )
+    .with_span_fields()
+}
+
+/// The operator's `service.name`, in its spans and log lines.
+pub const SERVICE_NAME: &str = "storeops-operator";
+
 /// Installs logging and tracing; keep the provider to flush it at shutdown.
 pub fn init(
     level: LevelFilter,
@@ -53,9 +75,9 @@ pub fn init(
     instance: &str,
 ) -> Result<SdkTracerProvider, Error> {
     let resource = Resource::builder()
-        .with_service_name("storeops-operator")
+        .with_service_name(SERVICE_NAME)
         .with_attribute(opentelemetry::KeyValue::new(
-            "service.instance.id",
+            storeops_contract::resource::SERVICE_INSTANCE_ID,
             instance.to_string(),
         ))
         .with_attribute(opentelemetry::KeyValue::new(
@@ -83,14 +105,7 @@ pub fn init(
                 .with_tracer(provider.tracer("storeops-operator"))
                 .with_filter(LevelFilter::INFO),
         )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .with_filter(quiet),
-        )
+        .with(json_lines(std::io::stdout, instance).with_filter(quiet))
         .try_init()
         .map_err(|_| Error::AlreadyInstalled)?;
     Ok(provider)
@@ -106,5 +121,34 @@ mod tests {
         // ("no TLS feature") or built a channel that trusted nothing.
         exporter("http://collector:4317").unwrap();
         exporter("https://collector.example.com:4317").unwrap();
+    }
+
+    /// The store-service's shape (storeops-logs), with the reconcile's
+    /// trace ids and Store: what one Loki query reads for both programs.
+    #[test]
+    fn log_lines_carry_the_shared_fields_and_the_reconciles_store() {
+        let buffer = storeops_logs::Captured::default();
+        let tracer = SdkTracerProvider::builder().build().tracer("test");
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(tracer))
+            .with(json_lines(buffer.clone(), "storeops-0"));
+        tracing::subscriber::with_default(subscriber, || {
+            let span =
+                tracing::info_span!("reconcile", store.namespace = "shop", store.name = "alpha");
+            span.in_scope(|| tracing::warn!(error = "conflict", "reconcile failed"));
+        });
+        let line = &buffer.lines()[0];
+        for field in ["time", "level", "msg", "trace_id", "span_id", "target"] {
+            assert!(line.get(field).is_some(), "no {field} in {line}");
+        }
+        assert_eq!(line["level"], "warn");
+        assert_eq!(line["msg"], "reconcile failed");
+        assert_eq!(line["trace_id"].as_str().unwrap().len(), 32, "{line}");
+        assert_eq!(line["span_id"].as_str().unwrap().len(), 16, "{line}");
+        assert_eq!(line["service.name"], "storeops-operator");
+        assert_eq!(line["service.instance.id"], "storeops-0");
+        assert_eq!(line["store.namespace"], "shop");
+        assert_eq!(line["store.name"], "alpha");
+        assert_eq!(line["error"], "conflict");
     }
 }

@@ -575,7 +575,7 @@ async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
             let logged: Vec<String> = log
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .filter_map(|l| l["span"]["trace_id"].as_str().map(str::to_string))
+                .filter_map(|l| l["trace_id"].as_str().map(str::to_string))
                 .collect();
             assert!(!logged.is_empty(), "no log line with a trace_id:\n{log}");
             assert!(

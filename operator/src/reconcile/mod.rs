@@ -38,7 +38,7 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Client, Resource, ResourceExt};
 use opentelemetry::trace::TraceContextExt;
 use serde_json::json;
-use tracing::{Instrument, field::Empty};
+use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::api::{Store, StoreStatus};
@@ -182,10 +182,9 @@ pub async fn reconcile(store: Arc<Store>, ctx: Arc<Context>) -> Result<Action, E
         otel.name = "reconcile Store",
         store.namespace = store.namespace().unwrap_or_default(),
         store.name = store.name_any(),
-        trace_id = Empty,
     );
+    // The log lines inside take it from the span's context (storeops-logs).
     let trace_id = span.context().span().span_context().trace_id();
-    span.record("trace_id", trace_id.to_string());
     let started = Instant::now();
     let result = match reconcile_store(&store, &ctx).instrument(span.clone()).await {
         Err(e) if e.namespace_terminating() => {

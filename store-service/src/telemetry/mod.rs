@@ -154,7 +154,7 @@ pub fn init(cfg: &TelemetryConfig, metrics: &Metrics) -> Result<Telemetry, Telem
                     meta.is_span() && *meta.level() <= tracing::Level::INFO
                 })),
         )
-        .with(logs::JsonLines::new(stdout, &cfg.store_id, &attributes).with_filter(internals_quiet))
+        .with(logs::json_lines(stdout, &cfg.store_id, &attributes).with_filter(internals_quiet))
         .with(
             logger_provider
                 .as_ref()
