@@ -207,3 +207,50 @@ fn a_planted_cycle_is_found() {
     assert_eq!(cycles.len(), 1, "{edges:?}");
     assert_eq!(show(&edges, &cycles[0]), "a -> b, b -> a");
 }
+
+/// Every module file of the operator and the store-service is placed in the
+/// module map of docs/operator.md ("Where things live"): by its file name
+/// or by a folder it is in, so a newcomer finds any behaviour from there.
+#[test]
+fn the_module_map_places_every_module() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let doc = std::fs::read_to_string(root.join("docs/operator.md")).unwrap();
+    let map = doc
+        .split("## Where things live")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/operator.md has a \"Where things live\" section");
+    let mut missing = Vec::new();
+    for crate_dir in ["operator", "store-service"] {
+        let src = root.join(crate_dir).join("src");
+        let mut dirs = vec![src.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name == "lib.rs" || name.ends_with("_tests.rs") {
+                    continue;
+                }
+                let relative = path.strip_prefix(&src).unwrap();
+                let folders = relative
+                    .ancestors()
+                    .skip(1)
+                    .filter(|a| !a.as_os_str().is_empty())
+                    .map(|a| format!("{}/", a.display()));
+                let placed = map.contains(&name)
+                    || folders.into_iter().any(|f| map.contains(&format!("`{f}")));
+                if !placed {
+                    missing.push(format!("{crate_dir}/src/{}", relative.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the module map of docs/operator.md: {missing:?}"
+    );
+}
