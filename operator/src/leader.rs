@@ -3,6 +3,14 @@
 //! `renew`; a candidate takes the Lease once it has not been renewed for
 //! `duration`. Writes carry the resourceVersion they read, so two candidates
 //! cannot both win.
+//!
+//! Why not `kube-lease-manager` (0.13.1, MIT, on kube 5 and k8s-openapi
+//! 0.29, read 2026-12-05): when renewing fails (the API server unreachable),
+//! its watch loop logs the error and retries but never tells the holder it
+//! may have lost the Lease, so after `duration` a candidate takes over while
+//! the old holder still reconciles. The renew deadline here (client-go's
+//! RenewDeadline, `Timing::renew_deadline`, tested with paused time) is what
+//! keeps two replicas from reconciling at once.
 
 use std::time::Duration;
 

@@ -105,14 +105,16 @@ pub async fn apply(
 /// Annotation holding the digest of the desired object last applied.
 pub const APPLIED_DIGEST: &str = "storeops.dev/applied-digest";
 
-/// A stable digest (64-bit FNV-1a, hex) of an object's JSON: the same desired
-/// object gives the same digest in every process and release.
+/// A stable digest of an object's JSON (the first 8 bytes of its SHA-256,
+/// 16 hex digits): the same desired object gives the same digest in every
+/// process and release.
 pub fn digest_of(object: &DynamicObject) -> String {
+    use sha2::{Digest, Sha256};
     let bytes = serde_json::to_vec(object).unwrap_or_default();
-    let hash = bytes.iter().fold(0xcbf29ce484222325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    });
-    format!("{hash:016x}")
+    Sha256::digest(&bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether `live` already holds every field of `desired` with the same value.
