@@ -2,12 +2,12 @@
 //! running, observed store.
 //!
 //! ```text
-//!            +-------------+     +-------+     +-------+     +--------+
-//!  Store --> | dereference | --> | build | --> | apply | --> | status |
-//!            +-------------+     +-------+     +-------+     +--------+
-//!             reads Secrets,      pure:         server-side   conditions,
-//!             ConfigMaps          Store ->      apply, then   replicas,
-//!                                 objects       delete orphans service URL
+//!            +-------------+   +----------+   +-------+   +-------+   +--------+
+//!  Store --> | dereference |-->| validate |-->| build |-->| apply |-->| status |
+//!            +-------------+   +----------+   +-------+   +-------+   +--------+
+//!             reads Secrets,    admission      pure:       server-side  conditions,
+//!             ConfigMaps        rules, once    objects     apply, then  replicas,
+//!                                                          orphans      service URL
 //! ```
 //!
 //! - [`api`]: the Store types, defaults and admission rules (`crdgen` prints

@@ -146,10 +146,12 @@ pub fn render(
             catalog,
             database_endpoint: database_endpoint(&store, &secrets),
         };
-        let desired = build::build(&store, config, &found).map_err(|source| Error::Build {
-            store: name.clone(),
-            source,
-        })?;
+        let desired = crate::reconcile::validate::validate(&store)
+            .and_then(|valid| build::build(&valid, config, &found))
+            .map_err(|source| Error::Build {
+                store: name.clone(),
+                source,
+            })?;
         for object in &desired.objects {
             let yaml = serde_yaml_ng::to_string(object).map_err(|source| Error::Write {
                 kind: object.kind(),

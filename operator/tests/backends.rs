@@ -310,6 +310,7 @@ const EMPTY_WHEN_HEALTHY: &[(&str, &str)] = &[
 fn all_dashboards() -> Vec<Dashboard> {
     let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
         &store(),
+        &operator::monitoring::rules::Target::of(&store()),
     )];
     all.extend(dashboards::fleet());
     all

@@ -36,6 +36,7 @@ fn every_generated_dashboard_meets_grafanas_schema() {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
         &store(),
+        &operator::monitoring::rules::Target::of(&store()),
     )];
     all.extend(dashboards::fleet());
     let files: Vec<_> = all

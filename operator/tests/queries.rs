@@ -28,6 +28,7 @@ fn store() -> operator::api::Store {
 fn all_dashboards() -> Vec<Dashboard> {
     let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
         &store(),
+        &operator::monitoring::rules::Target::of(&store()),
     )];
     all.extend(dashboards::fleet());
     all

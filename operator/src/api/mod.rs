@@ -176,6 +176,13 @@ impl Store {
             .or(self.metadata.name.as_deref())
             .unwrap_or_default()
     }
+
+    /// `store-<name>`: the name of the Store's Deployment, Service,
+    /// ServiceAccount, PodDisruptionBudget, ServiceMonitor and
+    /// PrometheusRule, and so the scrape job of its series.
+    pub fn object_name(&self) -> String {
+        format!("store-{}", kube::ResourceExt::name_any(self))
+    }
 }
 
 /// Where `crdgen` writes the CRD, relative to the workspace root.

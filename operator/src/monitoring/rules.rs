@@ -118,7 +118,7 @@ impl Target {
     /// The rules' view of a Store.
     pub fn of(store: &Store) -> Target {
         let alerts = &store.spec.monitoring.alerts;
-        let name = crate::reconcile::build::meta::object_name(store);
+        let name = store.object_name();
         Target {
             namespace: kube::ResourceExt::namespace(store).unwrap_or_default(),
             store_id: store.store_id().to_string(),

@@ -1,14 +1,16 @@
 //! The reconciler of a Store:
 //!
 //! ```text
-//! dereference -> build -> apply -> status
+//! dereference -> validate -> build -> apply -> status
 //! ```
 //!
 //! - [`dereference`]: read what the Store points at (the admin token already
 //!   issued, a referenced catalog ConfigMap, the database Secret, whether the
 //!   monitoring CRDs exist). Touches the API.
-//! - [`build`]: turn the Store, the operator's configuration and what was
-//!   dereferenced into every object the Store wants. Pure.
+//! - [`validate`]: check the Store once (metadata, every admission rule)
+//!   into a [`validate::ValidatedStore`], the build's only input. Pure.
+//! - [`build`]: turn the validated Store, the operator's configuration and
+//!   what was dereferenced into every object the Store wants. Pure.
 //! - [`apply`]: server-side apply each object with one field manager, then
 //!   delete the objects with the Store's labels that were not applied.
 //! - [`status`]: conditions and counts (pure), written only when they change;
@@ -24,6 +26,7 @@ pub mod kinds;
 pub mod limits;
 pub mod pods;
 pub mod status;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -229,7 +232,9 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     }
     let mut found = dereference::dereference(&ctx.client, store, &namespace).await?;
     found.monitoring_crds = ctx.monitoring.installed().ok_or(Error::MonitoringUnknown)?;
-    let mut desired = match build::build(store, &ctx.config, &found.dereferenced) {
+    let built = validate::validate(store)
+        .and_then(|valid| build::build(&valid, &ctx.config, &found.dereferenced));
+    let mut desired = match built {
         Ok(desired) => desired,
         // Admission should have refused it (or the operator generated rules
         // Prometheus would not load); retrying cannot help until the spec or

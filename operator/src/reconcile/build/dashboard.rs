@@ -19,10 +19,11 @@ pub const SIDECAR_LABEL: &str = "grafana_dashboard";
 /// The annotation naming the Grafana folder.
 pub const FOLDER_ANNOTATION: &str = "grafana_folder";
 
-/// The Store's dashboard model.
-pub fn store_dashboard(store: &Store) -> Dashboard {
+/// The Store's dashboard model, about `monitored` (the validated Store's
+/// view, or [`Target::of`] the Store).
+pub fn store_dashboard(store: &Store, monitored: &Target) -> Dashboard {
     dashboards::store::dashboard(&StoreView {
-        target: Target::of(store),
+        target: monitored.clone(),
         display_name: store
             .spec
             .display_name
@@ -36,21 +37,21 @@ pub fn store_dashboard(store: &Store) -> Dashboard {
 /// Uids of the Store's dashboards, for its status.
 pub fn store_dashboard_uids(store: &Store) -> Vec<String> {
     if store.spec.monitoring.dashboards.enabled {
-        vec![store_dashboard(store).uid]
+        vec![store_dashboard(store, &Target::of(store)).uid]
     } else {
         vec![]
     }
 }
 
 /// The Store's dashboard ConfigMap; `None` when dashboards are disabled.
-pub fn store_config_map(store: &Store) -> Option<ConfigMap> {
+pub fn store_config_map(store: &Store, monitored: &Target) -> Option<ConfigMap> {
     let settings = &store.spec.monitoring.dashboards;
     if !settings.enabled {
         return None;
     }
     let mut metadata = meta::object_meta(store, format!("{}-dashboard", meta::object_name(store)));
     sidecar_labels(&mut metadata, &settings.folder, &settings.labels);
-    Some(config_map(metadata, &store_dashboard(store)))
+    Some(config_map(metadata, &store_dashboard(store, monitored)))
 }
 
 /// The fleet dashboards' ConfigMaps in `namespace`.
@@ -119,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_store_dashboard_is_labelled_for_the_sidecar_in_its_folder() {
-        let cm = store_config_map(&Store::test()).unwrap();
+        let cm = store_config_map(&Store::test(), &Target::of(&Store::test())).unwrap();
         assert_eq!(cm.metadata.name.as_deref(), Some("store-alpha-dashboard"));
         assert_eq!(cm.labels()[SIDECAR_LABEL], "1");
         assert_eq!(cm.annotations()[FOLDER_ANNOTATION], "Stores");
@@ -134,7 +135,7 @@ mod tests {
     fn disabled_dashboards_build_nothing() {
         let mut store = Store::test();
         store.spec.monitoring.dashboards.enabled = false;
-        assert!(store_config_map(&store).is_none());
+        assert!(store_config_map(&store, &Target::of(&store)).is_none());
         assert!(store_dashboard_uids(&store).is_empty());
     }
 

@@ -16,7 +16,7 @@ pub const PART_OF: &str = "storeops";
 
 /// Name of the Deployment, Service, ServiceAccount, PDB and ServiceMonitor.
 pub fn object_name(store: &Store) -> String {
-    format!("store-{}", store.name_any())
+    store.object_name()
 }
 
 /// Name of the admin-token Secret.

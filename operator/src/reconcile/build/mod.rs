@@ -2,7 +2,7 @@
 //! clock; one file per kind of object.
 //!
 //! ```text
-//! Store + OperatorConfig + Dereferenced
+//! ValidatedStore + OperatorConfig + Dereferenced
 //!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
 //!      PersistentVolumeClaim (embedded database), Deployment, Service,
 //!      PodDisruptionBudget (replicas > 1), NetworkPolicy (enabled),
@@ -14,6 +14,7 @@ pub mod config_map;
 pub mod dashboard;
 pub mod deployment;
 pub mod env;
+pub mod error;
 pub mod meta;
 pub mod network_policy;
 pub mod pdb;
@@ -34,9 +35,9 @@ use kube::ResourceExt;
 use serde::Serialize;
 
 use super::kinds::{self, ManagedKind};
-use crate::api::Store;
-use crate::api::validation::{self, InvalidStore};
+use super::validate::ValidatedStore;
 use crate::config::OperatorConfig;
+pub use error::Error;
 pub use prometheus_rule::PrometheusRule;
 pub use service_monitor::ServiceMonitor;
 
@@ -157,70 +158,14 @@ impl Desired {
     }
 }
 
-/// What can stop the build step.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The Store lacks metadata every object needs.
-    #[error("Store {name:?} has no metadata.{field}")]
-    MissingMetadata {
-        /// The Store's name, if any.
-        name: String,
-        /// `name` or `namespace`.
-        field: &'static str,
-    },
-    /// The Store breaks an admission rule (it skipped admission: read from a file).
-    #[error(transparent)]
-    InvalidStore(#[from] InvalidStore),
-    /// The generated rules would not load in Prometheus (a bug of the
-    /// operator's, never of the spec: nothing is applied until it is fixed).
-    #[error(transparent)]
-    InvalidRules(#[from] crate::monitoring::check::InvalidRules),
-    /// The inline catalog could not be written as JSON.
-    #[error("writing the catalog of Store {store:?} as JSON: {source}")]
-    SerializeCatalog {
-        /// The Store's name.
-        store: String,
-        /// Why.
-        source: serde_json::Error,
-    },
-}
-
-impl Error {
-    /// A short, bounded label for metrics and events.
-    pub fn metric_label(&self) -> &'static str {
-        match self {
-            Error::MissingMetadata { .. } => "missing_metadata",
-            Error::InvalidStore(_) => "invalid_store",
-            Error::SerializeCatalog { .. } => "serialize_catalog",
-            Error::InvalidRules(_) => "invalid_rules",
-        }
-    }
-
-    /// The condition reason and event reason of the failure.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Error::InvalidRules(_) => "PrometheusRuleInvalid",
-            _ => "InvalidSpec",
-        }
-    }
-}
-
-/// Builds every object the Store wants.
+/// Builds every object the validated Store wants. Errors: its inline
+/// catalog cannot be written, or its rules would not load in Prometheus.
 pub fn build(
-    store: &Store,
+    valid: &ValidatedStore<'_>,
     config: &OperatorConfig,
     found: &Dereferenced,
 ) -> Result<Desired, Error> {
-    for (field, value) in [
-        ("name", &store.metadata.name),
-        ("namespace", &store.metadata.namespace),
-    ] {
-        if value.is_none() {
-            let name = store.metadata.name.clone().unwrap_or_default();
-            return Err(Error::MissingMetadata { name, field });
-        }
-    }
-    validation::validate(store)?;
+    let store = valid.store;
 
     let catalog = config_map::catalog(store)?;
     let catalog_hash = config_map::catalog_hash(store, catalog.as_ref(), found);
@@ -239,22 +184,27 @@ pub fn build(
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
     objects.extend(network_policy::network_policy(store, config, found).map(Object::NetworkPolicy));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
-    if let Some(rule) = prometheus_rule::prometheus_rule(store) {
+    if let Some(rule) = prometheus_rule::prometheus_rule(store, &valid.monitored) {
         crate::monitoring::check::check(&rule.spec.groups)?;
         objects.push(Object::PrometheusRule(rule));
     }
-    objects.extend(dashboard::store_config_map(store).map(Object::ConfigMap));
+    objects.extend(dashboard::store_config_map(store, &valid.monitored).map(Object::ConfigMap));
     Ok(Desired { objects })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
+
+    /// The reconcile's path: validate, then build.
+    fn build_store(store: &Store) -> Result<Desired, Error> {
+        let valid = super::super::validate::validate(store)?;
+        build(&valid, &OperatorConfig::default(), &Dereferenced::default())
+    }
 
     fn kinds(store: &Store) -> Vec<&'static str> {
-        build(store, &OperatorConfig::default(), &Dereferenced::default())
-            .unwrap()
-            .kinds()
+        build_store(store).unwrap().kinds()
     }
 
     #[test]
@@ -336,7 +286,7 @@ mod tests {
             .with_replicas(2)
             .with_postgres()
             .with_inline_catalog();
-        let desired = build(&store, &OperatorConfig::default(), &Dereferenced::default()).unwrap();
+        let desired = build_store(&store).unwrap();
         for object in &desired.objects {
             let value = serde_json::to_value(object).unwrap();
             let meta = &value["metadata"];
@@ -361,14 +311,9 @@ mod tests {
     fn a_store_without_namespace_or_breaking_a_rule_is_refused_with_the_reason() {
         let mut store = Store::test();
         store.metadata.namespace = None;
-        let err = build(&store, &OperatorConfig::default(), &Dereferenced::default()).unwrap_err();
+        let err = build_store(&store).unwrap_err();
         assert_eq!(err.to_string(), "Store \"alpha\" has no metadata.namespace");
-        let err = build(
-            &Store::test().with_replicas(2),
-            &OperatorConfig::default(),
-            &Dereferenced::default(),
-        )
-        .unwrap_err();
+        let err = build_store(&Store::test().with_replicas(2)).unwrap_err();
         assert_eq!(err.metric_label(), "invalid_store");
         assert!(err.to_string().contains("spec.replicas"), "{err}");
     }

@@ -28,7 +28,7 @@ pub struct PrometheusRuleSpec {
 
 /// The Store's rules; `None` when `spec.monitoring.alerts` is disabled. The
 /// spec's alert labels are added (they are how Prometheus selects rules).
-pub fn prometheus_rule(store: &Store) -> Option<PrometheusRule> {
+pub fn prometheus_rule(store: &Store, monitored: &Target) -> Option<PrometheusRule> {
     let alerts = &store.spec.monitoring.alerts;
     if !alerts.enabled {
         return None;
@@ -38,7 +38,7 @@ pub fn prometheus_rule(store: &Store) -> Option<PrometheusRule> {
     Some(PrometheusRule {
         metadata,
         spec: PrometheusRuleSpec {
-            groups: monitoring::groups(&Target::of(store)),
+            groups: monitoring::groups(monitored),
         },
     })
 }
@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn the_rules_select_the_store_by_namespace_and_store_id() {
-        let rule = prometheus_rule(&Store::test()).unwrap();
+        let rule = prometheus_rule(&Store::test(), &Target::of(&Store::test())).unwrap();
         let value = serde_json::to_value(&rule).unwrap();
         assert_eq!(value["kind"], "PrometheusRule");
         assert_eq!(value["metadata"]["name"], "store-alpha");
@@ -78,9 +78,13 @@ mod tests {
             .alerts
             .labels
             .insert("release".into(), "kube-prometheus-stack".into());
-        let labels = prometheus_rule(&store).unwrap().metadata.labels.unwrap();
+        let labels = prometheus_rule(&store, &Target::of(&store))
+            .unwrap()
+            .metadata
+            .labels
+            .unwrap();
         assert_eq!(labels["release"], "kube-prometheus-stack");
         store.spec.monitoring.alerts.enabled = false;
-        assert_eq!(prometheus_rule(&store), None);
+        assert_eq!(prometheus_rule(&store, &Target::of(&store)), None);
     }
 }

@@ -1,0 +1,52 @@
+//! What can stop the validate and build steps (a leaf: the validate step
+//! returns it without using the build step).
+
+use crate::api::validation::InvalidStore;
+
+/// What can stop the validate or build step.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The Store lacks metadata every object needs.
+    #[error("Store {name:?} has no metadata.{field}")]
+    MissingMetadata {
+        /// The Store's name, if any.
+        name: String,
+        /// `name` or `namespace`.
+        field: &'static str,
+    },
+    /// The Store breaks an admission rule (it skipped admission: read from a file).
+    #[error(transparent)]
+    InvalidStore(#[from] InvalidStore),
+    /// The generated rules would not load in Prometheus (a bug of the
+    /// operator's, never of the spec: nothing is applied until it is fixed).
+    #[error(transparent)]
+    InvalidRules(#[from] crate::monitoring::check::InvalidRules),
+    /// The inline catalog could not be written as JSON.
+    #[error("writing the catalog of Store {store:?} as JSON: {source}")]
+    SerializeCatalog {
+        /// The Store's name.
+        store: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// A short, bounded label for metrics and events.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::MissingMetadata { .. } => "missing_metadata",
+            Error::InvalidStore(_) => "invalid_store",
+            Error::SerializeCatalog { .. } => "serialize_catalog",
+            Error::InvalidRules(_) => "invalid_rules",
+        }
+    }
+
+    /// The condition reason and event reason of the failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidRules(_) => "PrometheusRuleInvalid",
+            _ => "InvalidSpec",
+        }
+    }
+}
