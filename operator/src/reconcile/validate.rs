@@ -14,12 +14,8 @@ use crate::monitoring::rules::Target;
 /// A Store that has a name and a namespace and passes every admission rule.
 #[derive(Debug, Clone)]
 pub struct ValidatedStore<'a> {
-    /// The Store itself.
+    /// The Store itself (its name and namespace are known to be set).
     pub store: &'a Store,
-    /// `metadata.namespace`, where its objects go.
-    pub namespace: String,
-    /// `metadata.name`.
-    pub name: String,
     /// What its PrometheusRule and dashboard are about (namespace, store id,
     /// objectives, thresholds), made once here.
     pub monitored: Target,
@@ -32,13 +28,15 @@ pub fn validate(store: &Store) -> Result<ValidatedStore<'_>, Error> {
         name: store.metadata.name.clone().unwrap_or_default(),
         field,
     };
-    let name = store.metadata.name.clone().ok_or_else(|| missing("name"))?;
-    let namespace = store.namespace().ok_or_else(|| missing("namespace"))?;
+    store
+        .metadata
+        .name
+        .as_ref()
+        .ok_or_else(|| missing("name"))?;
+    store.namespace().ok_or_else(|| missing("namespace"))?;
     validation::validate(store)?;
     Ok(ValidatedStore {
         store,
-        namespace,
-        name,
         monitored: Target::of(store),
     })
 }
@@ -48,12 +46,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_valid_store_carries_its_names_and_monitored_view() {
+    fn a_valid_store_carries_its_monitored_view() {
         let store = Store::test();
         let valid = validate(&store).unwrap();
-        assert_eq!(valid.name, "alpha");
         assert_eq!(valid.monitored.store_id, store.store_id());
-        assert_eq!(valid.monitored.namespace, valid.namespace);
+        assert_eq!(valid.monitored.namespace, "shop");
         assert_eq!(valid.monitored.job, store.object_name());
     }
 }

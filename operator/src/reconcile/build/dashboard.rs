@@ -37,7 +37,9 @@ pub fn store_dashboard(store: &Store, monitored: &Target) -> Dashboard {
 /// Uids of the Store's dashboards, for its status.
 pub fn store_dashboard_uids(store: &Store) -> Vec<String> {
     if store.spec.monitoring.dashboards.enabled {
-        vec![store_dashboard(store, &Target::of(store)).uid]
+        // The uid alone: building the whole dashboard for it is not needed.
+        let namespace = store.namespace().unwrap_or_default();
+        vec![dashboards::store::uid(&namespace, &store.name_any())]
     } else {
         vec![]
     }
