@@ -73,12 +73,15 @@ fn every_alert_fires_on_its_case_and_stays_quiet_on_the_other() {
 fn a_wrong_expectation_fails_promtool() {
     // The generated tests can fail: shift one expected value and promtool says so.
     let t = target();
-    let mut all = alerts::alerts(&t);
+    let mut all: Vec<alerts::Proven> = alerts::alerts(&t)
+        .into_iter()
+        .map(alerts::Alert::prove)
+        .collect();
     let down = all
         .iter_mut()
         .find(|a| a.name() == "StoreErrorRateSpike")
         .unwrap();
-    down.fires.expected[0].value = 0.25;
+    down.proof.fires.expected[0].value = 0.25;
     let dir = tempfile::tempdir().unwrap();
     let rules = serde_yaml_ng::to_string(&promtool::rules_file(&monitoring::groups(&t))).unwrap();
     let tests = serde_yaml_ng::to_string(&promtool::unit_tests(&all, "rules.yaml")).unwrap();

@@ -2,40 +2,76 @@
 //! series under which it fires (with the labels and value it must fire with)
 //! and series under which it stays quiet. An alert cannot be added without
 //! its proof; `promtool test rules` runs them all (see [`super::promtool`]).
+//!
+//! The proof is a closure, run only by [`Alert::prove`]: the reconcile loop
+//! asks for the rules of every Store on every pass and never pays for the
+//! series of the proofs, which only the promtool tests read.
 
 use std::collections::BTreeMap;
 
 use storeops_contract::{labels as l, metrics as m};
 
-use super::proof::{Case, Expected, Series};
+use super::proof::{Case, Expected, Proof, Series};
 use super::rules::{BURN_RATES, Rule, Target, errors_ratio, slow_ratio};
 
 /// The common prefix of every alert name.
 pub const PREFIX: &str = "Store";
 
-/// An alert (one name, one or more rules) and its proof.
-#[derive(Debug, Clone)]
-pub struct Alert {
+/// Builds an alert's proof from its rules (whose labels the expected alerts carry).
+type ProofFn<'t> = Box<dyn FnOnce(&[Rule]) -> Proof + 't>;
+
+/// An alert (one name, one or more rules) and, not yet built, its proof.
+pub struct Alert<'t> {
     /// The rules that raise it (the burn-rate alerts have one per window pair).
     pub rules: Vec<Rule>,
-    /// Series under which it fires, and what fires.
-    pub fires: Case,
-    /// Series under which nothing of this name fires.
-    pub quiet: Case,
-    /// More cases, where some rules of the alert fire and others not (the
-    /// burn-rate factors told apart).
-    pub more: Vec<Case>,
+    proof: ProofFn<'t>,
 }
 
-impl Alert {
+/// An alert with its proof built ([`Alert::prove`]).
+#[derive(Debug, Clone)]
+pub struct Proven {
+    /// The rules that raise it.
+    pub rules: Vec<Rule>,
+    /// Its cases.
+    pub proof: Proof,
+}
+
+impl<'t> Alert<'t> {
+    fn new(rules: Vec<Rule>, proof: impl FnOnce(&[Rule]) -> Proof + 't) -> Self {
+        Alert {
+            rules,
+            proof: Box::new(proof),
+        }
+    }
+
     /// The alert's name.
     pub fn name(&self) -> &str {
-        self.rules[0].alert.as_deref().unwrap_or_default()
+        name(&self.rules)
+    }
+
+    /// Builds the proof: the input series and expected alerts of each case.
+    pub fn prove(self) -> Proven {
+        let proof = (self.proof)(&self.rules);
+        Proven {
+            rules: self.rules,
+            proof,
+        }
     }
 }
 
+impl Proven {
+    /// The alert's name.
+    pub fn name(&self) -> &str {
+        name(&self.rules)
+    }
+}
+
+fn name(rules: &[Rule]) -> &str {
+    rules[0].alert.as_deref().unwrap_or_default()
+}
+
 /// Every alert of the Store.
-pub fn alerts(t: &Target) -> Vec<Alert> {
+pub fn alerts(t: &Target) -> Vec<Alert<'_>> {
     let scrape = if t.scraped {
         vec![store_down(t), target_missing(t)]
     } else {
@@ -90,22 +126,22 @@ fn rule(
     }
 }
 
-/// An alert of one rule that fires once, with `value` and the labels
-/// `result` (plus the rule's), on `fires`, and stays quiet on `quiet`; both
-/// evaluated at `eval_time`.
-fn proven(
-    r: Rule,
+/// The proof of an alert of one rule `r` that fires once, with `value` and
+/// the labels `result` (plus the rule's), on `fires`, and stays quiet on
+/// `quiet`; both evaluated at `eval_time`.
+fn once(
+    r: &Rule,
     eval_time: &str,
     fires: Vec<Series>,
     result: &[(&str, &str)],
     value: f64,
     quiet: Vec<Series>,
-) -> Alert {
+) -> Proof {
     let expected = vec![Expected {
-        labels: fired(result, &r),
+        labels: fired(result, r),
         value,
     }];
-    Alert {
+    Proof {
         fires: Case {
             series: fires,
             eval_time: eval_time.into(),
@@ -117,7 +153,6 @@ fn proven(
             expected: vec![],
         },
         more: vec![],
-        rules: vec![r],
     }
 }
 
@@ -204,7 +239,7 @@ enum Sli {
 
 /// Multi-window multi-burn-rate alerts (SRE workbook, ch. 5): each pair of
 /// windows fires when both burn the budget `factor` times too fast.
-fn burn_rate(t: &Target, sli: Sli) -> Alert {
+fn burn_rate(t: &Target, sli: Sli) -> Alert<'_> {
     let (name, ratio, budget, what): (_, fn(&str) -> String, _, _) = match sli {
         Sli::Availability => (
             format!("{PREFIX}AvailabilityBudgetBurn"),
@@ -248,6 +283,12 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
             r
         })
         .collect();
+    Alert::new(rules, move |rules| burn_rate_proof(t, sli, budget, rules))
+}
+
+/// Half of the requests bad: every window pair of the burn-rate alert burns;
+/// half the rate that spends the budget in 30 days: none.
+fn burn_rate_proof(t: &Target, sli: Sli, budget: f64, rules: &[Rule]) -> Proof {
     let result = [
         ("namespace", t.namespace.as_str()),
         (l::STORE_ID, t.store_id.as_str()),
@@ -268,8 +309,6 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
             ),
         ],
     };
-    // Half of the requests bad: every window pair burns; half the rate that
-    // spends the budget in 30 days: none.
     let (bad, good) = (traffic(0.5), traffic(budget * 0.5));
     // Burning between two factors: the pairs of the lower factors fire, the
     // others not, so each factor is proven to be where the table says.
@@ -289,7 +328,7 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
                 .collect(),
         })
         .collect();
-    Alert {
+    Proof {
         more,
         fires: Case {
             series: bad,
@@ -307,7 +346,6 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert {
             eval_time: "4h".into(),
             expected: vec![],
         },
-        rules,
     }
 }
 
@@ -319,7 +357,7 @@ fn up(t: &Target, value: f64) -> Series {
     Series::new("up", labels, &format!("{value}x30"))
 }
 
-fn store_down(t: &Target) -> Alert {
+fn store_down(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}Down"),
@@ -332,16 +370,25 @@ fn store_down(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let down = up(t, 0.0);
-    let result: Vec<(&str, &str)> = down
-        .labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    proven(r, "10m", vec![down.clone()], &result, 0.0, vec![up(t, 1.0)])
+    Alert::new(vec![r], move |rules| {
+        let down = up(t, 0.0);
+        let result: Vec<(&str, &str)> = down
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        once(
+            &rules[0],
+            "10m",
+            vec![down.clone()],
+            &result,
+            0.0,
+            vec![up(t, 1.0)],
+        )
+    })
 }
 
-fn target_missing(t: &Target) -> Alert {
+fn target_missing(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}TargetMissing"),
@@ -357,15 +404,24 @@ fn target_missing(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let mut other = up(t, 1.0);
-    other
-        .labels
-        .insert("job".into(), "some-other-service".into());
-    let result = [("namespace", t.namespace.as_str()), ("job", t.job.as_str())];
-    proven(r, "10m", vec![other], &result, 1.0, vec![up(t, 1.0)])
+    Alert::new(vec![r], move |rules| {
+        let mut other = up(t, 1.0);
+        other
+            .labels
+            .insert("job".into(), "some-other-service".into());
+        let result = [("namespace", t.namespace.as_str()), ("job", t.job.as_str())];
+        once(
+            &rules[0],
+            "10m",
+            vec![other],
+            &result,
+            1.0,
+            vec![up(t, 1.0)],
+        )
+    })
 }
 
-fn error_rate_spike(t: &Target) -> Alert {
+fn error_rate_spike(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}ErrorRateSpike"),
@@ -378,21 +434,23 @@ fn error_rate_spike(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-    ];
-    proven(
-        r,
-        "20m",
-        vec![requests(t, "200", 600.0), requests(t, "500", 600.0)],
-        &result,
-        0.5,
-        vec![requests(t, "200", 600.0), requests(t, "500", 6.0)],
-    )
+    Alert::new(vec![r], move |rules| {
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+        ];
+        once(
+            &rules[0],
+            "20m",
+            vec![requests(t, "200", 600.0), requests(t, "500", 600.0)],
+            &result,
+            0.5,
+            vec![requests(t, "200", 600.0), requests(t, "500", 6.0)],
+        )
+    })
 }
 
-fn high_latency(t: &Target) -> Alert {
+fn high_latency(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}HighLatencyP95"),
@@ -411,33 +469,35 @@ fn high_latency(t: &Target) -> Alert {
             t.store_id, t.namespace, t.latency_threshold
         ),
     );
-    // Every request lands in the first bucket above the threshold, or in the
-    // first bucket: p95 interpolates inside it.
-    let above = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS
-        .iter()
-        .position(|b| *b == t.latency_threshold)
-        .and_then(|i| m::HTTP_SERVER_REQUEST_DURATION_BUCKETS.get(i + 1))
-        .copied()
-        .unwrap_or(f64::INFINITY);
-    let first = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS[0];
-    let slow = vec![
-        bucket(t, &format!("{:?}", t.latency_threshold), 0.0),
-        bucket(t, &format!("{above:?}"), 600.0),
-        bucket(t, "+Inf", 600.0),
-    ];
-    let mut fast = vec![
-        bucket(t, &format!("{:?}", t.latency_threshold), 600.0),
-        bucket(t, "+Inf", 600.0),
-    ];
-    if first < t.latency_threshold {
-        fast.push(bucket(t, &format!("{first:?}"), 600.0));
-    }
-    let p95 = t.latency_threshold + (above - t.latency_threshold) * 0.95;
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-    ];
-    proven(r, "30m", slow, &result, p95, fast)
+    Alert::new(vec![r], move |rules| {
+        // Every request lands in the first bucket above the threshold, or in the
+        // first bucket: p95 interpolates inside it.
+        let above = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS
+            .iter()
+            .position(|b| *b == t.latency_threshold)
+            .and_then(|i| m::HTTP_SERVER_REQUEST_DURATION_BUCKETS.get(i + 1))
+            .copied()
+            .unwrap_or(f64::INFINITY);
+        let first = m::HTTP_SERVER_REQUEST_DURATION_BUCKETS[0];
+        let slow = vec![
+            bucket(t, &format!("{:?}", t.latency_threshold), 0.0),
+            bucket(t, &format!("{above:?}"), 600.0),
+            bucket(t, "+Inf", 600.0),
+        ];
+        let mut fast = vec![
+            bucket(t, &format!("{:?}", t.latency_threshold), 600.0),
+            bucket(t, "+Inf", 600.0),
+        ];
+        if first < t.latency_threshold {
+            fast.push(bucket(t, &format!("{first:?}"), 600.0));
+        }
+        let p95 = t.latency_threshold + (above - t.latency_threshold) * 0.95;
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+        ];
+        once(&rules[0], "30m", slow, &result, p95, fast)
+    })
 }
 
 fn stock(t: &Target, product: &str, value: f64) -> Series {
@@ -452,7 +512,7 @@ fn stock(t: &Target, product: &str, value: f64) -> Series {
     )
 }
 
-fn low_stock(t: &Target) -> Alert {
+fn low_stock(t: &Target) -> Alert<'_> {
     let by = format!(
         "namespace, {}, {}, {}",
         l::STORE_ID,
@@ -476,22 +536,24 @@ fn low_stock(t: &Target) -> Alert {
             t.store_id, t.namespace, t.low_stock_threshold
         ),
     );
-    let left = (t.low_stock_threshold as f64 / 2.0).floor();
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-        (l::PRODUCT_NAME, "laptop"),
-        (l::PRODUCT_CATEGORY, "electronics"),
-    ];
-    let plenty = (t.low_stock_threshold + 10) as f64;
-    proven(
-        r,
-        "10m",
-        vec![stock(t, "laptop", left), stock(t, "headphones", plenty)],
-        &result,
-        left,
-        vec![stock(t, "laptop", plenty), stock(t, "headphones", plenty)],
-    )
+    Alert::new(vec![r], move |rules| {
+        let left = (t.low_stock_threshold as f64 / 2.0).floor();
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+            (l::PRODUCT_NAME, "laptop"),
+            (l::PRODUCT_CATEGORY, "electronics"),
+        ];
+        let plenty = (t.low_stock_threshold + 10) as f64;
+        once(
+            &rules[0],
+            "10m",
+            vec![stock(t, "laptop", left), stock(t, "headphones", plenty)],
+            &result,
+            left,
+            vec![stock(t, "laptop", plenty), stock(t, "headphones", plenty)],
+        )
+    })
 }
 
 fn per_store_rate(t: &Target, metric: &str, window: &str) -> String {
@@ -526,7 +588,7 @@ fn buys(t: &Target, code: &str, per_minute: f64) -> Series {
     )
 }
 
-fn insufficient_stock_surge(t: &Target) -> Alert {
+fn insufficient_stock_surge(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}InsufficientStockSurge"),
@@ -543,34 +605,36 @@ fn insufficient_stock_surge(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let refused = |per_minute| {
-        counter(
-            t,
-            m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL,
-            &[
-                (l::PRODUCT_NAME, "laptop"),
-                (l::PRODUCT_CATEGORY, "electronics"),
-            ],
-            per_minute,
+    Alert::new(vec![r], move |rules| {
+        let refused = |per_minute| {
+            counter(
+                t,
+                m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL,
+                &[
+                    (l::PRODUCT_NAME, "laptop"),
+                    (l::PRODUCT_CATEGORY, "electronics"),
+                ],
+                per_minute,
+            )
+        };
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+        ];
+        // Fires when half of the attempts are refused; quiet at one in ten, the
+        // ordinary life of a busy store.
+        once(
+            &rules[0],
+            "30m",
+            vec![buys(t, "200", 5.0), buys(t, "409", 5.0), refused(5.0)],
+            &result,
+            0.5,
+            vec![buys(t, "200", 9.0), buys(t, "409", 1.0), refused(1.0)],
         )
-    };
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-    ];
-    // Fires when half of the attempts are refused; quiet at one in ten, the
-    // ordinary life of a busy store.
-    proven(
-        r,
-        "30m",
-        vec![buys(t, "200", 5.0), buys(t, "409", 5.0), refused(5.0)],
-        &result,
-        0.5,
-        vec![buys(t, "200", 9.0), buys(t, "409", 1.0), refused(1.0)],
-    )
+    })
 }
 
-fn sales_stopped(t: &Target) -> Alert {
+fn sales_stopped(t: &Target) -> Alert<'_> {
     let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let r = rule(
         t,
@@ -592,40 +656,41 @@ fn sales_stopped(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let sold = |per_minute| {
-        counter(
-            t,
-            m::APP_ITEMS_SOLD_TOTAL,
-            &[(l::PRODUCT_NAME, "apple"), (l::PRODUCT_CATEGORY, "fruit")],
-            per_minute,
-        )
-    };
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-    ];
-    Alert {
-        more: vec![],
-        fires: Case {
-            series: vec![requests(t, "200", 600.0), sold(0.0)],
-            eval_time: "40m".into(),
-            expected: vec![Expected {
-                labels: fired(&result, &r),
-                value: 10.0,
-            }],
-        },
-        // A quiet night: no customer, only the kubelet's probes and the scrapes.
-        quiet: Case {
-            series: vec![
-                probes(t, "/readyz", 12.0),
-                probes(t, "/metrics", 2.0),
-                sold(0.0),
-            ],
-            eval_time: "40m".into(),
-            expected: vec![],
-        },
-        rules: vec![r],
-    }
+    Alert::new(vec![r], move |rules| {
+        let sold = |per_minute| {
+            counter(
+                t,
+                m::APP_ITEMS_SOLD_TOTAL,
+                &[(l::PRODUCT_NAME, "apple"), (l::PRODUCT_CATEGORY, "fruit")],
+                per_minute,
+            )
+        };
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+        ];
+        Proof {
+            more: vec![],
+            fires: Case {
+                series: vec![requests(t, "200", 600.0), sold(0.0)],
+                eval_time: "40m".into(),
+                expected: vec![Expected {
+                    labels: fired(&result, &rules[0]),
+                    value: 10.0,
+                }],
+            },
+            // A quiet night: no customer, only the kubelet's probes and the scrapes.
+            quiet: Case {
+                series: vec![
+                    probes(t, "/readyz", 12.0),
+                    probes(t, "/metrics", 2.0),
+                    sold(0.0),
+                ],
+                eval_time: "40m".into(),
+                expected: vec![],
+            },
+        }
+    })
 }
 
 fn restarts(t: &Target, per_minute: f64) -> Series {
@@ -658,7 +723,7 @@ fn owner(t: &Target) -> Series {
     Series::new("kube_pod_owner", labels, "1x300")
 }
 
-fn pod_restarting(t: &Target) -> Alert {
+fn pod_restarting(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
         &format!("{PREFIX}PodRestarting"),
@@ -677,35 +742,37 @@ fn pod_restarting(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let crashing = restarts(t, 1.0);
-    let result: Vec<(&str, &str)> = crashing
-        .labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let mut alert = proven(
-        r,
-        "30m",
-        vec![crashing.clone(), owner(t)],
-        &result,
-        15.0,
-        vec![restarts(t, 0.0), owner(t)],
-    );
-    // Another Deployment's pod restarting, with a name that begins like
-    // this store's (as cut pod names of two long Stores can): quiet.
-    let other = Target {
-        deployment: format!("{}x", t.deployment),
-        ..t.clone()
-    };
-    alert.more.push(Case {
-        series: vec![restarts(&other, 1.0), owner(&other)],
-        eval_time: "30m".into(),
-        expected: vec![],
-    });
-    alert
+    Alert::new(vec![r], move |rules| {
+        let crashing = restarts(t, 1.0);
+        let result: Vec<(&str, &str)> = crashing
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut proof = once(
+            &rules[0],
+            "30m",
+            vec![crashing.clone(), owner(t)],
+            &result,
+            15.0,
+            vec![restarts(t, 0.0), owner(t)],
+        );
+        // Another Deployment's pod restarting, with a name that begins like
+        // this store's (as cut pod names of two long Stores can): quiet.
+        let other = Target {
+            deployment: format!("{}x", t.deployment),
+            ..t.clone()
+        };
+        proof.more.push(Case {
+            series: vec![restarts(&other, 1.0), owner(&other)],
+            eval_time: "30m".into(),
+            expected: vec![],
+        });
+        proof
+    })
 }
 
-fn telemetry_dropping(t: &Target) -> Alert {
+fn telemetry_dropping(t: &Target) -> Alert<'_> {
     let by = format!("namespace, {}, {}", l::STORE_ID, l::SIGNAL);
     let r = rule(
         t,
@@ -723,25 +790,27 @@ fn telemetry_dropping(t: &Target) -> Alert {
             t.store_id, t.namespace
         ),
     );
-    let dropped = |per_minute| {
-        counter(
-            t,
-            m::APP_TELEMETRY_DROPPED_TOTAL,
-            &[(l::SIGNAL, "traces")],
-            per_minute,
+    Alert::new(vec![r], move |rules| {
+        let dropped = |per_minute| {
+            counter(
+                t,
+                m::APP_TELEMETRY_DROPPED_TOTAL,
+                &[(l::SIGNAL, "traces")],
+                per_minute,
+            )
+        };
+        let result = [
+            ("namespace", t.namespace.as_str()),
+            (l::STORE_ID, t.store_id.as_str()),
+            (l::SIGNAL, "traces"),
+        ];
+        once(
+            &rules[0],
+            "30m",
+            vec![dropped(60.0)],
+            &result,
+            1.0,
+            vec![dropped(0.0)],
         )
-    };
-    let result = [
-        ("namespace", t.namespace.as_str()),
-        (l::STORE_ID, t.store_id.as_str()),
-        (l::SIGNAL, "traces"),
-    ];
-    proven(
-        r,
-        "30m",
-        vec![dropped(60.0)],
-        &result,
-        1.0,
-        vec![dropped(0.0)],
-    )
+    })
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::alerts::Alert;
+use super::alerts::Proven;
 use super::proof::Case;
 use super::rules::{RuleGroup, Target};
 
@@ -18,13 +18,13 @@ pub fn rules_file(groups: &[RuleGroup]) -> Value {
 }
 
 /// The promtool test file for `alerts`, reading `rules_file_name`.
-pub fn unit_tests(alerts: &[Alert], rules_file_name: &str) -> Value {
+pub fn unit_tests(alerts: &[Proven], rules_file_name: &str) -> Value {
     let mut tests = Vec::new();
     for alert in alerts {
-        for (kind, case) in [("fires", &alert.fires), ("quiet", &alert.quiet)] {
+        for (kind, case) in [("fires", &alert.proof.fires), ("quiet", &alert.proof.quiet)] {
             tests.push(test_group(alert, kind, case));
         }
-        for (i, case) in alert.more.iter().enumerate() {
+        for (i, case) in alert.proof.more.iter().enumerate() {
             tests.push(test_group(alert, &format!("case {}", i + 1), case));
         }
     }
@@ -35,7 +35,7 @@ pub fn unit_tests(alerts: &[Alert], rules_file_name: &str) -> Value {
     })
 }
 
-fn test_group(alert: &Alert, kind: &str, case: &Case) -> Value {
+fn test_group(alert: &Proven, kind: &str, case: &Case) -> Value {
     let input: Vec<Value> = case
         .series
         .iter()
@@ -73,7 +73,11 @@ fn test_group(alert: &Alert, kind: &str, case: &Case) -> Value {
 /// The rule groups and the promtool tests of one Store, as YAML.
 pub fn files(t: &Target) -> (String, String) {
     let rules = rules_file(&super::groups(t));
-    let tests = unit_tests(&super::alerts::alerts(t), "rules.yaml");
+    let proven: Vec<_> = super::alerts::alerts(t)
+        .into_iter()
+        .map(super::alerts::Alert::prove)
+        .collect();
+    let tests = unit_tests(&proven, "rules.yaml");
     let yaml = |v: &Value| serde_yaml_ng::to_string(v).expect("JSON values serialize as YAML");
     (yaml(&rules), yaml(&tests))
 }

@@ -56,3 +56,16 @@ pub struct Case {
     /// What fires; empty: nothing.
     pub expected: Vec<Expected>,
 }
+
+/// What proves one alert: a case that fires every rule of it, one where
+/// nothing of its name fires, and more where some rules fire and others not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proof {
+    /// Series under which it fires, and what fires.
+    pub fires: Case,
+    /// Series under which nothing of this name fires.
+    pub quiet: Case,
+    /// More cases, where some rules of the alert fire and others not (the
+    /// burn-rate factors told apart).
+    pub more: Vec<Case>,
+}
