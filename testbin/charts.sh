@@ -12,7 +12,7 @@
 # directory is reused) and atomic (assembled in a temp dir, then renamed).
 #   bash testbin/charts.sh            # assemble (once), print the directory
 #   bash testbin/charts.sh versions   # print the pinned chart versions
-# The tests read the directory from STACK_CHARTS_DIR (operator/tests/stack.rs).
+# The tests read the directory from STACK_CHARTS_DIR (repo-tests/tests/repo/stack.rs).
 # Users install the same versions from the Helm repositories: charts/stack/README.md.
 set -euo pipefail
 

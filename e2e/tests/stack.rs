@@ -622,7 +622,7 @@ async fn pod_owner(pods: &Api<Pod>, pod: &str) -> String {
 }
 
 /// Panels that are empty while a store is healthy, and what fills them (the
-/// list of `operator/tests/backends.rs`).
+/// list of `operator/tests/operator/backends.rs`).
 const EMPTY_WHEN_HEALTHY: &[&str] = &["Low stock", "Firing alerts"];
 
 /// A dashboard query with Grafana's variables given values: every

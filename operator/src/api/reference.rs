@@ -2,7 +2,7 @@
 //!
 //! Generated rather than written by hand so that it cannot drift from the
 //! schema the API server enforces: `crdgen` writes it next to the CRD, and
-//! `operator/tests/crd.rs` fails when the committed copy differs.
+//! `operator/tests/operator/crd.rs` fails when the committed copy differs.
 //!
 //! Layout: the names and printer columns, the rules on the whole object, then
 //! one table per object of the schema (depth first, so a section's children

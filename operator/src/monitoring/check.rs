@@ -2,7 +2,7 @@
 //! (`rulefmt`) checks a rules file, before the operator applies them: the
 //! Prometheus Operator leaves a PrometheusRule whose rules do not load out of
 //! Prometheus' configuration, and its admission webhook, which would refuse
-//! it, is often off (it needs certificates). `operator/tests/promtool.rs`
+//! it, is often off (it needs certificates). `operator/tests/operator/promtool.rs`
 //! shows that promtool refuses every rule this check refuses.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -116,7 +116,7 @@ fn is_duration(s: &str) -> bool {
 
 /// Rules Prometheus' loader refuses, one problem each, with a phrase the
 /// check's message for it holds: the unit tests below plant them, and
-/// `operator/tests/promtool.rs` shows that promtool refuses each too.
+/// `operator/tests/operator/promtool.rs` shows that promtool refuses each too.
 pub fn planted_bad_rules() -> Vec<(Rule, &'static str)> {
     let alert = |expr: &str| Rule {
         alert: Some("StorePlanted".into()),

@@ -146,7 +146,7 @@ fn sample_stores() -> Vec<Value> {
 }
 
 /// `make -n <target>`: the commands the Makefile would run where registries
-/// answer (the air-gapped variant: operator/tests/makefile.rs).
+/// answer (the air-gapped variant: repo-tests/tests/repo/makefile.rs).
 fn make_dry_run(target: &str) -> String {
     let out = Command::new("make")
         .current_dir(repo_root())

@@ -1,7 +1,7 @@
 //! The Helm chart without a cluster, through the real helm: `helm lint
 //! --strict` is clean, and bad values fail at install time, naming the value
 //! (values.schema.json). That the rendered chart is admitted by a real API
-//! server, and runs the operator, is proven in tests/cluster.rs.
+//! server, and runs the operator, is proven in operator/tests/operator/cluster.rs.
 
 use testenv::operator::{repo_root, run_helm};
 

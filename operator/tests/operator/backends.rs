@@ -335,18 +335,46 @@ async fn empty_panels(prometheus: &Prometheus) -> Vec<(String, String, String, S
     empty
 }
 
-#[tokio::test]
-async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_resolves() {
-    let dir = tempfile::tempdir().unwrap();
-    let t = Target::of(&store());
-    let store = Store::start(dir.path(), &[]);
-    let _load = store.load(dir.path(), 600);
-    let prometheus = Prometheus::start(dir.path(), &store.url, &t);
-    // Rates over 1m need a minute of scrapes.
-    tokio::time::sleep(Duration::from_secs(65)).await;
+/// One store under load, scraped by one Prometheus with the Store's rules,
+/// shared by the claims below: each would otherwise wait its own minute of
+/// scrapes. Started by the first claim that asks; its processes end with the
+/// test binary (testenv's supervisor).
+struct Loaded {
+    _dir: tempfile::TempDir,
+    t: Target,
+    store: Store,
+    _load: Process,
+    prometheus: Prometheus,
+}
 
-    // Every panel has data but the documented few.
-    let empty = empty_panels(&prometheus).await;
+/// The fault drill changes what the store answers: it takes [`Loaded`]
+/// alone (write), the other claims share it (read).
+static DRILL: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+fn loaded() -> &'static Loaded {
+    static LOADED: std::sync::OnceLock<Loaded> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Target::of(&store());
+        let store = Store::start(dir.path(), &[]);
+        let load = store.load(dir.path(), 900);
+        let prometheus = Prometheus::start(dir.path(), &store.url, &t);
+        // Rates over 1m need a minute of scrapes.
+        std::thread::sleep(Duration::from_secs(65));
+        Loaded {
+            _dir: dir,
+            t,
+            store,
+            _load: load,
+            prometheus,
+        }
+    })
+}
+
+#[tokio::test]
+async fn every_panel_has_data_but_the_documented_few() {
+    let _shared = DRILL.read().await;
+    let empty = empty_panels(&loaded().prometheus).await;
     let unexpected: Vec<_> = empty
         .iter()
         .filter(|(_, panel, _, why)| {
@@ -357,8 +385,12 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
         unexpected.is_empty(),
         "panels without data or failing:\n{unexpected:#?}"
     );
+}
 
-    // Every query variable of the fleet dashboards lists the store.
+#[tokio::test]
+async fn every_query_variable_of_the_fleet_dashboards_lists_the_store() {
+    let _shared = DRILL.read().await;
+    let Loaded { t, prometheus, .. } = loaded();
     for d in all_dashboards() {
         for v in &d.variables {
             let Variable::LabelValues(name, label, selector, _) = v else {
@@ -389,9 +421,13 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
             );
         }
     }
+}
 
-    // Every recording rule records, every alert expression evaluates.
-    for rule in compressed_groups(&t).iter().flat_map(|g| &g.rules) {
+#[tokio::test]
+async fn every_recording_rule_records_and_every_alert_expression_evaluates() {
+    let _shared = DRILL.read().await;
+    let Loaded { t, prometheus, .. } = loaded();
+    for rule in compressed_groups(t).iter().flat_map(|g| &g.rules) {
         let result = prometheus.query(&rule.expr).await;
         match (&rule.record, result) {
             (Some(name), Ok(r)) => assert!(
@@ -403,10 +439,14 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
             (None, Ok(_)) => {}
         }
     }
+}
 
-    // Exemplars of the latency histogram carry trace ids.
+#[tokio::test]
+async fn exemplars_of_the_latency_histogram_carry_trace_ids() {
+    let _shared = DRILL.read().await;
     let start = (chrono_now() - 120.0).to_string();
-    let exemplars = prometheus
+    let exemplars = loaded()
+        .prometheus
         .get(
             "/api/v1/query_exemplars",
             &[
@@ -423,11 +463,17 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
         .filter_map(|e| e["labels"]["trace_id"].as_str())
         .collect();
     assert!(!trace_ids.is_empty(), "no trace_id exemplars: {exemplars}");
+}
 
-    // Low stock fills its panel. The load restocks laptop too (about every
-    // few seconds), so each try sets it low again and reads the panel's own
-    // query two scrapes later (CI failed once on a single set and 30 s of
-    // whole-dashboard sweeps).
+#[tokio::test]
+async fn low_stock_fills_its_panel() {
+    let _shared = DRILL.read().await;
+    let Loaded {
+        store, prometheus, ..
+    } = loaded();
+    // The load restocks laptop too (about every few seconds), so each try
+    // sets it low again and reads the panel's own query two scrapes later
+    // (CI failed once on a single set and 30 s of whole-dashboard sweeps).
     let low_stock: Vec<String> = all_dashboards()
         .iter()
         .flat_map(|d| d.queries())
@@ -456,8 +502,16 @@ async fn prometheus_answers_every_panel_and_rule_and_the_error_alert_fires_and_r
         },
     )
     .await;
+}
 
-    // The drill: errors on, the alert fires (and fills Firing alerts); off, it resolves.
+/// The drill: errors on, the alert fires (and fills Firing alerts and the
+/// dashboards' alert annotations); off, it resolves.
+#[tokio::test]
+async fn the_error_alert_fires_under_injected_errors_marks_the_dashboards_and_resolves() {
+    let _alone = DRILL.write().await;
+    let Loaded {
+        store, prometheus, ..
+    } = loaded();
     assert!(
         !prometheus.firing("StoreErrorRateSpike").await,
         "firing before the drill"
