@@ -115,50 +115,36 @@ impl Resources {
     }
 }
 
-/// The value of a Kubernetes quantity (`500m` = 0.5, `1Ki` = 1024, `1e3`),
-/// or None when it is not one. f64 is exact enough to compare requests with
-/// limits.
+/// The value of a Kubernetes quantity (`500m` = 0.5, `1Ki` = 1024, `1e3` =
+/// 1000, `100n`), in its base unit (cores, bytes), or None when the API
+/// server would refuse it (`resource.ParseQuantity`). Parsed by
+/// kube_quantity, less the shapes it takes and the server refuses (see
+/// [`refused_by_the_server`]). f64 is exact enough to compare requests with
+/// limits. Beyond kube_quantity's decimal (about 7.9e28) it is None, though
+/// the server takes such values.
 pub fn quantity_value(s: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 13] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("Pi", 1125899906842624.0),
-        ("Ei", 1152921504606846976.0),
-        ("m", 1e-3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (number, suffix) = s.split_at(end);
-    let unsigned = number.strip_prefix(['+', '-']).unwrap_or(number);
-    if unsigned.is_empty()
-        || unsigned == "."
-        || !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
-    {
+    if refused_by_the_server(s) {
         return None;
     }
-    let value: f64 = number.parse().ok()?;
-    let scale = if suffix.is_empty() {
-        1.0
-    } else if let Some((_, m)) = SUFFIXES.iter().find(|(x, _)| *x == suffix) {
-        *m
-    } else {
-        let exp = suffix.strip_prefix(['e', 'E'])?;
-        let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        10f64.powi(exp.parse().ok()?)
+    // kube_quantity reads the exa suffixes as an exponent without digits and
+    // refuses them (`1E`, `1Ei`): read them as peta, scaled in f64, where
+    // a decimal product could overflow.
+    let (s, factor) = match (s.strip_suffix("Ei"), s.strip_suffix('E')) {
+        (Some(number), _) => (format!("{number}Pi"), 1024.0),
+        (None, Some(number)) => (format!("{number}P"), 1000.0),
+        (None, None) => (s.to_string(), 1.0),
     };
-    Some(value * scale)
+    let quantity = kube_quantity::ParsedQuantity::try_from(s).ok()?;
+    Some(quantity.to_bytes_f64()? * factor)
+}
+
+/// Shapes kube_quantity parses but `resource.ParseQuantity` refuses: its
+/// float parser takes a second sign (`--1` as 1), and an exponent before a
+/// suffix (`1e3Mi`), where the server allows one or the other.
+fn refused_by_the_server(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let number = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    unsigned.starts_with(['+', '-']) || (number.len() < s.len() && number.contains(['e', 'E']))
 }
 
 #[cfg(test)]
@@ -173,7 +159,15 @@ mod tests {
         assert_eq!(quantity_value("64Mi"), Some(67108864.0));
         assert_eq!(quantity_value("1G"), Some(1e9));
         assert_eq!(quantity_value("1e3"), Some(1000.0));
-        for bad in ["", "lots", "1x", "Mi", "1.2.3", "1e", "--1"] {
+        let nano = quantity_value("250n").unwrap();
+        assert!((nano - 250e-9).abs() < 1e-18, "{nano}");
+        assert_eq!(quantity_value("2E"), Some(2e18));
+        assert_eq!(quantity_value("1Ei"), Some(1152921504606846976.0));
+        // The API server reads a suffix without digits as zero.
+        assert_eq!(quantity_value("Mi"), Some(0.0));
+        for bad in [
+            "", "lots", "1x", "1.2.3", "1e", "--1", "+-1", "1e3Mi", "1 Gi",
+        ] {
             assert_eq!(quantity_value(bad), None, "{bad}");
         }
     }

@@ -181,10 +181,10 @@ fn an_embedded_volume_size_is_a_positive_quantity() {
     );
     let store = Store::test();
     let size = |s: &str| with(&store, "/spec/database/embedded/size", json!(s));
-    for good in ["1Gi", "500M", "0.5Gi", "1e9", "10"] {
+    for good in ["1Gi", "500M", "0.5Gi", "1e9", "10", "1Ei", "100n"] {
         assert!(accepted(size(good), None), "{good}");
     }
-    for bad in ["0", "0Gi", "-1Gi", "lots", "1GB"] {
+    for bad in ["0", "0Gi", "-1Gi", "lots", "1GB", "--1Gi", "1e3Mi"] {
         assert!(!accepted(size(bad), None), "{bad}");
     }
 }
@@ -433,11 +433,13 @@ fn every_cel_rule_message_names_its_field() {
 
 #[test]
 fn quantities_parse_like_kubernetes() {
-    for good in ["1", "1Gi", "1.5Gi", "+2M", "1e3", "1E3", "100m", ".5"] {
+    for good in [
+        "1", "1Gi", "1.5Gi", "+2M", "1e3", "1E3", "100m", ".5", "5n", "2E", "1Ei",
+    ] {
         assert!(is_positive_quantity(good), "{good}");
     }
     for bad in [
-        "", "0", "0.0Gi", "Gi", "1 Gi", "1gi", "1..5", "-1", "1e", ".",
+        "", "0", "0.0Gi", "Gi", "1 Gi", "1gi", "1..5", "-1", "1e", ".", "--1", "1e3k",
     ] {
         assert!(!is_positive_quantity(bad), "{bad}");
     }

@@ -1,4 +1,5 @@
-//! The standard `process_*` metrics, read from `/proc` at scrape time (Linux).
+//! The standard `process_*` metrics, read from `/proc` at scrape time (Linux)
+//! through the procfs crate.
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -6,19 +7,25 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use storeops_contract::metrics as m;
 
-/// Clock ticks per second of `/proc/self/stat` times (USER_HZ, 100 on Linux).
-const CLOCK_TICKS: f64 = 100.0;
-
+/// Writes the `process_*` families of this process at each scrape; nothing
+/// when `/proc` cannot be read (not Linux).
 #[derive(Debug)]
 pub struct ProcessCollector;
 
-#[derive(Debug, Default, PartialEq)]
+/// One reading of this process, in the metrics' units.
+#[derive(Debug)]
 struct ProcessStats {
+    /// User plus system CPU time, seconds.
     cpu_seconds: f64,
+    /// Start time, seconds since the Unix epoch.
     start_time_seconds: f64,
+    /// Resident set size, bytes.
     resident_bytes: f64,
+    /// Virtual memory size, bytes.
     virtual_bytes: f64,
+    /// Open file descriptors.
     open_fds: f64,
+    /// Soft limit of open file descriptors (+Inf when unlimited).
     max_fds: f64,
 }
 
@@ -68,48 +75,34 @@ impl Collector for ProcessCollector {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn read_stats() -> Option<ProcessStats> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let boot = std::fs::read_to_string("/proc/stat").ok()?;
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count() as f64;
-    parse(&stat, &status, &boot, &limits, open_fds)
-}
-
-fn parse(
-    stat: &str,
-    status: &str,
-    boot: &str,
-    limits: &str,
-    open_fds: f64,
-) -> Option<ProcessStats> {
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
-    let field = |i: usize| fields.get(i)?.parse::<f64>().ok();
-    let kib = |key: &str| {
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? * 1024.0)
+    use procfs::process::{LimitValue, Process};
+    let me = Process::myself().ok()?;
+    let stat = me.stat().ok()?;
+    // Memory from status, not stat: its VmRSS is the exact sum, stat's rss
+    // the per-CPU approximation (a few hundred KiB apart).
+    let status = me.status().ok()?;
+    // stat's times are in clock ticks since boot.
+    let ticks = procfs::ticks_per_second() as f64;
+    let boot = procfs::boot_time_secs().ok()? as f64;
+    let max_fds = match me.limits().ok()?.max_open_files.soft_limit {
+        LimitValue::Value(n) => n as f64,
+        LimitValue::Unlimited => f64::INFINITY,
     };
-    let btime: f64 = boot
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()?;
-    let max_fds = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
-        .unwrap_or(0.0);
     Some(ProcessStats {
-        cpu_seconds: (field(11)? + field(12)?) / CLOCK_TICKS,
-        start_time_seconds: btime + field(19)? / CLOCK_TICKS,
-        resident_bytes: kib("VmRSS:")?,
-        virtual_bytes: kib("VmSize:")?,
-        open_fds,
+        cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+        start_time_seconds: boot + stat.starttime as f64 / ticks,
+        resident_bytes: status.vmrss? as f64 * 1024.0,
+        virtual_bytes: status.vmsize? as f64 * 1024.0,
+        open_fds: me.fd_count().ok()? as f64,
         max_fds,
     })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_stats() -> Option<ProcessStats> {
+    None
 }
 
 #[cfg(test)]
@@ -117,28 +110,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_proc_files() {
-        let stat = "42 (store (svc)) S 1 42 42 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 8 0 1000 123456 789 18446744073709551615";
-        let status = "Name:\tstore\nVmSize:\t  2048 kB\nVmRSS:\t  1024 kB\n";
-        let boot = "cpu 1 2 3\nbtime 1700000000\n";
-        let limits = "Limit Soft Hard Units\nMax open files            1024                 4096                 files\n";
-        let s = parse(stat, status, boot, limits, 7.0).unwrap();
-        assert_eq!(
-            s,
-            ProcessStats {
-                cpu_seconds: 3.0,
-                start_time_seconds: 1_700_000_010.0,
-                resident_bytes: 1024.0 * 1024.0,
-                virtual_bytes: 2048.0 * 1024.0,
-                open_fds: 7.0,
-                max_fds: 1024.0,
-            }
+    fn reads_this_process() {
+        let s = read_stats().expect("/proc is readable on Linux");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        // The test binary started moments ago (a second of slack for rounding to ticks).
+        assert!(
+            s.start_time_seconds > now - 3600.0 && s.start_time_seconds <= now + 1.0,
+            "start {} now {now}",
+            s.start_time_seconds
         );
+        assert!(s.cpu_seconds >= 0.0, "{s:?}");
+        // The heap and the code this test runs are resident; the address space is larger.
+        assert!(
+            s.resident_bytes > 0.0 && s.virtual_bytes >= s.resident_bytes,
+            "{s:?}"
+        );
+        // stdin, stdout and stderr at least.
+        assert!(s.open_fds >= 3.0 && s.max_fds >= s.open_fds, "{s:?}");
     }
 
     #[test]
-    fn reads_this_process() {
-        let s = read_stats().expect("/proc is readable on Linux");
-        assert!(s.resident_bytes > 0.0 && s.start_time_seconds > 1e9);
+    fn cpu_time_grows_with_work() {
+        let before = read_stats().unwrap().cpu_seconds;
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+        }
+        let after = read_stats().unwrap().cpu_seconds;
+        assert!(after > before, "{before} -> {after}");
     }
 }
