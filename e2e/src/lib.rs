@@ -4,14 +4,14 @@
 //! plane). Each test works in a namespace of its own that enforces the
 //! `restricted` Pod Security Standard, and deletes it when it passes.
 //!
-//! This library holds the vocabulary the tests read in: [`Env`], waiting
-//! ([`eventually`]) and Stores as JSON; [`pods`] what only real pods allow
-//! (the `kind` test binary).
+//! This library holds the vocabulary the tests read in: [`Env`] and what
+//! reads a Store's state; [`pods`] what only real pods allow (the `kind`
+//! test binary). Stores as JSON (the invalid-Store table among them) are
+//! `testenv::fixtures`'.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod invalid;
 pub mod pods;
 pub mod stack;
 
@@ -164,21 +164,6 @@ pub fn store_resource() -> ApiResource {
         &GroupVersionKind::gvk("storeops.dev", "v1alpha1", "Store"),
         "stores",
     )
-}
-
-/// A small valid Store: inline catalog, embedded database, every default.
-pub fn store(name: &str) -> Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "displayName": format!("Store {name}"),
-            "catalog": {"products": [
-                {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
-                {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
-            ]},
-            "telemetry": {"traceSampleRatio": 0.5}
-        }
-    })
 }
 
 /// A condition of an object's status: `(status, reason, observedGeneration)`.

@@ -18,15 +18,15 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e::invalid::merged;
 use e2e::pods::{append_markdown_row, figures_path, is_ready, real_pods_env};
-use e2e::{Env, ready_at, store};
+use e2e::{Env, ready_at};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
+use testenv::fixtures::{merged, store};
 
 /// The operator's namespace (the chart's release namespace of `make deploy`).
 const OPERATOR_NAMESPACE: &str = "storeops-system";

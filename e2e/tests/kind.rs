@@ -20,17 +20,17 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::invalid::merged;
 use e2e::pods::{
     self, Load, LoadSummary, figures_path, is_ready, phase, real_pods_env, store_pods,
     upsert_markdown_row,
 };
-use e2e::{CONVERGE, Env, eventually, exists, manifest, ready_at, store};
+use e2e::{CONVERGE, Env, eventually, exists, manifest, ready_at};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::ResourceExt;
 use kube::api::{DynamicObject, PostParams};
 use serde_json::{Value, json};
+use testenv::fixtures::{merged, store};
 
 /// Stock of each product: no purchase of a test runs out of it.
 const STOCK: i64 = 1_000_000;

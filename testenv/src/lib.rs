@@ -13,6 +13,9 @@
 //! stops everything; a test binary that dies leaves nothing behind either
 //! ([`process`]). The API server writes an audit log of every write, so a test
 //! can read who changed what from the server itself.
+//!
+//! Beside it, what the tests of every crate share: Stores as JSON and the
+//! invalid-Store table ([`fixtures`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,6 +24,7 @@ pub mod audit;
 pub mod bench;
 pub mod certs;
 mod cluster;
+pub mod fixtures;
 pub mod manifests;
 pub mod operator;
 pub mod process;

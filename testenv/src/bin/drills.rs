@@ -11,7 +11,7 @@
 //!   Collector): every telemetry backend down under load; SIGTERM under load
 //!   (no failed request, telemetry flushed); kill -9 under purchase load (no
 //!   acknowledged purchase lost).
-//! - Bad input: every invalid Store of `e2e::invalid` against the real API
+//! - Bad input: every invalid Store of `testenv::fixtures` against the real API
 //!   server, with its answer; then the store-service given bad requests, trace
 //!   contexts and start-up settings (issue 16), each answer checked, so a
 //!   wrong one fails the drill instead of being written down.
@@ -709,7 +709,7 @@ async fn bad_input() -> Result<String> {
     op::wait_established(&client, "stores.storeops.dev").await?;
     let stores =
         Api::<DynamicObject>::namespaced_with(client.clone(), "default", &store_resource());
-    let cases = e2e::invalid::invalid_stores();
+    let cases = testenv::fixtures::invalid_stores();
     let mut md = format!(
         "### Bad input\n\n{} invalid Stores, each a change to a valid one, sent to the real API server (server-side dry run): \
          every one is refused at admission, naming the field. (References to a ConfigMap or Secret that does not exist \
@@ -719,7 +719,7 @@ async fn bad_input() -> Result<String> {
     );
     let mut refused = 0;
     for (what, patch, field) in &cases {
-        let mut candidate = e2e::invalid::merged(e2e::store("bad"), patch);
+        let mut candidate = testenv::fixtures::merged(testenv::fixtures::store("bad"), patch);
         candidate["apiVersion"] = json!("storeops.dev/v1alpha1");
         candidate["kind"] = json!("Store");
         let object: DynamicObject = serde_json::from_value(candidate)?;
