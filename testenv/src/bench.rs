@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::discovery::{self, Scope};
@@ -98,23 +98,15 @@ pub async fn apply_all(client: &Client, objects: Vec<DynamicObject>) -> Result<(
     Ok(())
 }
 
-/// Polls `probe` (ready?, progress) every 250 ms until ready or DEADLINE.
-pub async fn wait_until<F, Fut>(what: &str, mut probe: F) -> Result<()>
+/// Polls `probe` (ready?, progress) every 250 ms until ready or DEADLINE
+/// ([`crate::wait::until`] with the programs' error type, which a probe's
+/// `?` needs to know).
+pub async fn wait_until<F, Fut>(what: &str, probe: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(bool, String)>>,
 {
-    let start = Instant::now();
-    loop {
-        let (done, progress) = probe().await?;
-        if done {
-            return Ok(());
-        }
-        if start.elapsed() > DEADLINE {
-            return Err(format!("{what}: not after {}s ({progress})", DEADLINE.as_secs()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    crate::wait::until(what, DEADLINE, probe).await
 }
 
 /// Ready Stores, by name, as a watch sees them.

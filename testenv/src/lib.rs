@@ -15,7 +15,7 @@
 //! can read who changed what from the server itself.
 //!
 //! Beside it, what the tests of every crate share: Stores as JSON and the
-//! invalid-Store table ([`fixtures`]).
+//! invalid-Store table ([`fixtures`]), waiting and free ports ([`wait`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -29,6 +29,7 @@ pub mod manifests;
 pub mod operator;
 pub mod process;
 pub mod programs;
+pub mod wait;
 
 pub use cluster::{ControlPlane, Options, client_from};
 

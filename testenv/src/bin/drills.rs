@@ -33,6 +33,7 @@ use testenv::bench::{
 };
 use testenv::operator::{self as op, Operator};
 use testenv::process::Process;
+use testenv::wait::free_port;
 use testenv::{ControlPlane, manifests};
 
 /// The fault drills and the bad-input table of `make drills`, printed as
@@ -510,12 +511,6 @@ fn loadgen(
         }
         Ok(serde_json::from_slice(&out.stdout)?)
     })
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// 5xx answers in a loadgen summary.
