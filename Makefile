@@ -244,7 +244,7 @@ fmt:
 # Figures, not tests: docs/benchmarks.md (the store-service on SQLite and
 # PostgreSQL with telemetry on and off; the operator at 10, 100 and 1,000
 # Stores) and docs/reliability.md (fault drills, bad input, fuzzing).
-RELEASE_BINS = $(CARGO) build --release -p store-service -p operator -p testenv
+RELEASE_BINS = $(CARGO) build --release -p store-service -p operator -p tools
 bench:
 	$(call need,$(CARGO) go python3 curl taskset)
 	$(RELEASE_BINS)

@@ -21,7 +21,6 @@
 #![deny(missing_docs)]
 
 pub mod audit;
-pub mod bench;
 pub mod certs;
 mod cluster;
 pub mod fixtures;
