@@ -6,7 +6,7 @@
 //!
 //! This library holds the vocabulary the tests read in: [`Env`], what reads
 //! a Store's state and waiting ([`eventually`], testenv's); [`pods`] what
-//! only real pods allow (the `kind` test binary). Stores as JSON (the
+//! only real pods allow (the tests' `kind` group). Stores as JSON (the
 //! invalid-Store table among them) are `testenv::fixtures`'.
 
 #![forbid(unsafe_code)]

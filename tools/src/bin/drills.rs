@@ -710,7 +710,7 @@ async fn bad_input() -> Result<String> {
     let mut md = format!(
         "### Bad input\n\n{} invalid Stores, each a change to a valid one, sent to the real API server (server-side dry run): \
          every one is refused at admission, naming the field. (References to a ConfigMap or Secret that does not exist \
-         are accepted, and turn into a `Degraded` condition naming it: `e2e/tests/e2e.rs`.)\n\n\
+         are accepted, and turn into a `Degraded` condition naming it: `e2e/tests/e2e/any_cluster.rs`.)\n\n\
          | invalid Store | refused | the API server's answer |\n|---|---|---|\n",
         cases.len()
     );

@@ -10,10 +10,11 @@
 //! only that it happens within a generous minute (a figure, not a speed
 //! test). Figures: printed, and appended to `target/kind-e2e/failover.md`.
 //!
-//! A binary of its own: failing the operator over pauses reconciling for
-//! everyone, so these run apart from `e2e` and `kind` (cargo runs test
-//! binaries one after another), and one at a time here. Like `kind`, they
-//! need real pods: kind (`make up`), not the kwok nodes of `make e2e-local`.
+//! A group of its own: failing the operator over pauses reconciling for
+//! everyone, so `make e2e` runs these apart from `any_cluster` and `kind`
+//! (one `cargo test -- failover::` after the others), and one at a time
+//! here. Like `kind`, they need real pods: kind (`make up`), not the kwok
+//! nodes of `make e2e-local`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
