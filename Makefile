@@ -216,13 +216,17 @@ cluster-local:
 cluster-local-down:
 	bash testbin/cluster-local.sh down
 
-# The e2e crate against whatever cluster the current kubeconfig names: the
-# tests of any cluster (e2e), those only real pods allow (kind, failover) and
-# those of the stack (stack: make stack). -p e2e: the operator crate has a
-# tests/stack.rs of its own (make test runs it, with the testbin programs).
+# The e2e crate against whatever cluster the current kubeconfig names, one
+# test binary in four groups run one after another, each its own command so
+# make stops at the first that fails: the tests of any cluster, those only
+# real pods allow (kind, failover: it takes the operator's leader away, so
+# it never runs beside the others) and those of the stack (make stack).
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test -p e2e --test e2e --test kind --test failover --test stack
+	$(CARGO) test -p e2e --test e2e -- any_cluster::
+	$(CARGO) test -p e2e --test e2e -- kind::
+	$(CARGO) test -p e2e --test e2e -- failover::
+	$(CARGO) test -p e2e --test e2e -- stack::
 
 # The kind tier: engine, make up, make deploy again, make e2e, the chart by
 # Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).
@@ -244,7 +248,7 @@ fmt:
 # Figures, not tests: docs/benchmarks.md (the store-service on SQLite and
 # PostgreSQL with telemetry on and off; the operator at 10, 100 and 1,000
 # Stores) and docs/reliability.md (fault drills, bad input, fuzzing).
-RELEASE_BINS = $(CARGO) build --release -p store-service -p operator -p testenv
+RELEASE_BINS = $(CARGO) build --release -p store-service -p operator -p tools
 bench:
 	$(call need,$(CARGO) go python3 curl taskset)
 	$(RELEASE_BINS)

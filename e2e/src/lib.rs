@@ -4,19 +4,21 @@
 //! plane). Each test works in a namespace of its own that enforces the
 //! `restricted` Pod Security Standard, and deletes it when it passes.
 //!
-//! This library holds the vocabulary the tests read in: [`Env`], waiting
-//! ([`eventually`]) and Stores as JSON; [`pods`] what only real pods allow
-//! (the `kind` test binary).
+//! This library holds the vocabulary the tests read in: [`Env`], what reads
+//! a Store's state and waiting ([`eventually`], testenv's); [`pods`] what
+//! only real pods allow (the tests' `kind` group). Stores as JSON (the
+//! invalid-Store table among them) are `testenv::fixtures`'.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod invalid;
 pub mod pods;
 pub mod stack;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+/// Waiting, as every crate's tests wait (testenv's).
+pub use testenv::wait::eventually;
+
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{
@@ -166,21 +168,6 @@ pub fn store_resource() -> ApiResource {
     )
 }
 
-/// A small valid Store: inline catalog, embedded database, every default.
-pub fn store(name: &str) -> Value {
-    json!({
-        "metadata": {"name": name},
-        "spec": {
-            "displayName": format!("Store {name}"),
-            "catalog": {"products": [
-                {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
-                {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
-            ]},
-            "telemetry": {"traceSampleRatio": 0.5}
-        }
-    })
-}
-
 /// A condition of an object's status: `(status, reason, observedGeneration)`.
 pub fn condition(object: &DynamicObject, type_: &str) -> Option<(String, String, Option<i64>)> {
     object.data["status"]["conditions"]
@@ -194,28 +181,6 @@ pub fn condition(object: &DynamicObject, type_: &str) -> Option<(String, String,
                 c["observedGeneration"].as_i64(),
             )
         })
-}
-
-/// Polls `probe` every 250 ms until it returns `Ok`; panics after `timeout`
-/// with `what` and the last `Err` it gave.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
-    let start = Instant::now();
-    loop {
-        match probe().await {
-            Ok(value) => return value,
-            Err(last) if start.elapsed() > timeout => {
-                panic!(
-                    "{what}: not true after {} s; last: {last}",
-                    timeout.as_secs()
-                )
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
 }
 
 /// The time the tests give the operator to converge.

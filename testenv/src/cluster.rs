@@ -1,6 +1,5 @@
 //! Starting, using and stopping one control plane.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -392,14 +391,8 @@ fn timeout(what: &str, last: &str) -> Error {
     }
 }
 
-/// A port nobody listens on now (the kernel's choice).
 fn free_port() -> Result<u16, Error> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("finding a free port", e))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| Error::io("finding a free port", e))
+    crate::wait::free_port().map_err(|e| Error::io("finding a free port", e))
 }
 
 fn tcp_open(port: u16) -> bool {

@@ -13,18 +13,22 @@
 //! stops everything; a test binary that dies leaves nothing behind either
 //! ([`process`]). The API server writes an audit log of every write, so a test
 //! can read who changed what from the server itself.
+//!
+//! Beside it, what the tests of every crate share: Stores as JSON and the
+//! invalid-Store table ([`fixtures`]), waiting and free ports ([`wait`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audit;
-pub mod bench;
 pub mod certs;
 mod cluster;
+pub mod fixtures;
 pub mod manifests;
 pub mod operator;
 pub mod process;
 pub mod programs;
+pub mod wait;
 
 pub use cluster::{ControlPlane, Options, client_from};
 

@@ -13,6 +13,9 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use crate::Error;
 
 type SpawnRequest = (Command, Sender<std::io::Result<Child>>);
@@ -108,10 +111,10 @@ impl Process {
         if self.child.try_wait().ok().flatten().is_some() {
             return;
         }
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        // std's Child can only SIGKILL; a graceful stop needs SIGTERM.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if self.child.try_wait().ok().flatten().is_some() {

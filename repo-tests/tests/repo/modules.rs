@@ -184,7 +184,7 @@ fn the_store_services_modules_use_each_other_one_way() {
 
 #[test]
 fn the_contract_and_test_crates_modules_use_each_other_one_way() {
-    for crate_dir in ["contract", "logs", "testenv", "e2e"] {
+    for crate_dir in ["contract", "logs", "testenv", "e2e", "tools"] {
         assert_acyclic(crate_dir);
     }
 }

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::discovery::{self, Scope};
 use kube::{Client, ResourceExt};
 
-use crate::{ControlPlane, Options, manifests};
+use testenv::{ControlPlane, Options, manifests};
 
 /// What the programs return: any error, as text at their edge.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -98,23 +98,15 @@ pub async fn apply_all(client: &Client, objects: Vec<DynamicObject>) -> Result<(
     Ok(())
 }
 
-/// Polls `probe` (ready?, progress) every 250 ms until ready or DEADLINE.
-pub async fn wait_until<F, Fut>(what: &str, mut probe: F) -> Result<()>
+/// Polls `probe` (ready?, progress) every 250 ms until ready or DEADLINE
+/// ([`testenv::wait::until`] with the programs' error type, which a probe's
+/// `?` needs to know).
+pub async fn wait_until<F, Fut>(what: &str, probe: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(bool, String)>>,
 {
-    let start = Instant::now();
-    loop {
-        let (done, progress) = probe().await?;
-        if done {
-            return Ok(());
-        }
-        if start.elapsed() > DEADLINE {
-            return Err(format!("{what}: not after {}s ({progress})", DEADLINE.as_secs()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    testenv::wait::until(what, DEADLINE, probe).await
 }
 
 /// Ready Stores, by name, as a watch sees them.
@@ -142,10 +134,10 @@ pub fn store_resource() -> ApiResource {
 }
 
 /// The operator's writes in the audit log, oldest first, Lease renewals apart.
-pub fn operator_writes(plane: &ControlPlane) -> Result<Vec<crate::audit::Write>> {
-    Ok(crate::audit::writes(&plane.audit_log())?
+pub fn operator_writes(plane: &ControlPlane) -> Result<Vec<testenv::audit::Write>> {
+    Ok(testenv::audit::writes(&plane.audit_log())?
         .into_iter()
-        .filter(|w| w.user == crate::operator::USER && !w.resource.starts_with("leases"))
+        .filter(|w| w.user == testenv::operator::USER && !w.resource.starts_with("leases"))
         .collect())
 }
 
@@ -172,16 +164,20 @@ pub async fn children(client: &Client) -> Result<BTreeMap<String, usize>> {
     Ok(counts)
 }
 
-/// A line of /proc/<pid>/status in KiB, e.g. "VmHWM:" (peak resident set).
-pub fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// The peak resident set of process `pid` in KiB (VmHWM), 0 once it is gone.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    i32::try_from(pid)
         .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix(field)
-                    .map(|v| v.trim().trim_end_matches(" kB").trim().to_string())
-            })
-        })
-        .and_then(|v| v.parse().ok())
+        .and_then(|pid| procfs::process::Process::new(pid).ok())
+        .and_then(|p| p.status().ok())
+        .and_then(|s| s.vmhwm)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_peak_memory_of_a_live_process_is_read() {
+        assert!(super::peak_rss_kib(std::process::id()) > 0);
+    }
 }

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use testenv::wait::wait_until;
 
 /// Pids of processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &Path) -> Vec<String> {
@@ -17,14 +19,6 @@ fn processes_mentioning(needle: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -21,6 +21,8 @@
 //!
 //! Prints Markdown (and writes it to `--out`).
 
+#![forbid(unsafe_code)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,9 +35,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use testenv::manifests;
 use testenv::operator::{self as op, Operator};
 
-use testenv::bench::{
+use tools::bench::{
     DEADLINE, NAMESPACE, Result, WORKERS, apply_all, children, is_ready, operator_writes,
-    plane_for, ready_count, status_kib, store_resource, stores_yaml, wait_until,
+    peak_rss_kib, plane_for, ready_count, store_resource, stores_yaml, wait_until,
 };
 
 /// The operator at scale on the local control plane, as `make bench` runs it.
@@ -253,7 +255,7 @@ async fn with_operator(
                 }
             }
             _ = sample.tick() => {
-                peak_kib = peak_kib.max(status_kib(operator.pid(), "VmHWM:"));
+                peak_kib = peak_kib.max(peak_rss_kib(operator.pid()));
                 if start.elapsed() > DEADLINE {
                     return Err(format!("{} of {n} Stores Ready after {}s", ready_count(&states), DEADLINE.as_secs()).into());
                 }
@@ -281,7 +283,7 @@ async fn with_operator(
     }
     figures.ready = start.elapsed();
     apply.await??;
-    peak_kib = peak_kib.max(status_kib(operator.pid(), "VmHWM:"));
+    peak_kib = peak_kib.max(peak_rss_kib(operator.pid()));
     figures.peak_rss_mib = peak_kib as f64 / 1024.0;
     let histogram = scrape_histogram(operator.listen, "storeops_reconcile_duration_seconds")?;
     figures.p50 = quantile(&histogram, 0.5);
@@ -411,7 +413,7 @@ fn markdown(
     args: &Args,
 ) -> String {
     let setup = format!(
-        "`{}` (testenv/src/bin/scale-bench.rs), {}, {}. A fresh local control plane per run (etcd, kube-apiserver, \
+        "`{}` (tools/src/bin/scale-bench.rs), {}, {}. A fresh local control plane per run (etcd, kube-apiserver, \
          controller-manager, scheduler, kwok nodes of 250 pods); the operator's release binary under its chart's RBAC \
          with leader election; {WORKERS} concurrent writers for the Stores and for the direct apply.\n\n",
         command(args),

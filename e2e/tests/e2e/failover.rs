@@ -10,23 +10,24 @@
 //! only that it happens within a generous minute (a figure, not a speed
 //! test). Figures: printed, and appended to `target/kind-e2e/failover.md`.
 //!
-//! A binary of its own: failing the operator over pauses reconciling for
-//! everyone, so these run apart from `e2e` and `kind` (cargo runs test
-//! binaries one after another), and one at a time here. Like `kind`, they
-//! need real pods: kind (`make up`), not the kwok nodes of `make e2e-local`.
+//! A group of its own: failing the operator over pauses reconciling for
+//! everyone, so `make e2e` runs these apart from `any_cluster` and `kind`
+//! (one `cargo test -- failover::` after the others), and one at a time
+//! here. Like `kind`, they need real pods: kind (`make up`), not the kwok
+//! nodes of `make e2e-local`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e::invalid::merged;
 use e2e::pods::{append_markdown_row, figures_path, is_ready, real_pods_env};
-use e2e::{Env, ready_at, store};
+use e2e::{Env, ready_at};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
+use testenv::fixtures::{merged, store};
 
 /// The operator's namespace (the chart's release namespace of `make deploy`).
 const OPERATOR_NAMESPACE: &str = "storeops-system";

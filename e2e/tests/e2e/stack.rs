@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use e2e::pods::{self, Load, require_real_pods};
 use e2e::stack::{self, require_stack};
-use e2e::{Env, eventually, ready_at, store};
+use e2e::{Env, eventually, ready_at};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::{Value, json};
+use testenv::fixtures::store;
 
 /// The demo's namespace (`make demo`).
 const SHOP: &str = "shop";

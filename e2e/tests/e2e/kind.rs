@@ -1,16 +1,17 @@
 //! The tests only real pods allow: requests that travel the cluster's
 //! network to a store pod, a volume that outlives its pod, rollouts under
 //! load, a kubelet that fails to pull an image. They run on kind with real
-//! containers (`make up`, then `make e2e`, which runs this binary after
-//! `e2e`); `make e2e-local`'s control plane has kwok's fake nodes, where
-//! pods only pretend to run, so it runs `e2e` alone and every test here
+//! containers (`make up`, then `make e2e`, which runs this group after
+//! `any_cluster`); `make e2e-local`'s control plane has kwok's fake nodes,
+//! where pods only pretend to run, so it runs `any_cluster` alone and every
+//! test here
 //! first refuses a cluster with a kwok node ([`e2e::pods::require_real_pods`]).
 //!
 //! Each test works in a namespace of its own that enforces the restricted
 //! Pod Security Standard, so the pods they add (the load generator, uid
 //! 65532, images already on the node) pass it too, and deletes it when it
 //! passes. They run in parallel; a pause of the operator (a leader failover
-//! of the `failover` binary, run apart, or an upgrade) fits in their
+//! of the `failover` group, run apart, or an upgrade) fits in their
 //! timeouts. Speed is never asserted: the rollout figures (failed requests,
 //! the outage of a Recreate) are printed and kept in
 //! `target/kind-e2e/rollout.md`.
@@ -20,17 +21,17 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::invalid::merged;
 use e2e::pods::{
     self, Load, LoadSummary, figures_path, is_ready, phase, real_pods_env, store_pods,
     upsert_markdown_row,
 };
-use e2e::{CONVERGE, Env, eventually, exists, manifest, ready_at, store};
+use e2e::{CONVERGE, Env, eventually, exists, manifest, ready_at};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::ResourceExt;
 use kube::api::{DynamicObject, PostParams};
 use serde_json::{Value, json};
+use testenv::fixtures::{merged, store};
 
 /// Stock of each product: no purchase of a test runs out of it.
 const STOCK: i64 = 1_000_000;

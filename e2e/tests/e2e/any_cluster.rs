@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use e2e::invalid::{invalid_stores, merged};
-use e2e::{CONVERGE, Env, condition, eventually, exists, manifest, ready_at, store};
+use e2e::{CONVERGE, Env, condition, eventually, exists, manifest, ready_at};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use testenv::fixtures::{invalid_stores, merged, store};
 
 #[tokio::test]
 async fn invalid_stores_are_refused_at_admission_naming_the_field() {

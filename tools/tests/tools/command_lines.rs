@@ -1,4 +1,4 @@
-//! The programs of this crate take their command lines by clap: `--help`
+//! `drills` and `scale-bench` take their command lines by clap: `--help`
 //! says every flag and exits 0; an unknown flag, a missing one or a program
 //! path that is no file exits 2 naming it, before anything starts.
 
@@ -13,7 +13,7 @@ fn run(program: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const PROGRAMS: [(&str, &[&str]); 3] = [
+const PROGRAMS: [(&str, &[&str]); 2] = [
     (
         env!("CARGO_BIN_EXE_drills"),
         &["--operator", "--store-service", "--otelcol", "--only"],
@@ -21,10 +21,6 @@ const PROGRAMS: [(&str, &[&str]); 3] = [
     (
         env!("CARGO_BIN_EXE_scale-bench"),
         &["--operator", "--stores", "--quiet-seconds", "--kill-at"],
-    ),
-    (
-        env!("CARGO_BIN_EXE_cluster-local"),
-        &["--operator", "<DIR>"],
     ),
 ];
 

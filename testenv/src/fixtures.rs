@@ -1,29 +1,33 @@
-//! Invalid Stores: the table the API server must refuse, each naming the
-//! field (`e2e/tests/e2e.rs`; `make drills` prints it with the answers).
+//! Stores as JSON for the tests and drills: a small valid one, JSON merge
+//! patches of it, and the table of invalid ones the API server must refuse,
+//! each naming the field (the e2e crate's admission test checks it on a real
+//! cluster; `make drills` prints it with the API server's answers).
 
 use serde_json::{Value, json};
 
-/// `base` with a JSON merge patch applied.
-pub fn merged(mut base: Value, patch: &Value) -> Value {
-    fn merge(a: &mut Value, b: &Value) {
-        match (a, b) {
-            (Value::Object(a), Value::Object(b)) => {
-                for (k, v) in b {
-                    if v.is_null() {
-                        a.remove(k);
-                    } else {
-                        merge(a.entry(k.clone()).or_insert(Value::Null), v);
-                    }
-                }
-            }
-            (a, b) => *a = b.clone(),
+/// A small valid Store: inline catalog, embedded database, every default.
+pub fn store(name: &str) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "displayName": format!("Store {name}"),
+            "catalog": {"products": [
+                {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
+                {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
+            ]},
+            "telemetry": {"traceSampleRatio": 0.5}
         }
-    }
-    merge(&mut base, patch);
+    })
+}
+
+/// `base` with a JSON merge patch (RFC 7386) applied: a `null` removes the
+/// key, an object merges into an object, anything else replaces.
+pub fn merged(mut base: Value, patch: &Value) -> Value {
+    json_patch::merge(&mut base, patch);
     base
 }
 
-/// Invalid Stores, each as (what is wrong, a JSON merge patch of [`crate::store`],
+/// Invalid Stores, each as (what is wrong, a JSON merge patch of [`store`],
 /// the field the API server's refusal must name).
 pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
     let spec = |s: Value| json!({"spec": s});
@@ -239,4 +243,31 @@ fn invalid_products() -> Vec<(&'static str, Value, &'static str)> {
             Some((what, json!({"spec": catalog}), field))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_patch_merges_objects_and_removes_nulls() {
+        let patched = merged(
+            store("a"),
+            &json!({"spec": {"catalog": {"products": null}, "replicas": 2}}),
+        );
+        assert_eq!(patched["spec"]["catalog"], json!({}));
+        assert_eq!(patched["spec"]["replicas"], 2);
+        assert_eq!(patched["spec"]["displayName"], "Store a");
+    }
+
+    #[test]
+    fn every_invalid_store_changes_the_valid_one_and_names_a_field() {
+        for (what, patch, field) in invalid_stores() {
+            assert_ne!(merged(store("bad"), &patch), store("bad"), "{what}");
+            assert!(
+                field.starts_with("spec.") || field.starts_with("metadata."),
+                "{what}: {field}"
+            );
+        }
+    }
 }

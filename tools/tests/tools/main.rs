@@ -1,0 +1,4 @@
+//! The tools' integration tests, one binary: the command lines of `drills`
+//! and `scale-bench`.
+
+mod command_lines;
