@@ -26,6 +26,7 @@ use operator::monitoring::{
 };
 use serde_json::{Value, json};
 use testenv::process::Process;
+use testenv::wait::{eventually, wait_until};
 
 const ADMIN_TOKEN: &str = "backends-admin-token-0123456789";
 const CATALOG: &str = "- {name: apple, category: fruit, price: 0.5, stock: 100000}
@@ -61,22 +62,6 @@ fn store_service_bin() -> PathBuf {
         bin.display()
     );
     bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// The Store the rules and dashboards are built for.
@@ -119,7 +104,7 @@ struct Store {
 
 impl Store {
     fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Store {
-        let port = free_port();
+        let port = testenv::wait::free_port().unwrap();
         std::fs::write(dir.join("catalog.yaml"), CATALOG).unwrap();
         let mut args = vec!["serve".to_string()];
         let env: BTreeMap<&str, String> = [
@@ -206,7 +191,7 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(dir: &Path, store_url: &str, t: &Target) -> Prometheus {
-        Prometheus::start_on(free_port(), dir, store_url, t)
+        Prometheus::start_on(testenv::wait::free_port().unwrap(), dir, store_url, t)
     }
 
     /// On a port chosen earlier, so the collector can send OTLP metrics to it.
@@ -494,11 +479,12 @@ async fn low_stock_fills_its_panel() {
                 .await;
             assert_eq!(status, 200, "PUT /products/laptop/stock");
             tokio::time::sleep(Duration::from_secs(2)).await;
-            let mut all = true;
             for expr in &low_stock {
-                all &= prometheus.query(expr).await.is_ok_and(|r| !r.is_empty());
+                if !prometheus.query(expr).await.is_ok_and(|r| !r.is_empty()) {
+                    return Err(format!("no data: {expr}"));
+                }
             }
-            all
+            Ok(())
         },
     )
     .await;
@@ -530,14 +516,19 @@ async fn the_error_alert_fires_under_injected_errors_marks_the_dashboards_and_re
     eventually(
         "StoreErrorRateSpike firing",
         Duration::from_secs(90),
-        || prometheus.firing("StoreErrorRateSpike"),
+        || async {
+            match prometheus.firing("StoreErrorRateSpike").await {
+                true => Ok(()),
+                false => Err("not firing".to_string()),
+            }
+        },
     )
     .await;
     eprintln!(
         "StoreErrorRateSpike fired {:.1} s after the fault",
         injected.elapsed().as_secs_f64()
     );
-    let empty = empty_panels(&prometheus).await;
+    let empty = empty_panels(prometheus).await;
     assert!(
         !empty.iter().any(|(_, p, _, _)| p == "Firing alerts"),
         "Firing alerts stays empty while an alert fires"
@@ -567,7 +558,12 @@ async fn the_error_alert_fires_under_injected_errors_marks_the_dashboards_and_re
     eventually(
         "StoreErrorRateSpike resolved",
         Duration::from_secs(90),
-        || async { !prometheus.firing("StoreErrorRateSpike").await },
+        || async {
+            match prometheus.firing("StoreErrorRateSpike").await {
+                true => Err("still firing".to_string()),
+                false => Ok(()),
+            }
+        },
     )
     .await;
     eprintln!(
@@ -619,19 +615,6 @@ fn chrono_now() -> f64 {
         .as_secs_f64()
 }
 
-/// Polls `probe` every half second until it holds.
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !probe().await {
-        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 /// The stack's collector (`charts/stack/otel-collector.yaml`) on loopback:
 /// its processors, connectors and pipelines as written there; the exporters
 /// to Tempo and Loki become files (AGPL programs are not built here), the one
@@ -664,7 +647,10 @@ impl Collector {
             "OTELCOL_BIN",
             "run `make testbin` (bash testbin/install.sh otelcol)",
         );
-        let (grpc, http) = (free_port(), free_port());
+        let (grpc, http) = (
+            testenv::wait::free_port().unwrap(),
+            testenv::wait::free_port().unwrap(),
+        );
         let (traces, logs) = (dir.join("traces.jsonl"), dir.join("logs.jsonl"));
         let mut config = stack_collector_config();
         let protocols = &mut config["receivers"]["otlp"]["protocols"];
@@ -783,7 +769,7 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
  {
     let dir = tempfile::tempdir().unwrap();
     let t = Target::of(&store());
-    let prometheus_port = free_port();
+    let prometheus_port = testenv::wait::free_port().unwrap();
     let collector = Collector::start(dir.path(), prometheus_port);
     let store = Store::start(
         dir.path(),
@@ -858,7 +844,10 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
                         && span_ids.contains(&&l["spanId"])
                         && attribute(&r["attributes"], store_id) == Some("alpha_store")
                 });
-                server && logged
+                match (server, logged) {
+                    (true, true) => Ok(()),
+                    _ => Err(format!("server span: {server}, its logs: {logged}")),
+                }
             },
         )
         .await;
@@ -920,7 +909,12 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
     eventually(
         "the service graph and span metrics in Prometheus",
         Duration::from_secs(60),
-        || async { service_map_series(&prometheus).await.is_empty() },
+        || async {
+            match service_map_series(&prometheus).await {
+                missing if missing.is_empty() => Ok(()),
+                missing => Err(format!("missing {missing:?}")),
+            }
+        },
     )
     .await;
     for (name, query) in datasource_span_metric_queries() {

@@ -3,7 +3,6 @@
 //! Each is stopped when its handle drops; a missing program fails the test
 //! with the command that installs it.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,23 +18,12 @@ pub const CATALOG: &str = r#"
 - {name: laptop, category: electronics, price: 999.99, stock: 5}
 "#;
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// Waiting and ports: testenv's, shared by every test crate.
+pub use testenv::wait::wait_until;
 
-pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    testenv::wait::free_port().expect("no free loopback port")
 }
 
 fn require(program: &Path, how: &str) -> PathBuf {
