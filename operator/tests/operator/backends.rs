@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use operator::monitoring::dashboards::{self, Backend, Dashboard, Variable};
+use crate::fixtures::{all_dashboards, store};
+use operator::monitoring::dashboards::{Backend, Variable};
 use operator::monitoring::{
     self,
     rules::{RuleGroup, Target},
@@ -62,15 +63,6 @@ fn store_service_bin() -> PathBuf {
         bin.display()
     );
     bin
-}
-
-/// The Store the rules and dashboards are built for.
-fn store() -> operator::api::Store {
-    serde_yaml_ng::from_str(
-        "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {name: alpha, namespace: shop}\n\
-         spec: {storeId: alpha_store, displayName: Alpha}\n",
-    )
-    .unwrap()
 }
 
 /// Minutes to seconds, hours to minutes, days to hours, in `for` and in
@@ -291,15 +283,6 @@ const EMPTY_WHEN_HEALTHY: &[(&str, &str)] = &[
         "injected errors firing StoreErrorRateSpike",
     ),
 ];
-
-fn all_dashboards() -> Vec<Dashboard> {
-    let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
-        &store(),
-        &operator::monitoring::rules::Target::of(&store()),
-    )];
-    all.extend(dashboards::fleet());
-    all
-}
 
 /// PromQL queries of every dashboard that return nothing: `(dashboard, panel, expr, why)`.
 async fn empty_panels(prometheus: &Prometheus) -> Vec<(String, String, String, String)> {

@@ -7,16 +7,9 @@
 
 use std::process::Command;
 
+use crate::fixtures::all_dashboards;
 use operator::monitoring::dashboards;
 use testenv::programs::GRAFANA_DASHBOARD_VALIDATE;
-
-fn store() -> operator::api::Store {
-    serde_yaml_ng::from_str(
-        "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {name: alpha, namespace: shop}\n\
-         spec: {storeId: alpha_store}\n",
-    )
-    .unwrap()
-}
 
 fn validate(files: &[std::path::PathBuf]) -> (bool, String) {
     let bin = GRAFANA_DASHBOARD_VALIDATE
@@ -34,11 +27,7 @@ fn validate(files: &[std::path::PathBuf]) -> (bool, String) {
 #[test]
 fn every_generated_dashboard_meets_grafanas_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
-        &store(),
-        &operator::monitoring::rules::Target::of(&store()),
-    )];
-    all.extend(dashboards::fleet());
+    let all = all_dashboards();
     let files: Vec<_> = all
         .iter()
         .map(|d| {

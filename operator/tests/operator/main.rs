@@ -8,6 +8,7 @@
 mod backends;
 mod cluster;
 mod crd;
+mod fixtures;
 mod grafana_schema;
 mod promtool;
 mod queries;

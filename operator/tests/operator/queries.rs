@@ -13,26 +13,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use crate::fixtures::all_dashboards;
 use operator::monitoring::dashboards::{self, Backend, Dashboard};
 use serde_json::{Value, json};
 use storeops_contract::{log_fields, resource, spans};
-
-fn store() -> operator::api::Store {
-    serde_yaml_ng::from_str(
-        "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {name: alpha, namespace: shop}\n\
-         spec: {storeId: alpha_store}\n",
-    )
-    .unwrap()
-}
-
-fn all_dashboards() -> Vec<Dashboard> {
-    let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
-        &store(),
-        &operator::monitoring::rules::Target::of(&store()),
-    )];
-    all.extend(dashboards::fleet());
-    all
-}
 
 /// testbin/lezer with its node_modules, installed once by its install.sh.
 fn lezer_dir() -> &'static PathBuf {
