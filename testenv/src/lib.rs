@@ -14,8 +14,12 @@
 //! ([`process`]). The API server writes an audit log of every write, so a test
 //! can read who changed what from the server itself.
 //!
-//! Beside it, what the tests of every crate share: Stores as JSON and the
-//! invalid-Store table ([`fixtures`]), waiting and free ports ([`wait`]).
+//! Beside it, what the tests and tools of every crate share: Stores as JSON
+//! and the invalid-Store table ([`fixtures`]), waiting and free ports
+//! ([`wait`]), child processes tied to the test ([`process`]), and the real
+//! programs on loopback the tests run against, each started by one launcher:
+//! the [`store_service`], [`postgres`], a [`collector`] (read back through
+//! [`otlp`]) and [`prometheus`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -23,11 +27,16 @@
 pub mod audit;
 pub mod certs;
 mod cluster;
+pub mod collector;
 pub mod fixtures;
 pub mod manifests;
 pub mod operator;
+pub mod otlp;
+pub mod postgres;
 pub mod process;
 pub mod programs;
+pub mod prometheus;
+pub mod store_service;
 pub mod wait;
 
 pub use cluster::{ControlPlane, Options, client_from};

@@ -59,6 +59,18 @@ pub const OTELCOL: Program = Program {
     variable: "OTELCOL_BIN",
     build: "bash testbin/install.sh otelcol",
 };
+/// Prometheus, the server (`bash testbin/backends.sh prometheus`).
+pub const PROMETHEUS: Program = Program {
+    name: "prometheus",
+    variable: "PROMETHEUS_BIN",
+    build: "bash testbin/backends.sh prometheus",
+};
+/// promtool, Prometheus's rule checker and unit tester.
+pub const PROMTOOL: Program = Program {
+    name: "promtool",
+    variable: "PROMTOOL_BIN",
+    build: "bash testbin/backends.sh promtool",
+};
 /// Alertmanager (`bash testbin/backends.sh alertmanager`; its API, no UI).
 pub const ALERTMANAGER: Program = Program {
     name: "alertmanager",

@@ -3,7 +3,8 @@
 //! awaited and the last thing seen (a bare "timed out" says nothing in CI).
 
 use std::future::Future;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -14,6 +15,26 @@ const POLL: Duration = Duration::from_millis(250);
 /// A loopback TCP port nobody listens on now (the kernel's choice).
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Whether something listens on loopback `port`.
+pub fn listening(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+/// The status code of `GET path` on loopback `port`, `None` when nothing
+/// answers HTTP within 2 s. A readiness probe for `/readyz` or `/-/ready`:
+/// plain std, so it runs inside an async test without blocking a runtime
+/// the way a blocking HTTP client would refuse to.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut head = [0u8; 16];
+    stream.read_exact(&mut head).ok()?;
+    // "HTTP/1.x NNN ..."
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
 /// Blocks until `probe` returns true, polling every 100 ms; panics naming
@@ -85,6 +106,25 @@ mod tests {
         let port = free_port().unwrap();
         assert_ne!(port, 0);
         TcpListener::bind(("127.0.0.1", port)).unwrap();
+    }
+
+    #[test]
+    fn http_status_reads_the_status_line_and_none_when_nothing_listens() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 64];
+            let n = conn.read(&mut request).unwrap();
+            assert!(request[..n].starts_with(b"GET /readyz HTTP/1.0\r\n"));
+            conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\n\r\n")
+                .unwrap();
+        });
+        assert_eq!(http_status(port, "/readyz"), Some(503));
+        server.join().unwrap();
+        assert_eq!(http_status(free_port().unwrap(), "/"), None);
+        let other = TcpListener::bind("127.0.0.1:0").unwrap();
+        assert!(listening(other.local_addr().unwrap().port()));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! thresholds are the operator's own.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::fixtures::{all_dashboards, store};
@@ -26,8 +26,11 @@ use operator::monitoring::{
     rules::{RuleGroup, Target},
 };
 use serde_json::{Value, json};
+use testenv::collector::Collector;
+use testenv::otlp::attribute;
 use testenv::process::Process;
-use testenv::wait::{eventually, wait_until};
+use testenv::store_service::{self, StoreService, Via};
+use testenv::wait::eventually;
 
 const ADMIN_TOKEN: &str = "backends-admin-token-0123456789";
 const CATALOG: &str = "- {name: apple, category: fruit, price: 0.5, stock: 100000}
@@ -35,35 +38,6 @@ const CATALOG: &str = "- {name: apple, category: fruit, price: 0.5, stock: 10000
 - {name: laptop, category: electronics, price: 999.99, stock: 50000}
 - {name: headphones, category: electronics, price: 149.0, stock: 50000}
 ";
-
-fn program(variable: &str, how: &str) -> PathBuf {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{variable} is not set: {how}"));
-    assert!(
-        path.exists(),
-        "{variable}={} does not exist: {how}",
-        path.display()
-    );
-    path
-}
-
-/// The workspace's store-service binary, next to this test's directory.
-fn store_service_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("store-service");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p store-service` (make test builds it)",
-        bin.display()
-    );
-    bin
-}
 
 /// Minutes to seconds, hours to minutes, days to hours, in `for` and in
 /// range selectors: the same rules, 60 times faster.
@@ -90,49 +64,24 @@ fn compressed_groups(t: &Target) -> Vec<RuleGroup> {
 }
 
 struct Store {
-    _process: Process,
+    _service: StoreService,
     url: String,
 }
 
 impl Store {
-    fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Store {
-        let port = testenv::wait::free_port().unwrap();
+    /// `extra` settings named as the environment variables (the service
+    /// gets them as flags).
+    fn start(dir: &Path, extra: &[(&str, &str)]) -> Store {
         std::fs::write(dir.join("catalog.yaml"), CATALOG).unwrap();
-        let mut args = vec!["serve".to_string()];
-        let env: BTreeMap<&str, String> = [
-            ("store-id", "alpha_store".to_string()),
-            ("port", port.to_string()),
-            ("listen-address", "127.0.0.1".to_string()),
-            (
-                "database-url",
-                format!("sqlite://{}/store.db", dir.display()),
-            ),
-            (
-                "catalog-file",
-                dir.join("catalog.yaml").display().to_string(),
-            ),
-            ("admin-token", ADMIN_TOKEN.to_string()),
-        ]
-        .into_iter()
-        .chain(extra_env.iter().map(|(k, v)| (*k, v.to_string())))
-        .collect();
-        for (k, v) in &env {
-            args.push(format!("--{k}={v}"));
-        }
-        let process = Process::start(
-            "store-service",
-            &store_service_bin(),
-            &args,
-            &dir.join("store-service.log"),
-        )
-        .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        wait_until("store-service ready", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let port = testenv::wait::free_port().unwrap();
+        let mut settings = store_service::settings("alpha_store", dir, port, ADMIN_TOKEN);
+        settings.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let binary = store_service::workspace_binary().unwrap_or_else(|e| panic!("{e}"));
+        let service = StoreService::start(&binary, dir, &settings, Via::Flags)
+            .unwrap_or_else(|e| panic!("{e}"));
         Store {
-            _process: process,
-            url,
+            url: service.url(""),
+            _service: service,
         }
     }
 
@@ -156,7 +105,7 @@ impl Store {
         .collect();
         Process::start(
             "loadgen",
-            &store_service_bin(),
+            &store_service::workspace_binary().unwrap_or_else(|e| panic!("{e}")),
             &args,
             &dir.join("loadgen.log"),
         )
@@ -177,7 +126,7 @@ impl Store {
 }
 
 struct Prometheus {
-    _process: Process,
+    _server: testenv::prometheus::Prometheus,
     url: String,
 }
 
@@ -188,10 +137,6 @@ impl Prometheus {
 
     /// On a port chosen earlier, so the collector can send OTLP metrics to it.
     fn start_on(port: u16, dir: &Path, store_url: &str, t: &Target) -> Prometheus {
-        let bin = program(
-            "PROMETHEUS_BIN",
-            "run `make testbin` (bash testbin/backends.sh prometheus)",
-        );
         let rules = json!({"groups": compressed_groups(t)});
         std::fs::write(
             dir.join("rules.yaml"),
@@ -208,27 +153,14 @@ impl Prometheus {
                     "namespace": t.namespace, "pod": t.example_pod()}}],
             }],
         });
-        std::fs::write(
-            dir.join("prometheus.yaml"),
-            serde_yaml_ng::to_string(&config).unwrap(),
-        )
-        .unwrap();
-        let args = vec![
-            format!("--config.file={}", dir.join("prometheus.yaml").display()),
-            format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-            "--enable-feature=exemplar-storage".into(),
-            "--web.enable-otlp-receiver".into(),
-        ];
-        let process =
-            Process::start("prometheus", &bin, &args, &dir.join("prometheus.log")).unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        wait_until("prometheus ready", Duration::from_secs(60), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let program = testenv::programs::PROMETHEUS
+            .path()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let server = testenv::prometheus::Prometheus::start(&program, dir, &config, port)
+            .unwrap_or_else(|e| panic!("{e}"));
         Prometheus {
-            _process: process,
-            url,
+            url: server.url(),
+            _server: server,
         }
     }
 
@@ -598,20 +530,6 @@ fn chrono_now() -> f64 {
         .as_secs_f64()
 }
 
-/// The stack's collector (`charts/stack/otel-collector.yaml`) on loopback:
-/// its processors, connectors and pipelines as written there; the exporters
-/// to Tempo and Loki become files (AGPL programs are not built here), the one
-/// to Prometheus points at the test's Prometheus.
-struct Collector {
-    _process: Process,
-    /// OTLP/HTTP endpoint (`http://127.0.0.1:PORT`).
-    endpoint: String,
-    /// What Tempo would have received: OTLP JSON, one export per line.
-    traces: PathBuf,
-    /// What Loki would have received.
-    logs: PathBuf,
-}
-
 /// The collector config of the stack's ConfigMap.
 fn stack_collector_config() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../charts/stack/otel-collector.yaml");
@@ -624,119 +542,52 @@ fn stack_collector_config() -> Value {
     serde_yaml_ng::from_str(map["data"]["config.yaml"].as_str().unwrap()).unwrap()
 }
 
-impl Collector {
-    fn start(dir: &Path, prometheus_port: u16) -> Collector {
-        let bin = program(
-            "OTELCOL_BIN",
-            "run `make testbin` (bash testbin/install.sh otelcol)",
-        );
-        let (grpc, http) = (
-            testenv::wait::free_port().unwrap(),
-            testenv::wait::free_port().unwrap(),
-        );
-        let (traces, logs) = (dir.join("traces.jsonl"), dir.join("logs.jsonl"));
-        let mut config = stack_collector_config();
-        let protocols = &mut config["receivers"]["otlp"]["protocols"];
-        protocols["grpc"]["endpoint"] = json!(format!("127.0.0.1:{grpc}"));
-        protocols["http"]["endpoint"] = json!(format!("127.0.0.1:{http}"));
-        // Exporters by where they send: the stack's Services become files or loopback.
-        let mut renamed = BTreeMap::new();
-        let mut exporters = serde_json::Map::new();
-        for (name, exporter) in config["exporters"].as_object().unwrap() {
-            let endpoint = exporter["endpoint"].as_str().unwrap();
-            let (new_name, new) = if endpoint.contains("tempo.") {
-                ("file/traces", json!({"path": traces}))
-            } else if endpoint.contains("loki.") {
-                ("file/logs", json!({"path": logs}))
-            } else if endpoint.contains("prometheus") {
-                let mut e = exporter.clone();
-                e["endpoint"] = json!(format!("http://127.0.0.1:{prometheus_port}/api/v1/otlp"));
-                ("otlp_http/prometheus", e)
-            } else {
-                panic!("collector exporter {name} sends to {endpoint}: which test backend is that?")
-            };
-            renamed.insert(name.clone(), new_name);
-            exporters.insert(new_name.to_string(), new);
-        }
-        config["exporters"] = Value::Object(exporters);
-        for pipeline in config["service"]["pipelines"]
-            .as_object_mut()
-            .unwrap()
-            .values_mut()
-        {
-            for e in pipeline["exporters"].as_array_mut().unwrap() {
-                if let Some(new) = renamed.get(e.as_str().unwrap()) {
-                    *e = json!(new);
-                }
-            }
-        }
-        // Timing only: the connectors flush every 2 s instead of 15 s.
-        for connector in config["connectors"].as_object_mut().unwrap().values_mut() {
-            connector["metrics_flush_interval"] = json!("2s");
-        }
-        config["service"]["telemetry"] = json!({"metrics": {"level": "none"}});
-        let file = dir.join("otelcol.yaml");
-        std::fs::write(&file, serde_yaml_ng::to_string(&config).unwrap()).unwrap();
-        let process = Process::start(
-            "otelcol",
-            &bin,
-            &[format!("--config={}", file.display())],
-            &dir.join("otelcol.log"),
-        )
-        .unwrap();
-        wait_until("collector listening", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
-        });
-        Collector {
-            _process: process,
-            endpoint: format!("http://127.0.0.1:{http}"),
-            traces,
-            logs,
-        }
+/// The stack's collector (`charts/stack/otel-collector.yaml`) on loopback:
+/// its processors, connectors and pipelines as written there; the exporters
+/// to Tempo and Loki become files (AGPL programs are not built here), the one
+/// to Prometheus points at the test's Prometheus.
+fn stack_collector(dir: &Path, prometheus_port: u16) -> Collector {
+    let (traces, logs) = (Collector::traces_file(dir), Collector::logs_file(dir));
+    let mut config = stack_collector_config();
+    // Exporters by where they send: the stack's Services become files or loopback.
+    let mut renamed = BTreeMap::new();
+    let mut exporters = serde_json::Map::new();
+    for (name, exporter) in config["exporters"].as_object().unwrap() {
+        let endpoint = exporter["endpoint"].as_str().unwrap();
+        let (new_name, new) = if endpoint.contains("tempo.") {
+            ("file/traces", json!({"path": traces}))
+        } else if endpoint.contains("loki.") {
+            ("file/logs", json!({"path": logs}))
+        } else if endpoint.contains("prometheus") {
+            let mut e = exporter.clone();
+            e["endpoint"] = json!(format!("http://127.0.0.1:{prometheus_port}/api/v1/otlp"));
+            ("otlp_http/prometheus", e)
+        } else {
+            panic!("collector exporter {name} sends to {endpoint}: which test backend is that?")
+        };
+        renamed.insert(name.clone(), new_name);
+        exporters.insert(new_name.to_string(), new);
     }
-}
-
-/// The OTLP JSON lines of a file exporter's output (empty before the first flush).
-fn exports(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// An OTLP attribute list's string value for `key`.
-fn attribute<'a>(attributes: &'a Value, key: &str) -> Option<&'a str> {
-    attributes.as_array()?.iter().find(|a| a["key"] == key)?["value"]["stringValue"].as_str()
-}
-
-/// `(resource, item)` of every item a file exporter wrote: the OTLP JSON
-/// nesting `{resource}` → `{scope}` → `{items}` (e.g. `resourceSpans`, `scopeSpans`, `spans`).
-fn otlp_items(path: &Path, [resources, scopes, items]: [&str; 3]) -> Vec<(Value, Value)> {
-    let list = |v: &Value, key: &str| v[key].as_array().cloned().unwrap_or_default();
-    let mut all = Vec::new();
-    for export in exports(path) {
-        for r in list(&export, resources) {
-            for s in list(&r, scopes) {
-                all.extend(
-                    list(&s, items)
-                        .into_iter()
-                        .map(|i| (r["resource"].clone(), i)),
-                );
+    config["exporters"] = Value::Object(exporters);
+    for pipeline in config["service"]["pipelines"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
+        for e in pipeline["exporters"].as_array_mut().unwrap() {
+            if let Some(new) = renamed.get(e.as_str().unwrap()) {
+                *e = json!(new);
             }
         }
     }
-    all
-}
-
-/// `(resource, span)` of every exported span.
-fn spans(collector: &Collector) -> Vec<(Value, Value)> {
-    otlp_items(&collector.traces, ["resourceSpans", "scopeSpans", "spans"])
-}
-
-/// `(resource, record)` of every exported log record.
-fn log_records(collector: &Collector) -> Vec<(Value, Value)> {
-    otlp_items(&collector.logs, ["resourceLogs", "scopeLogs", "logRecords"])
+    // Timing only: the connectors flush every 2 s instead of 15 s.
+    for connector in config["connectors"].as_object_mut().unwrap().values_mut() {
+        connector["metrics_flush_interval"] = json!("2s");
+    }
+    let program = testenv::programs::OTELCOL
+        .path()
+        .unwrap_or_else(|e| panic!("{e}"));
+    Collector::start(&program, dir, config, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The attribute keys TraceQL queries name with a scope (`resource.store.id`, `span.http.route`).
@@ -753,13 +604,13 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
     let dir = tempfile::tempdir().unwrap();
     let t = Target::of(&store());
     let prometheus_port = testenv::wait::free_port().unwrap();
-    let collector = Collector::start(dir.path(), prometheus_port);
+    let collector = stack_collector(dir.path(), prometheus_port);
     let store = Store::start(
         dir.path(),
         &[
-            ("otel-exporter-otlp-endpoint", &collector.endpoint),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.endpoint(false)),
             (
-                "otel-resource-attributes",
+                "OTEL_RESOURCE_ATTRIBUTES",
                 "k8s.namespace.name=shop,k8s.pod.name=store-alpha-7d9c5b6f4-x2v8k,service.instance.id=store-alpha-7d9c5b6f4-x2v8k",
             ),
         ],
@@ -814,7 +665,8 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
             &format!("the server span and logs of exemplar trace {id}"),
             Duration::from_secs(30),
             || async {
-                let trace: Vec<(Value, Value)> = spans(&collector)
+                let trace: Vec<(Value, Value)> = collector
+                    .spans()
                     .into_iter()
                     .filter(|(_, s)| s["traceId"] == **id)
                     .collect();
@@ -822,7 +674,7 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
                     s["kind"] == 2 && attribute(&r["attributes"], store_id) == Some("alpha_store")
                 });
                 let span_ids: Vec<&Value> = trace.iter().map(|(_, s)| &s["spanId"]).collect();
-                let logged = log_records(&collector).iter().any(|(r, l)| {
+                let logged = collector.log_records().iter().any(|(r, l)| {
                     l["traceId"] == **id
                         && span_ids.contains(&&l["spanId"])
                         && attribute(&r["attributes"], store_id) == Some("alpha_store")
@@ -843,7 +695,7 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
     // What the dashboards' LogQL and TraceQL select on is really emitted:
     // Loki's labels come from the resource (store.id -> store_id, service.name
     // -> service_name), detected_level from the severity, trace_id from the record.
-    let records = log_records(&collector);
+    let records = collector.log_records();
     let service = storeops_contract::resource::SERVICE_NAME;
     assert!(records.iter().all(|(r, _)| {
         attribute(&r["attributes"], service)
@@ -856,7 +708,7 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
             .any(|(_, l)| matches!(l["severityText"].as_str(), Some("WARN" | "ERROR"))),
         "no warning or error log record while faults were injected"
     );
-    let all_spans = spans(&collector);
+    let all_spans = collector.spans();
     let mut fields = Vec::new();
     for d in all_dashboards() {
         for (panel, q) in d.queries() {

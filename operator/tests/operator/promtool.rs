@@ -8,15 +8,9 @@ use std::process::Command;
 use operator::monitoring::{self, alerts, promtool, rules};
 
 fn promtool_bin() -> PathBuf {
-    let path = std::env::var_os("PROMTOOL_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        panic!("PROMTOOL_BIN is not set: run `make testbin` (or `bash testbin/backends.sh promtool` and export PROMTOOL_BIN=<the printed path>)")
-    });
-    assert!(
-        path.exists(),
-        "PROMTOOL_BIN={} does not exist: run `make testbin`",
-        path.display()
-    );
-    path
+    testenv::programs::PROMTOOL
+        .path()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn run(args: &[&str], dir: &std::path::Path) -> String {

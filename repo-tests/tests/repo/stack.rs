@@ -14,11 +14,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use operator::config::OperatorConfig;
 use serde::Deserialize;
 use serde_json::Value;
 use testenv::operator::{repo_root, run_helm};
+use testenv::process::Process;
 use testenv::programs::{self, Program};
 
 /// The namespace of the stack's releases (`make stack`).
@@ -291,50 +293,30 @@ async fn alertmanager_suppresses_a_warning_only_under_its_own_stores_critical_al
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("alertmanager.yaml");
     std::fs::write(&config, alertmanager_config()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::fs::File::create(dir.path().join("alertmanager.log")).unwrap();
-    let child = Command::new(program(programs::ALERTMANAGER))
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _stop = Stop(child);
+    let port = testenv::wait::free_port().unwrap();
+    let args = [
+        format!("--config.file={}", config.display()),
+        format!("--storage.path={}", dir.path().join("data").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--cluster.listen-address=".into(),
+    ];
+    let log = dir.path().join("alertmanager.log");
+    let mut alertmanager = Process::start(
+        "alertmanager",
+        &program(programs::ALERTMANAGER),
+        &args,
+        &log,
+    )
+    .unwrap();
+    alertmanager
+        .wait_ready(
+            "ready with the rendered config",
+            Duration::from_secs(30),
+            || testenv::wait::http_status(port, "/-/ready") == Some(200),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let log_text =
-        || std::fs::read_to_string(dir.path().join("alertmanager.log")).unwrap_or_default();
-    let start = std::time::Instant::now();
-    while !http
-        .get(format!("{base}/-/ready"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            start.elapsed().as_secs() < 30,
-            "Alertmanager not ready with the rendered config:\n{}",
-            log_text()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
     let alert = |store: &str, severity: &str| {
         serde_json::json!({"labels": {
             "alertname": "StoreErrorBudgetBurn", "namespace": "shop",

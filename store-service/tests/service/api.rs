@@ -222,9 +222,9 @@ async fn api_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_on_postgres() {
-    let pg = Postgres::start();
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::with_db(dir, pg.database("store_api"), &[]);
+    let server = Server::with_db(dir, pg.database("store_api").unwrap(), &[]);
     api_contract(&server).await;
 }
 

@@ -67,8 +67,12 @@ async fn concurrent_buyers_never_oversell_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_buyers_never_oversell_on_postgres() {
-    let pg = Postgres::start();
-    let server = Server::with_db(tempfile::tempdir().unwrap(), pg.database("store_race"), &[]);
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::with_db(
+        tempfile::tempdir().unwrap(),
+        pg.database("store_race").unwrap(),
+        &[],
+    );
     no_oversell(&server).await;
 }
 
@@ -112,10 +116,10 @@ async fn restocks_succeed_under_purchase_load_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn restocks_succeed_under_purchase_load_on_postgres() {
-    let pg = Postgres::start();
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
     let server = Server::with_db(
         tempfile::tempdir().unwrap(),
-        pg.database("store_restock"),
+        pg.database("store_restock").unwrap(),
         &[],
     );
     restock_under_load(&server).await;

@@ -1,13 +1,18 @@
-//! Real programs on loopback for the tests: the store-service binary itself,
-//! PostgreSQL (Debian's server), an OpenTelemetry Collector and Prometheus.
-//! Each is stopped when its handle drops; a missing program fails the test
-//! with the command that installs it.
+//! The test's view of the real programs on loopback: the store-service
+//! binary itself, PostgreSQL, an OpenTelemetry Collector and Prometheus,
+//! each started by testenv's launcher and stopped when its handle drops.
+//! Here they only gain what these tests want: panics instead of errors, the
+//! service configured through its environment, flattened OTLP items.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use testenv::store_service::{StoreService, Via};
+
+pub use testenv::collector::ReceiverTls as CollectorTls;
+pub use testenv::postgres::Postgres;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
@@ -26,26 +31,20 @@ pub fn free_port() -> u16 {
     testenv::wait::free_port().expect("no free loopback port")
 }
 
-fn require(program: &Path, how: &str) -> PathBuf {
-    assert!(program.exists(), "{} is missing: {how}", program.display());
-    program.to_path_buf()
-}
-
-/// A running store-service with its own directory (database, catalog, stdout).
+/// A running store-service with its own directory (database, catalog, log),
+/// configured through its environment (as the operator's pods are).
 pub struct Server {
     pub port: u16,
     pub dir: tempfile::TempDir,
     pub database_url: String,
-    child: Option<Child>,
+    service: Option<StoreService>,
     env: Vec<(String, String)>,
 }
 
 impl Server {
     /// SQLite in a fresh directory.
     pub fn sqlite() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/store.db", dir.path().display());
-        Server::with_db(dir, url, &[])
+        Server::sqlite_with(&[])
     }
 
     /// SQLite with extra environment.
@@ -61,7 +60,7 @@ impl Server {
             port: 0,
             database_url,
             dir,
-            child: None,
+            service: None,
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -76,40 +75,28 @@ impl Server {
         self.start_on(free_port());
     }
 
-    /// Starts (or restarts) the process on `port` and waits for /readyz.
+    /// Starts (or restarts) the process on `port` and waits for /readyz;
+    /// its output is appended to the same log.
     pub fn start_on(&mut self, port: u16) {
+        self.kill9();
         self.port = port;
-        let stdout = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.stdout_path())
-            .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_store-service"));
-        cmd.arg("serve")
-            .env_clear()
-            .env("STORE_ID", "alpha_store")
-            .env("PORT", self.port.to_string())
-            .env("LISTEN_ADDRESS", "127.0.0.1")
-            .env("DATABASE_URL", &self.database_url)
-            .env("CATALOG_FILE", self.dir.path().join("catalog.yaml"))
-            .env("ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("HOSTNAME", "store-alpha-0")
-            .env(
-                "OTEL_RESOURCE_ATTRIBUTES",
-                "k8s.namespace.name=shop,k8s.pod.name=store-alpha-0",
-            )
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(stdout.try_clone().unwrap())
-            .stderr(stdout);
-        let child = cmd.spawn().expect("spawn store-service");
-        self.child = Some(child);
-        let url = self.url("/readyz");
-        wait_until("store-service /readyz", Duration::from_secs(20), || {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("store-service exited with {status}: {}", self.stdout());
-            }
-            blocking_get(&url).is_some_and(|(s, _)| s == 200)
-        });
+        let mut settings =
+            testenv::store_service::settings("alpha_store", self.dir.path(), port, ADMIN_TOKEN);
+        settings.extend(
+            [
+                ("DATABASE_URL", self.database_url.as_str()),
+                ("HOSTNAME", "store-alpha-0"),
+                (
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "k8s.namespace.name=shop,k8s.pod.name=store-alpha-0",
+                ),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        settings.extend(self.env.iter().cloned());
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_store-service"));
+        let service = StoreService::start(&binary, self.dir.path(), &settings, Via::Environment);
+        self.service = Some(service.unwrap_or_else(|e| panic!("{e}")));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -117,7 +104,7 @@ impl Server {
     }
 
     pub fn stdout_path(&self) -> PathBuf {
-        self.dir.path().join("stdout.log")
+        self.dir.path().join("store-service.log")
     }
 
     pub fn stdout(&self) -> String {
@@ -134,48 +121,20 @@ impl Server {
 
     /// SIGKILL: no chance to flush anything.
     pub fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut service) = self.service.take() {
+            service.process().kill();
         }
     }
 
-    /// SIGTERM and wait for the exit status.
-    pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("server running");
-        let ok = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("store-service did not exit within {timeout:?} of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    /// SIGTERM and wait for the exit status; panics if it has not exited
+    /// within `timeout`.
+    pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
+        let mut service = self.service.take().expect("server running");
+        service
+            .process()
+            .terminate(timeout)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-fn blocking_get(url: &str) -> Option<(u16, String)> {
-    let out = Command::new("curl")
-        .args(["-s", "-m", "2", "-o", "-", "-w", "\n%{http_code}", url])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (body, code) = text.rsplit_once('\n')?;
-    Some((code.parse().ok()?, body.to_string()))
 }
 
 /// A small async client with JSON helpers.
@@ -263,174 +222,11 @@ pub fn sample(text: &str, name: &str, label: &str) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
-/// Runs a command as the `postgres` user when we are root (PostgreSQL refuses root).
-fn as_postgres(program: &Path) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false);
-    if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
-}
-
-/// A throwaway PostgreSQL server on a loopback port.
-pub struct Postgres {
-    bin: PathBuf,
-    data: PathBuf,
-    _dir: tempfile::TempDir,
-    pub port: u16,
-}
-
-impl Postgres {
-    pub fn start() -> Postgres {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).max())
-            .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/NN/bin"));
-        require(
-            &bin.join("initdb"),
-            "install Debian's PostgreSQL server: `make deps` (apt-get install postgresql)",
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("storeops-pg")
-            .tempdir()
-            .unwrap();
-        let data = dir.path().join("data");
-        let _ = Command::new("chown")
-            .args(["-R", "postgres", &dir.path().display().to_string()])
-            .status();
-        let _ = Command::new("chmod")
-            .args(["755", &dir.path().display().to_string()])
-            .status();
-        let out = as_postgres(&bin.join("initdb"))
-            .args([
-                "-D",
-                &data.display().to_string(),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let port = free_port();
-        let log = dir.path().join("postgres.log");
-        let out = as_postgres(&bin.join("pg_ctl"))
-            .args([
-                "-D",
-                &data.display().to_string(),
-                "-l",
-                &log.display().to_string(),
-                "-w",
-                "-t",
-                "30",
-                "start",
-                "-o",
-            ])
-            .arg(format!(
-                "-h 127.0.0.1 -p {port} -k {} -c fsync=on -c max_connections=100",
-                dir.path().display()
-            ))
-            .stdout(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "postgres did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Postgres {
-            bin,
-            data,
-            _dir: dir,
-            port,
-        }
-    }
-
-    /// A new empty database; returns its URL.
-    pub fn database(&self, name: &str) -> String {
-        let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-c",
-                &format!("CREATE DATABASE {name}"),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "CREATE DATABASE failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = as_postgres(&self.bin.join("pg_ctl"))
-            .args([
-                "-D",
-                &self.data.display().to_string(),
-                "-m",
-                "immediate",
-                "stop",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// An OpenTelemetry Collector (built from source by testbin/install.sh) that
-/// writes what it receives over OTLP to JSON files.
+/// An OpenTelemetry Collector writing what it receives over OTLP to files
+/// in its own directory.
 pub struct Collector {
-    child: Child,
-    pub grpc_port: u16,
-    pub http_port: u16,
-    dir: tempfile::TempDir,
-    scheme: &'static str,
-}
-
-/// PEM files that make the collector's receivers serve TLS.
-pub struct CollectorTls {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
-    /// When set, clients must present a certificate this CA signed.
-    pub client_ca_file: Option<PathBuf>,
-}
-
-impl CollectorTls {
-    fn yaml(&self) -> String {
-        let client_ca = self
-            .client_ca_file
-            .as_ref()
-            .map(|f| format!(", client_ca_file: \"{}\"", f.display()))
-            .unwrap_or_default();
-        format!(
-            ", tls: {{cert_file: \"{}\", key_file: \"{}\"{client_ca}}}",
-            self.cert_file.display(),
-            self.key_file.display()
-        )
-    }
+    inner: testenv::collector::Collector,
+    _dir: tempfile::TempDir,
 }
 
 impl Collector {
@@ -444,194 +240,74 @@ impl Collector {
     }
 
     fn start_with(tls: Option<&CollectorTls>) -> Collector {
-        let bin = std::env::var_os("OTELCOL_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("otelcol-not-built"));
-        let bin = require(
-            &bin,
-            "build the OpenTelemetry Collector with `make testbin` and run the tests through `make test` (it sets OTELCOL_BIN)",
-        );
         let dir = tempfile::tempdir().unwrap();
-        let (grpc_port, http_port) = (free_port(), free_port());
-        let config = format!(
-            r#"
-receivers:
-  otlp:
-    protocols:
-      grpc: {{endpoint: "127.0.0.1:{grpc_port}"{tls}}}
-      http: {{endpoint: "127.0.0.1:{http_port}"{tls}}}
-exporters:
-  file/traces: {{path: "{out}/traces.json", flush_interval: 100ms}}
-  file/logs: {{path: "{out}/logs.json", flush_interval: 100ms}}
-service:
-  telemetry:
-    metrics: {{level: none}}
-  pipelines:
-    traces: {{receivers: [otlp], exporters: [file/traces]}}
-    logs: {{receivers: [otlp], exporters: [file/logs]}}
-"#,
-            out = dir.path().display(),
-            tls = tls.map(CollectorTls::yaml).unwrap_or_default(),
-        );
-        let config_path = dir.path().join("config.yaml");
-        std::fs::write(&config_path, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("collector.log")).unwrap();
-        let child = Command::new(bin)
-            .arg(format!("--config={}", config_path.display()))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let c = Collector {
-            child,
-            grpc_port,
-            http_port,
-            dir,
-            scheme: if tls.is_some() { "https" } else { "http" },
-        };
-        wait_until("collector OTLP/HTTP port", Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
-                && std::net::TcpStream::connect(("127.0.0.1", grpc_port)).is_ok()
-        });
-        c
+        let program = testenv::programs::OTELCOL
+            .path()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let inner = testenv::collector::Collector::to_files(&program, dir.path(), tls)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Collector { inner, _dir: dir }
     }
 
     pub fn endpoint(&self, grpc: bool) -> String {
-        format!(
-            "{}://127.0.0.1:{}",
-            self.scheme,
-            if grpc { self.grpc_port } else { self.http_port }
-        )
+        self.inner.endpoint(grpc)
     }
 
-    fn read(&self, file: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join(file))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-
-    /// Every span received, each with its resource attributes under "resource".
+    /// Every span received, its resource attributes flat under "resource"
+    /// and its own under "attrs".
     pub fn spans(&self) -> Vec<Value> {
-        flatten(
-            self.read("traces.json"),
-            "resourceSpans",
-            "scopeSpans",
-            "spans",
-        )
+        flatten(self.inner.spans())
     }
 
     /// What the collector wrote about itself (start-up, TLS handshakes).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("collector.log")).unwrap_or_default()
+        self.inner.log()
     }
 
-    /// Every log record received, each with its resource attributes under "resource".
+    /// Every log record received, flattened as [`Collector::spans`].
     pub fn logs(&self) -> Vec<Value> {
-        flatten(
-            self.read("logs.json"),
-            "resourceLogs",
-            "scopeLogs",
-            "logRecords",
-        )
+        flatten(self.inner.log_records())
     }
 }
 
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn flatten(items: Vec<(Value, Value)>) -> Vec<Value> {
+    items
+        .into_iter()
+        .map(|(resource, mut item)| {
+            item["resource"] = attributes(&resource["attributes"]);
+            item["attrs"] = attributes(&item["attributes"]);
+            item
+        })
+        .collect()
 }
 
-fn flatten(batches: Vec<Value>, resources: &str, scopes: &str, items: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for batch in batches {
-        for rs in batch[resources].as_array().into_iter().flatten() {
-            let resource = attributes(&rs["resource"]["attributes"]);
-            for ss in rs[scopes].as_array().into_iter().flatten() {
-                for item in ss[items].as_array().into_iter().flatten() {
-                    let mut item = item.clone();
-                    item["resource"] = resource.clone();
-                    item["attrs"] = attributes(&item["attributes"]);
-                    out.push(item);
-                }
-            }
-        }
-    }
-    out
-}
+pub use testenv::otlp::attributes;
 
-/// OTLP JSON attributes as a flat object of strings/numbers.
-pub fn attributes(list: &Value) -> Value {
-    let mut map = serde_json::Map::new();
-    for kv in list.as_array().into_iter().flatten() {
-        let v = &kv["value"];
-        let value = v
-            .get("stringValue")
-            .or_else(|| v.get("intValue"))
-            .or_else(|| v.get("boolValue"))
-            .or_else(|| v.get("doubleValue"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        map.insert(kv["key"].as_str().unwrap_or_default().to_string(), value);
-    }
-    Value::Object(map)
-}
-
-/// Debian's Prometheus server scraping one target with exemplar storage on.
+/// Prometheus scraping one target every second, exemplar storage on.
 pub struct Prometheus {
-    child: Child,
-    pub port: u16,
+    inner: testenv::prometheus::Prometheus,
     _dir: tempfile::TempDir,
 }
 
 impl Prometheus {
     pub fn scrape(target_port: u16) -> Prometheus {
-        let bin = require(
-            Path::new("/usr/bin/prometheus"),
-            "install Debian's Prometheus: `make deps` (apt-get install prometheus)",
-        );
         let dir = tempfile::tempdir().unwrap();
-        let config = format!(
-            "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: store\n    static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]\n"
-        );
-        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
-        let child = Command::new(bin)
-            .arg(format!(
-                "--config.file={}/prometheus.yml",
-                dir.path().display()
-            ))
-            .arg(format!("--storage.tsdb.path={}/data", dir.path().display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--enable-feature=exemplar-storage")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let p = Prometheus {
-            child,
-            port,
-            _dir: dir,
-        };
-        wait_until("prometheus ready", Duration::from_secs(30), || {
-            blocking_get(&format!("http://127.0.0.1:{port}/-/ready")).is_some_and(|(s, _)| s == 200)
+        let config = json!({
+            "global": {"scrape_interval": "1s"},
+            "scrape_configs": [{"job_name": "store",
+                "static_configs": [{"targets": [format!("127.0.0.1:{target_port}")]}]}],
         });
-        p
+        let program = testenv::programs::PROMETHEUS
+            .path()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let inner =
+            testenv::prometheus::Prometheus::start(&program, dir.path(), &config, free_port())
+                .unwrap_or_else(|e| panic!("{e}"));
+        Prometheus { inner, _dir: dir }
     }
 
     pub async fn api(&self, path: &str) -> Value {
-        let url = format!("http://127.0.0.1:{}/api/v1/{path}", self.port);
+        let url = format!("{}/api/v1/{path}", self.inner.url());
         reqwest::get(url).await.unwrap().json().await.unwrap()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

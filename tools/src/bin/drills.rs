@@ -29,8 +29,9 @@ use k8s_openapi::api::coordination::v1::Lease;
 use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use testenv::collector::Collector;
 use testenv::operator::{self as op, Operator};
-use testenv::process::Process;
+use testenv::store_service::{self, StoreService, Via};
 use testenv::wait::free_port;
 use testenv::{ControlPlane, manifests};
 use tools::bench::{
@@ -300,10 +301,10 @@ async fn change_and_wait(client: &Client, name: &str) -> Result<Instant> {
 
 const TOKEN: &str = "drill-admin-token-0123456789";
 
-/// The settings of a drill's store-service on `port`: SQLite and a
-/// two-product catalog in `dir` (a catalog already there is kept). Named as
-/// the environment variables; flags are the same names in kebab case.
-fn settings(dir: &Path, port: u16) -> Result<Vec<(&'static str, String)>> {
+/// The settings of a drill's store-service on `port`: testenv's (SQLite and
+/// a two-product catalog in `dir`; a catalog already there is kept), quiet
+/// logs. Named as the environment variables.
+fn settings(dir: &Path, port: u16) -> Result<Vec<(String, String)>> {
     let catalog = dir.join("catalog.yaml");
     if !catalog.exists() {
         std::fs::write(
@@ -311,95 +312,28 @@ fn settings(dir: &Path, port: u16) -> Result<Vec<(&'static str, String)>> {
             "- {name: apple, category: fruit, price: 0.5, stock: 1000000}\n- {name: pear, category: fruit, price: 0.75, stock: 1000000}\n",
         )?;
     }
-    Ok(vec![
-        ("STORE_ID", "drill".into()),
-        ("PORT", port.to_string()),
-        ("LISTEN_ADDRESS", "127.0.0.1".into()),
-        (
-            "DATABASE_URL",
-            format!("sqlite://{}/store.db", dir.display()),
-        ),
-        ("CATALOG_FILE", catalog.display().to_string()),
-        ("ADMIN_TOKEN", TOKEN.into()),
-        ("LOG_LEVEL", "warn".into()),
-    ])
+    let mut settings = store_service::settings("drill", dir, port, TOKEN);
+    settings.push(("LOG_LEVEL".into(), "warn".into()));
+    Ok(settings)
 }
 
-/// A store-service on a free port with SQLite in `dir`; OTLP to `otlp` if set.
-fn store_service(bin: &Path, dir: &Path, port: u16, otlp: Option<&str>) -> Result<Process> {
-    let mut args: Vec<String> = vec!["serve".into()];
-    for (name, value) in settings(dir, port)? {
-        args.push(format!(
-            "--{}={value}",
-            name.to_lowercase().replace('_', "-")
-        ));
-    }
+/// A store-service on `port` with SQLite in `dir`, ready; OTLP/gRPC to
+/// `otlp` if set.
+fn store_service(bin: &Path, dir: &Path, port: u16, otlp: Option<&str>) -> Result<StoreService> {
+    let mut settings = settings(dir, port)?;
     if let Some(endpoint) = otlp {
-        args.push(format!("--otel-exporter-otlp-endpoint={endpoint}"));
-        args.push("--otel-exporter-otlp-protocol=grpc".into());
+        settings.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into()));
+        settings.push(("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "grpc".into()));
     }
-    let mut process = Process::start("store-service", bin, &args, &dir.join("store-service.log"))?;
-    wait_ready(&mut process, port, Duration::from_secs(20))?;
-    Ok(process)
-}
-
-/// Waits until /readyz on `port` answers 200; how long that took. Fails as
-/// soon as the process exits (its status and log in the error).
-fn wait_ready(process: &mut Process, port: u16, within: Duration) -> Result<Duration> {
-    let start = Instant::now();
-    while http(port, "GET", "/readyz", None).map(|(s, _)| s) != Ok(200) {
-        process.check_running()?;
-        if start.elapsed() > within {
-            return Err(format!("store-service not ready in {} s", within.as_secs()).into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(start.elapsed())
-}
-
-/// A real collector receiving OTLP/gRPC on `port`, writing traces to `dir/traces.json`.
-fn collector(bin: &Path, dir: &Path, port: u16) -> Result<Process> {
-    let config = dir.join("otelcol.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{port}\n\
-             exporters:\n  file:\n    path: {}\n  debug: {{}}\n\
-             service:\n  telemetry:\n    metrics:\n      level: none\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n    logs:\n      receivers: [otlp]\n      exporters: [debug]\n",
-            dir.join("traces.json").display()
-        ),
-    )?;
-    let process = Process::start(
-        "otelcol",
-        bin,
-        &[format!("--config={}", config.display())],
-        &dir.join("otelcol.log"),
-    )?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("the collector did not listen in 20 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(process)
+    Ok(StoreService::start(bin, dir, &settings, Via::Flags)?)
 }
 
 /// Server spans the collector wrote (one per request the service answered).
-fn server_spans(dir: &Path) -> usize {
-    let text = std::fs::read_to_string(dir.join("traces.json")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .flat_map(|batch| {
-            batch["resourceSpans"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|rs| rs["scopeSpans"].as_array().cloned().unwrap_or_default())
-                .flat_map(|ss| ss["spans"].as_array().cloned().unwrap_or_default())
-        })
-        .filter(|s| s["kind"] == 2) // SPAN_KIND_SERVER
+fn server_spans(collector: &Collector) -> usize {
+    collector
+        .spans()
+        .iter()
+        .filter(|(_, s)| s["kind"] == 2) // SPAN_KIND_SERVER
         .count()
 }
 
@@ -560,19 +494,23 @@ fn backends_down(args: &Args) -> Result<String> {
     let mut rows = String::new();
     for up in [true, false] {
         let dir = tempfile::tempdir()?;
-        let (port, otlp_port) = (free_port()?, free_port()?);
-        let _collector = if up {
-            Some(collector(&args.otelcol, dir.path(), otlp_port)?)
+        let port = free_port()?;
+        let collector = if up {
+            Some(Collector::to_files(&args.otelcol, dir.path(), None)?)
         } else {
             None
         };
-        let endpoint = format!("http://127.0.0.1:{otlp_port}");
+        let endpoint = match &collector {
+            Some(collector) => collector.endpoint(true),
+            // Down: a port nothing listens on.
+            None => format!("http://127.0.0.1:{}", free_port()?),
+        };
         let mut service = store_service(&args.store_service, dir.path(), port, Some(&endpoint))?;
         let summary = loadgen(&args.store_service, port, 300, 15, MIX)
             .join()
             .map_err(|_| "loadgen panicked")??;
         let dropped = counter(port, "app_telemetry_dropped_total", "");
-        service.stop(Duration::from_secs(15));
+        service.process().stop(Duration::from_secs(15));
         let what = if up {
             "baseline: collector up"
         } else {
@@ -585,7 +523,10 @@ fn backends_down(args: &Args) -> Result<String> {
             summary["transport_errors"],
             summary["p99_ms"].as_f64().unwrap_or(f64::NAN),
             if up {
-                format!("{} server spans received", server_spans(dir.path()))
+                format!(
+                    "{} server spans received",
+                    collector.as_ref().map(server_spans).unwrap_or(0)
+                )
             } else {
                 format!("{dropped} records dropped and counted")
             },
@@ -601,18 +542,18 @@ fn backends_down(args: &Args) -> Result<String> {
 
 fn sigterm_under_load(args: &Args) -> Result<String> {
     let dir = tempfile::tempdir()?;
-    let (port, otlp_port) = (free_port()?, free_port()?);
-    let _collector = collector(&args.otelcol, dir.path(), otlp_port)?;
+    let port = free_port()?;
+    let collector = Collector::to_files(&args.otelcol, dir.path(), None)?;
     let mut service = store_service(
         &args.store_service,
         dir.path(),
         port,
-        Some(&format!("http://127.0.0.1:{otlp_port}")),
+        Some(&collector.endpoint(true)),
     )?;
     let load = loadgen(&args.store_service, port, 200, 8, MIX);
     std::thread::sleep(Duration::from_secs(4));
     let t0 = Instant::now();
-    service.stop(Duration::from_secs(15));
+    service.process().stop(Duration::from_secs(15));
     let stopped = t0.elapsed();
     let summary = load.join().map_err(|_| "loadgen panicked")??;
     std::thread::sleep(Duration::from_secs(3)); // the collector's file exporter flushes
@@ -620,7 +561,7 @@ fn sigterm_under_load(args: &Args) -> Result<String> {
         .as_object()
         .map(|m| m.values().filter_map(Value::as_u64).sum())
         .unwrap_or(0);
-    let spans = server_spans(dir.path());
+    let spans = server_spans(&collector);
     Ok(format!(
         "| SIGTERM under load (exited in {:.1} s) | {} | {} | {} (after the listener closed) | {:.1} | {spans} server spans for {answered} answers | {} |\n",
         stopped.as_secs_f64(),
@@ -671,14 +612,9 @@ fn kill_under_purchases(args: &Args) -> Result<String> {
         })
         .collect();
     std::thread::sleep(Duration::from_secs(4));
-    service.kill();
+    service.process().kill();
     std::thread::sleep(Duration::from_secs(1));
     service.restart()?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http(port, "GET", "/readyz", None).map(|(s, _)| s) != Ok(200) && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
     std::thread::sleep(Duration::from_secs(3));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (acked, failed) = buyers
@@ -686,7 +622,7 @@ fn kill_under_purchases(args: &Args) -> Result<String> {
         .map(|b| b.join().unwrap_or((0, 0)))
         .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let committed = (before - stock(port)?) as u64;
-    service.stop(Duration::from_secs(10));
+    service.process().stop(Duration::from_secs(10));
     // A purchase committed just before the kill may not have been acknowledged: in doubt, not lost.
     let lost = acked.saturating_sub(committed);
     Ok(format!(
@@ -787,7 +723,7 @@ fn service_bad_input(bin: &Path) -> Result<String> {
         series_answer(port),
         &mut wrong,
     );
-    service.stop(Duration::from_secs(10));
+    service.process().stop(Duration::from_secs(10));
     for case in start_up_cases() {
         md += &row(&case.input, start_up_answer(bin, &case)?, &mut wrong);
     }
@@ -1184,26 +1120,15 @@ fn start_up_answer(bin: &Path, case: &StartUp) -> Result<(String, bool)> {
         std::fs::write(dir.path().join("catalog.yaml"), format!("{yaml}\n"))?;
     }
     let port = free_port()?;
-    let mut env: Vec<String> = settings(dir.path(), port)?
-        .into_iter()
-        .filter(|(name, _)| !case.env.iter().any(|(n, _)| n == name))
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    env.extend(
-        case.env
-            .iter()
-            .map(|(name, value)| format!("{name}={value}")),
-    );
-    // `env -i`: only these variables, so the drill's own environment (an
-    // OTEL_* of the shell) cannot change the answer; Process keeps the
-    // child tied to the drill.
-    let mut args = vec!["-i".to_string()];
-    args.extend(env);
-    args.extend([bin.display().to_string(), "serve".into()]);
+    let mut env = settings(dir.path(), port)?;
+    env.extend(case.env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    // Through the environment, and only these variables: the drill's own
+    // environment (an OTEL_* of the shell) cannot change the answer.
+    let ready = StoreService::start(bin, dir.path(), &env, Via::Environment).map(|mut service| {
+        service.process().stop(Duration::from_secs(10));
+        service.ready_after
+    });
     let log = dir.path().join("store-service.log");
-    let mut process = Process::start("store-service", Path::new("env"), &args, &log)?;
-    let ready = wait_ready(&mut process, port, Duration::from_secs(10));
-    process.stop(Duration::from_secs(10));
     let first = std::fs::read_to_string(&log)?
         .lines()
         .next()
@@ -1221,8 +1146,8 @@ fn start_up_answer(bin: &Path, case: &StartUp) -> Result<(String, bool)> {
         ),
         (Err(e), first) => {
             let first = first.unwrap_or_default();
-            match e.downcast_ref::<testenv::Error>() {
-                Some(testenv::Error::Exited { status, .. }) => (
+            match &e {
+                testenv::Error::Exited { status, .. } => (
                     format!(
                         "exits with {}: `{first}`",
                         status.replace("exit status: ", "status ")
