@@ -134,10 +134,8 @@ impl Process {
         if let Some(status) = self.child.try_wait().map_err(waited)? {
             return Ok(status);
         }
-        // std's Child can only SIGKILL; a graceful stop needs SIGTERM.
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-        }
+        // Gone between the check and the signal: the wait below reaps it.
+        let _ = sigterm(self.child.id());
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().map_err(waited)? {
@@ -265,6 +263,19 @@ fn spawn(name: &str, launch: &Launch, out: File) -> Result<Child, Error> {
             ),
         })?;
     Ok(child)
+}
+
+/// Sends SIGTERM to process `pid` (std's `Child` can only SIGKILL; a
+/// graceful stop needs SIGTERM). Errors: no such process, or not ours.
+pub fn sigterm(pid: u32) -> Result<(), Error> {
+    let pid = i32::try_from(pid).map_err(|_| {
+        Error::io(
+            "SIGTERM",
+            std::io::Error::other(format!("pid {pid} out of range")),
+        )
+    })?;
+    kill(Pid::from_raw(pid), Signal::SIGTERM)
+        .map_err(|e| Error::io(format!("SIGTERM to pid {pid}"), std::io::Error::from(e)))
 }
 
 /// The last `lines` lines of a log file, for error messages.

@@ -14,6 +14,7 @@ use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
 use serde_json::{Value, json};
+use testenv::collector::Collector;
 use testenv::operator::{NAMESPACE, Operator, USER};
 use testenv::{ControlPlane, audit, manifests, programs};
 
@@ -447,83 +448,22 @@ async fn a_standby_replica_takes_over_when_the_leader_stops_or_dies() {
     cluster.assert_never_forbidden();
 }
 
-/// An OpenTelemetry Collector writing the spans it receives to a file.
-struct Collector {
-    _process: testenv::process::Process,
-    endpoint: String,
-    traces: PathBuf,
-}
-
-impl Collector {
-    fn start(dir: &std::path::Path) -> Collector {
-        let bin = programs::OTELCOL.path().unwrap_or_else(|e| panic!("{e}"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let traces = dir.join("traces.json");
-        let config = dir.join("otelcol.yaml");
-        std::fs::write(
-            &config,
-            format!(
-                "receivers: {{otlp: {{protocols: {{grpc: {{endpoint: \"127.0.0.1:{port}\"}}}}}}}}\n\
-                 exporters: {{file: {{path: \"{}\", flush_interval: 100ms}}}}\n\
-                 service:\n  telemetry: {{metrics: {{level: none}}}}\n  \
-                 pipelines: {{traces: {{receivers: [otlp], exporters: [file]}}}}\n",
-                traces.display()
-            ),
-        )
-        .unwrap();
-        let process = testenv::process::Process::start(
-            "otelcol",
-            &bin,
-            &[format!("--config={}", config.display())],
-            &dir.join("otelcol.log"),
-        )
-        .unwrap();
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "the collector did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Collector {
-            _process: process,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            traces,
-        }
-    }
-
-    /// Trace ids of the spans named `name` received so far.
-    fn trace_ids(&self, name: &str) -> Vec<String> {
-        let text = std::fs::read_to_string(&self.traces).unwrap_or_default();
-        let mut ids = Vec::new();
-        for line in text.lines() {
-            let Ok(batch) = serde_json::from_str::<Value>(line) else {
-                continue;
-            };
-            for rs in batch["resourceSpans"].as_array().into_iter().flatten() {
-                for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
-                    for span in ss["spans"].as_array().into_iter().flatten() {
-                        if span["name"] == name {
-                            ids.push(span["traceId"].as_str().unwrap_or_default().to_string());
-                        }
-                    }
-                }
-            }
-        }
-        ids
-    }
+/// Trace ids of the spans named `name` the collector has written so far.
+fn trace_ids(collector: &Collector, name: &str) -> Vec<String> {
+    collector
+        .spans()
+        .into_iter()
+        .filter(|(_, span)| span["name"] == name)
+        .map(|(_, span)| span["traceId"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 #[tokio::test]
 async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
     let cluster = Cluster::start().await;
-    let collector = Collector::start(cluster.plane.dir());
-    let endpoint = format!("--otel-endpoint={}", collector.endpoint);
+    let otelcol = programs::OTELCOL.path().unwrap_or_else(|e| panic!("{e}"));
+    let collector = Collector::to_files(&otelcol, cluster.plane.dir(), None).unwrap();
+    let endpoint = format!("--otel-endpoint={}", collector.endpoint(true));
     let operator = cluster.operator_with("operator-traced", &[&endpoint]);
     cluster.namespace("shop").await;
     cluster.apply_store("shop", "alpha", default_spec()).await;
@@ -569,7 +509,7 @@ async fn the_operator_reports_health_metrics_and_a_trace_per_reconcile() {
     // and the operator's JSON log lines carry the trace ids of their reconcile.
     let start = Instant::now();
     loop {
-        let received = collector.trace_ids("reconcile Store");
+        let received = trace_ids(&collector, "reconcile Store");
         if exemplars.iter().all(|id| received.contains(id)) {
             let log = std::fs::read_to_string(operator.log()).unwrap();
             let logged: Vec<String> = log

@@ -304,11 +304,7 @@ fn loadgen_reports_at_an_interval_and_summarizes_on_sigterm() {
     assert!(rate > 0.0 && rate <= 80.0, "{second}");
 
     let sent = std::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    testenv::process::sigterm(child.id()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit {:?}", out.status);
     // Well before the 10 minutes asked (a busy machine may take seconds).

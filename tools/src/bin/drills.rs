@@ -115,12 +115,9 @@ fn run() -> Result<()> {
     Ok(())
 }
 
+/// The wall clock in UTC to the second (RFC 3339), for the report's header.
 fn now() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 // ---- the operator -------------------------------------------------------

@@ -417,7 +417,7 @@ fn markdown(
          controller-manager, scheduler, kwok nodes of 250 pods); the operator's release binary under its chart's RBAC \
          with leader election; {WORKERS} concurrent writers for the Stores and for the direct apply.\n\n",
         command(args),
-        chrono_now(),
+        now(),
         machine()
     );
     match drill {
@@ -482,12 +482,9 @@ fn drill_markdown(n: usize, o: &WithOperator, setup: &str) -> String {
     )
 }
 
-fn chrono_now() -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
+/// The wall clock in UTC to the second (RFC 3339), for the report's header.
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 fn machine() -> String {
