@@ -155,7 +155,7 @@ help:
 	@echo "make cluster | images | stack | deploy | demo   the steps of make up, one at a time"
 	@echo "make grafana  Grafana's URL and login"
 	@echo "make engine   start a docker engine where none answers (hack/airgap/: Debian's docker.io)"
-	@echo "make deps     install system packages the tests need (Debian: postgresql, prometheus)"
+	@echo "make deps     install system packages the tests need (Debian: postgresql, go, nodejs, npm)"
 	@echo "make testbin  build the test programs from source into $(STOREOPS_TESTBIN_DIR)"
 	@echo "make cluster-local       a real control plane on loopback (kubeconfig: target/cluster-local/kubeconfig)"
 	@echo "make cluster-local-down  stop it"

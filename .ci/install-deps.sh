@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# System packages the tests run for real: PostgreSQL (initdb, postgres) and
-# Prometheus (promtool, prometheus) from Debian; Go to build the test
-# programs; Node.js and npm to run Grafana's LogQL and TraceQL grammars
+# System packages the tests run for real: PostgreSQL (initdb, postgres)
+# from Debian; Go to build the test programs (Prometheus and promtool among
+# them, testbin/backends.sh); Node.js and npm to run Grafana's LogQL and TraceQL grammars
 # (testbin/lezer). With --engine (the kind tier of .ci/run), also a container
 # engine where none answers: Debian's docker.io, started with what this
 # machine needs (hack/airgap/engine.sh, `make engine`); a running Docker is
@@ -11,7 +11,6 @@ engine=false
 [[ ${1:-} == --engine ]] && engine=true
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
@@ -22,5 +21,4 @@ if ((${#need[@]})); then
 fi
 # Debian starts the packaged services; the tests run their own on loopback.
 service postgresql stop >/dev/null 2>&1 || true
-service prometheus stop >/dev/null 2>&1 || true
 if $engine; then bash "$(dirname "$0")/../hack/airgap/engine.sh"; fi

@@ -49,11 +49,9 @@ async fn metrics_pass_promtool_and_carry_every_contract_name() {
     let classic = c.metrics(false).await;
     let file = server.dir.path().join("metrics.txt");
     std::fs::write(&file, &classic).unwrap();
-    let promtool = std::path::Path::new("/usr/bin/promtool");
-    assert!(
-        promtool.exists(),
-        "promtool is missing: `make deps` (apt-get install prometheus)"
-    );
+    let promtool = testenv::programs::PROMTOOL
+        .path()
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = std::process::Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(std::fs::File::open(&file).unwrap())
