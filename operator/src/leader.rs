@@ -10,7 +10,9 @@
 //! may have lost the Lease, so after `duration` a candidate takes over while
 //! the old holder still reconciles. The renew deadline here (client-go's
 //! RenewDeadline, `Timing::renew_deadline`, tested with paused time) is what
-//! keeps two replicas from reconciling at once.
+//! keeps two replicas from reconciling at once. Nor kubert's `lease`
+//! (0.25.0, Apache-2.0, read 2026-12-06): it is built on kube 1.1 and
+//! k8s-openapi 0.25, and its `Lease` is not the type of ours (0.29).
 
 use std::time::Duration;
 

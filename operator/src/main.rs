@@ -378,6 +378,11 @@ async fn connect(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::C
     Ok(kube::Client::try_from(config)?)
 }
 
+/// The admin endpoints on axum (already a dependency). Not kubert's
+/// `admin` server: kubert 0.25.0 (Apache-2.0, the latest, read 2026-12-06)
+/// is built on kube 1.1 and k8s-openapi 0.25: a second kube and
+/// k8s-openapi beside ours (5.0, 0.29), whose types are not ours, for three
+/// routes.
 async fn serve_http(
     listen: std::net::SocketAddr,
     metrics: std::sync::Arc<operator::metrics::Metrics>,
