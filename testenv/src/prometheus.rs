@@ -62,3 +62,31 @@ impl Prometheus {
         self.process.check_running()
     }
 }
+
+/// The `trace_id` label of every exemplar in an answer of
+/// `/api/v1/query_exemplars` (`{"data": [{"exemplars": [{"labels": ...}]}]}`),
+/// in the order given; empty when the answer has none.
+pub fn exemplar_trace_ids(answer: &Value) -> Vec<String> {
+    answer["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|series| series["exemplars"].as_array().into_iter().flatten())
+        .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn exemplar_trace_ids_reads_every_series() {
+        let answer = json!({"status": "success", "data": [
+            {"seriesLabels": {}, "exemplars": [{"labels": {"trace_id": "a"}}, {"labels": {}}]},
+            {"seriesLabels": {}, "exemplars": [{"labels": {"trace_id": "b"}}]},
+        ]});
+        assert_eq!(super::exemplar_trace_ids(&answer), ["a", "b"]);
+        assert!(super::exemplar_trace_ids(&json!({"data": []})).is_empty());
+    }
+}

@@ -757,13 +757,7 @@ async fn the_exemplars_prometheus_stored_name_traces_the_collector_received() {
                 end - 120
             );
             let body = stack::api_json(&client, stack::PROMETHEUS, &path).await?;
-            let trace_ids: Vec<String> = body["data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|s| s["exemplars"].as_array().cloned().unwrap_or_default())
-                .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
-                .collect();
+            let trace_ids = testenv::prometheus::exemplar_trace_ids(&body);
             if trace_ids.is_empty() {
                 return Err(format!("no exemplar with a trace_id: {body}"));
             }

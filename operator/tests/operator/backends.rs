@@ -344,7 +344,7 @@ async fn every_recording_rule_records_and_every_alert_expression_evaluates() {
 #[tokio::test]
 async fn exemplars_of_the_latency_histogram_carry_trace_ids() {
     let _shared = DRILL.read().await;
-    let start = (chrono_now() - 120.0).to_string();
+    let start = (unix_now() - 120.0).to_string();
     let exemplars = loaded()
         .prometheus
         .get(
@@ -523,7 +523,7 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-fn chrono_now() -> f64 {
+fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -639,20 +639,14 @@ async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_
     tokio::time::sleep(Duration::from_secs(5)).await;
 
     // The purchases' exemplars, as Grafana asks Prometheus for them.
-    let start = (chrono_now() - 300.0) as u64;
+    let start = (unix_now() - 300.0) as u64;
     let exemplars = prometheus
         .get("/api/v1/query_exemplars", &[
             ("query", r#"http_server_request_duration_seconds_bucket{http_route="/products/{name}/buy"}"#),
             ("start", &start.to_string()),
         ])
         .await;
-    let ids: Vec<String> = exemplars["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["exemplars"].as_array().into_iter().flatten())
-        .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
-        .collect();
+    let ids = testenv::prometheus::exemplar_trace_ids(&exemplars);
     assert!(!ids.is_empty(), "no purchase exemplar: {exemplars}");
 
     // Each of the last 20 exemplars is a server span the collector exported

@@ -144,13 +144,7 @@ async fn prometheus_scrapes_series_and_trace_exemplars() {
         let r = prom
             .api(&format!("query_exemplars?query=http_server_request_duration_seconds_bucket&start={start}&end={end}"))
             .await;
-        let ids: Vec<String> = r["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s["exemplars"].as_array().cloned().unwrap_or_default())
-            .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
-            .collect();
+        let ids = testenv::prometheus::exemplar_trace_ids(&r);
         if ids.iter().any(|id| id == TRACE_ID) {
             found = r;
             break;
