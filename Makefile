@@ -201,6 +201,8 @@ lint:
 	$(call need,$(CARGO))
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	# The operator as released: without the tests' `proofs` feature.
+	$(CARGO) clippy -p operator --lib --bins -- -D warnings
 
 # The tests find the programs through the variables `install.sh env` prints.
 # e2e runs last, against the local control plane with the operator running.

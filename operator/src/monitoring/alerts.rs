@@ -1,11 +1,12 @@
 //! Every alert of a Store, each with the promtool cases that prove it: input
 //! series under which it fires (with the labels and value it must fire with)
 //! and series under which it stays quiet. An alert cannot be added without
-//! its proof; `promtool test rules` runs them all (see [`super::promtool`]).
+//! its proof; `promtool test rules` runs them all (`promtool.rs`).
 //!
-//! The proof is a closure, run only by [`Alert::prove`]: the reconcile loop
-//! asks for the rules of every Store on every pass and never pays for the
-//! series of the proofs, which only the promtool tests read.
+//! The proof is a closure, kept and run (`Alert::prove`) only with the
+//! `proofs` feature, which the operator's own tests turn on: the reconcile
+//! loop asks for the rules of every Store on every pass and never pays for
+//! the series of the proofs, and the released binary does not carry them.
 
 use std::collections::BTreeMap;
 
@@ -18,16 +19,22 @@ use super::rules::{BURN_RATES, Rule, Target, errors_ratio, slow_ratio};
 pub const PREFIX: &str = "Store";
 
 /// Builds an alert's proof from its rules (whose labels the expected alerts carry).
+#[cfg(feature = "proofs")]
 type ProofFn<'t> = Box<dyn FnOnce(&[Rule]) -> Proof + 't>;
 
-/// An alert (one name, one or more rules) and, not yet built, its proof.
+/// An alert (one name, one or more rules) and, with the `proofs` feature,
+/// its proof, not yet built.
 pub struct Alert<'t> {
     /// The rules that raise it (the burn-rate alerts have one per window pair).
     pub rules: Vec<Rule>,
+    #[cfg(feature = "proofs")]
     proof: ProofFn<'t>,
+    #[cfg(not(feature = "proofs"))]
+    proof: std::marker::PhantomData<&'t ()>,
 }
 
-/// An alert with its proof built ([`Alert::prove`]).
+/// An alert with its proof built (`Alert::prove`).
+#[cfg(feature = "proofs")]
 #[derive(Debug, Clone)]
 pub struct Proven {
     /// The rules that raise it.
@@ -37,11 +44,17 @@ pub struct Proven {
 }
 
 impl<'t> Alert<'t> {
+    /// Every alert is written with its proof; without the `proofs` feature
+    /// the closure is dropped uncalled (and never compiled into the binary).
     fn new(rules: Vec<Rule>, proof: impl FnOnce(&[Rule]) -> Proof + 't) -> Self {
-        Alert {
-            rules,
-            proof: Box::new(proof),
-        }
+        #[cfg(feature = "proofs")]
+        let proof: ProofFn<'t> = Box::new(proof);
+        #[cfg(not(feature = "proofs"))]
+        let proof = {
+            drop(proof);
+            std::marker::PhantomData
+        };
+        Alert { rules, proof }
     }
 
     /// The alert's name.
@@ -50,6 +63,7 @@ impl<'t> Alert<'t> {
     }
 
     /// Builds the proof: the input series and expected alerts of each case.
+    #[cfg(feature = "proofs")]
     pub fn prove(self) -> Proven {
         let proof = (self.proof)(&self.rules);
         Proven {
@@ -59,6 +73,7 @@ impl<'t> Alert<'t> {
     }
 }
 
+#[cfg(feature = "proofs")]
 impl Proven {
     /// The alert's name.
     pub fn name(&self) -> &str {

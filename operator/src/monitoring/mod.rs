@@ -9,7 +9,7 @@
 //! ```text
 //! Store ─> rules::Target ─┬─> groups ───────> PrometheusRule: SLI recording rules, alerts
 //!                         │                    (check::check: would Prometheus load them?)
-//!                         └─> alerts::alerts ─> each alert, proven on demand (Alert::prove) by a case that fires it and
+//!                         └─> alerts::alerts ─> each alert, proven (feature `proofs`, the tests': Alert::prove) by a case that fires it and
 //!                                               one that keeps it quiet (promtool::unit_tests)
 //! Store ─> dashboards::store ──> the Store's Grafana dashboard
 //! operator ─> dashboards::fleet ─> overview, APM, business insights, workbench
@@ -18,6 +18,7 @@
 pub mod alerts;
 pub mod check;
 pub mod dashboards;
+#[cfg(feature = "proofs")]
 pub mod promtool;
 pub mod proof;
 pub mod rules;
