@@ -10,7 +10,7 @@ use crate::process::Process;
 use crate::wait::http_status;
 
 /// How long a store-service may take to answer `/readyz` 200.
-const READY_WITHIN: Duration = Duration::from_secs(20);
+pub const READY_WITHIN: Duration = Duration::from_secs(20);
 
 /// How the settings reach the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -692,14 +692,15 @@ async fn bad_input() -> Result<String> {
 /// Every answer is checked: a wrong one fails the drill, so `make drills`
 /// cannot write a table that contradicts the fixes.
 fn service_bad_input(bin: &Path) -> Result<String> {
-    let mut md = String::from(
+    let mut md = format!(
         "#### The store-service\n\nThe `store-service` binary on SQLite. Requests are written byte for byte over \
          HTTP/1.1; \"counted\" means `app_errors_total` rose by one for the answer's code. A trace context goes \
          with `GET /products`; the response's `traceparent` shows whether the caller's trace was continued. \
          Start-up: `store-service serve` with the drill's settings and the given variable in an otherwise empty \
-         environment; \"starts\" means /readyz answered 200 within 10 s, else the first line it printed. \
+         environment; \"starts\" means /readyz answered 200 within {} s, else the first line it printed. \
          Every answer is checked: a wrong one fails `make drills`.\n\n\
          | input | answer |\n|---|---|\n",
+        testenv::store_service::READY_WITHIN.as_secs()
     );
     let mut wrong = Vec::new();
     let dir = tempfile::tempdir()?;
