@@ -498,6 +498,9 @@ fn apiserver_args(dir: &Path, f: &Files, etcd: u16, port: u16) -> Vec<String> {
         format!("--audit-log-path={}", dir.join("audit.log").display()),
         "--audit-log-format=json".into(),
         "--audit-log-mode=blocking".into(),
+        // Never rotated (MB; the default 100 rotates mid-run at 1000 Stores
+        // and the log read back loses what came before).
+        "--audit-log-maxsize=1000000".into(),
     ]
 }
 

@@ -305,7 +305,14 @@ async fn with_operator(
         tokio::time::sleep(quiet).await;
         operator.check_running()?;
         let mut by_kind = BTreeMap::new();
-        for w in &operator_writes(&plane)?[before..] {
+        let after = operator_writes(&plane)?;
+        let quiet_writes = after.get(before..).ok_or_else(|| {
+            format!(
+                "the audit log holds {} operator writes after the quiet period, fewer than the {before} before it: was it rotated?",
+                after.len()
+            )
+        })?;
+        for w in quiet_writes {
             *by_kind
                 .entry(format!("{} {}", w.verb, w.resource))
                 .or_insert(0) += 1;
