@@ -3,6 +3,7 @@
 //! call per reconcile: 1,000 Stores used to cost 1,000 discovery calls per
 //! resync), by the monitoring drift watches (started once the CRDs are
 //! served) and by the controllers (every Store reconciled when it changes).
+//! "Served" means every monitoring kind of the managed-kinds table.
 //! Discovery is a read anyone may do: no extra RBAC.
 
 use std::time::Duration;
@@ -11,21 +12,39 @@ use futures::Stream;
 use kube::Client;
 use tokio::sync::watch;
 
+use crate::reconcile::kinds;
+
 /// The API group of ServiceMonitor and PrometheusRule.
 pub const MONITORING_API: &str = "monitoring.coreos.com/v1";
 
 /// How often the poller asks.
 pub const POLL: Duration = Duration::from_secs(5);
 
-/// Asks the API server whether monitoring.coreos.com/v1 serves
-/// ServiceMonitors. Errors: discovery failed (other than a 404, which means
-/// the group is not served).
+/// Asks the API server whether monitoring.coreos.com/v1 serves every kind
+/// the operator makes there (see [`serves_every_monitoring_kind`]).
+/// Errors: discovery failed (other than a 404, which means the group is not
+/// served).
 pub async fn monitoring_crds_installed(client: &Client) -> Result<bool, kube::Error> {
     match client.list_api_group_resources(MONITORING_API).await {
-        Ok(list) => Ok(list.resources.iter().any(|r| r.kind == "ServiceMonitor")),
+        Ok(list) => Ok(serves_every_monitoring_kind(
+            list.resources.iter().map(|r| r.kind.as_str()),
+        )),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
         Err(error) => Err(error),
     }
+}
+
+/// Whether the `served` kinds of monitoring.coreos.com/v1 include every row
+/// of [`kinds::ALL`] that needs the monitoring CRDs (ServiceMonitor and
+/// PrometheusRule). A half-installed prometheus-operator (one CRD of the
+/// two) reads as not installed: neither is applied and the Store says
+/// `MonitoringCRDsMissing`, instead of an apply that fails on every retry.
+pub fn serves_every_monitoring_kind<'a>(served: impl IntoIterator<Item = &'a str>) -> bool {
+    let served: Vec<&str> = served.into_iter().collect();
+    kinds::ALL
+        .iter()
+        .filter(|k| k.needs_monitoring_crds)
+        .all(|k| served.contains(&k.kind))
 }
 
 /// The last answer of the poller (`None` until discovery first answered).
@@ -116,6 +135,25 @@ mod tests {
         assert_eq!(crds.installed(), Some(false));
         drop(tx);
         assert_eq!(changes.await.unwrap(), 2, "false→true, true→false");
+    }
+
+    #[test]
+    fn every_monitoring_kind_must_be_served() {
+        assert!(serves_every_monitoring_kind([
+            "Alertmanager",
+            "PrometheusRule",
+            "ServiceMonitor"
+        ]));
+        assert!(!serves_every_monitoring_kind(["ServiceMonitor"]));
+        assert!(!serves_every_monitoring_kind(["PrometheusRule"]));
+        assert!(!serves_every_monitoring_kind([]));
+    }
+
+    #[test]
+    fn the_monitoring_kinds_are_in_the_polled_group() {
+        for kind in kinds::ALL.iter().filter(|k| k.needs_monitoring_crds) {
+            assert_eq!(format!("{}/{}", kind.group, kind.version), MONITORING_API);
+        }
     }
 
     #[tokio::test]

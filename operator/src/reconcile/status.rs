@@ -153,7 +153,7 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
                 types::MONITORING_READY,
                 false,
                 "MonitoringCRDsMissing",
-                "the monitoring.coreos.com/v1 CRDs (ServiceMonitor, PrometheusRule) are not installed; \
+                "the monitoring.coreos.com/v1 CRDs ServiceMonitor and PrometheusRule are not both installed; \
                  the store runs unmonitored until they are (install kube-prometheus-stack)"
                     .into(),
             ),

@@ -13,6 +13,7 @@ use kube::Client;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
+use operator::discovery;
 use serde_json::{Value, json};
 use testenv::collector::Collector;
 use testenv::operator::{NAMESPACE, Operator, USER};
@@ -90,24 +91,26 @@ impl Cluster {
 
     /// The prometheus-operator's ServiceMonitor and PrometheusRule CRDs.
     async fn install_monitoring_crds(&self) {
+        self.install_monitoring_crd("servicemonitors").await;
+        self.install_monitoring_crd("prometheusrules").await;
+    }
+
+    /// One prometheus-operator CRD, by its plural (`servicemonitors`), until
+    /// it is established.
+    async fn install_monitoring_crd(&self, plural: &str) {
         let dir = programs::MONITORING_CRDS
             .path()
             .unwrap_or_else(|e| panic!("{e}"));
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                manifests::apply(&self.client, &text, "test").await.unwrap();
-            }
-        }
-        for crd in [
-            "servicemonitors.monitoring.coreos.com",
-            "prometheusrules.monitoring.coreos.com",
-        ] {
-            testenv::operator::wait_established(&self.client, crd)
-                .await
-                .unwrap();
-        }
+        let file = dir.join(format!("monitoring.coreos.com_{plural}.yaml"));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        manifests::apply(&self.client, &text, "test").await.unwrap();
+        testenv::operator::wait_established(
+            &self.client,
+            &format!("{plural}.monitoring.coreos.com"),
+        )
+        .await
+        .unwrap();
     }
 
     /// Waits until `check` holds for the Store's conditions.
@@ -225,7 +228,42 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
         )
         .await;
 
-    cluster.install_monitoring_crds().await;
+    // Half the prometheus-operator's CRDs is not enough: with the
+    // ServiceMonitor CRD alone, nothing monitoring is applied (no apply that
+    // fails on every retry) and the condition still names the missing CRDs.
+    cluster.install_monitoring_crd("servicemonitors").await;
+    tokio::time::sleep(discovery::POLL * 2).await;
+    cluster
+        .wait_condition(
+            "shop",
+            "alpha",
+            "MonitoringReady",
+            "False",
+            Some("MonitoringCRDsMissing"),
+        )
+        .await;
+    cluster
+        .wait_condition("shop", "alpha", "Ready", "True", None)
+        .await;
+    let monitors_early: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "shop",
+        &ApiResource::from_gvk(&GroupVersionKind::gvk(
+            "monitoring.coreos.com",
+            "v1",
+            "ServiceMonitor",
+        )),
+    );
+    assert!(
+        monitors_early
+            .get_opt("store-alpha")
+            .await
+            .unwrap()
+            .is_none(),
+        "a ServiceMonitor was applied with the PrometheusRule CRD missing"
+    );
+
+    cluster.install_monitoring_crd("prometheusrules").await;
     let installed = Instant::now();
     cluster
         .wait_condition("shop", "alpha", "MonitoringReady", "True", Some("Applied"))
