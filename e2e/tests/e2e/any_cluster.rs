@@ -519,6 +519,16 @@ async fn a_refused_write_is_a_condition_and_an_event_and_heals() {
     quotas.create(&PostParams::default(), &quota).await.unwrap();
     env.apply_store(&store("theta")).await.unwrap();
     degraded_naming(&env, "theta", "ApplyFailed", "PersistentVolumeClaim").await;
+    // The volume is applied before the monitoring objects: while its apply
+    // fails they are not claimed applied (MonitoringCRDsMissing where the
+    // cluster has no monitoring CRDs).
+    let theta = exists(&env.stores(), "theta").await.unwrap();
+    let monitoring = condition(&theta, "MonitoringReady");
+    assert!(
+        matches!(&monitoring, Some((status, reason, _))
+            if status == "False" && ["NotApplied", "MonitoringCRDsMissing"].contains(&reason.as_str())),
+        "MonitoringReady while the apply fails: {monitoring:?}"
+    );
     let failed = event(&env, "theta", "ReconcileFailed").await;
     assert_eq!(failed.type_.as_deref(), Some("Warning"));
     assert!(failed.note.unwrap_or_default().contains("store-theta-data"));

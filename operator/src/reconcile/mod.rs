@@ -252,7 +252,7 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
                 &problem.message,
             )
             .await;
-            let observed = observed(store, vec![problem], None, None, Monitoring::Disabled);
+            let observed = observed(store, vec![problem], None, None, Monitoring::NotApplied);
             let status = status::next_status(store.status.as_ref(), &observed, &now);
             write_status(ctx, store, &namespace, status).await?;
             return Ok(Action::await_change());
@@ -275,7 +275,6 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         store,
         namespace: &namespace,
         now: &now,
-        monitoring,
     };
     // A referenced catalog the service would refuse: a new pod template would
     // crash-loop on it, so the Deployment stays as it is (the condition says
@@ -292,7 +291,9 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
         &ctx.config.field_manager,
     )
     .await;
-    let applied = failures.report("ApplyFailed", applied).await?;
+    let applied = failures
+        .report("ApplyFailed", monitoring.after_failed_apply(), applied)
+        .await?;
     let selector = format!(
         "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",
         store.name_any(),
@@ -313,7 +314,7 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     } else {
         Ok(Vec::new())
     };
-    let deleted = failures.report("DeleteFailed", deleted).await?;
+    let deleted = failures.report("DeleteFailed", monitoring, deleted).await?;
 
     if applied.changed.is_empty() && deleted.is_empty() {
         tracing::debug!("converged: nothing to change");
@@ -500,21 +501,26 @@ struct Failures<'a> {
     store: &'a Store,
     namespace: &'a str,
     now: &'a Time,
-    monitoring: Monitoring,
 }
 
 impl Failures<'_> {
     /// A failed write shows in the status too (Ready=False, Degraded=True
     /// with `reason` and the API server's answer), not only in an event:
-    /// `kubectl get stores` tells. The error still goes on to the error
-    /// policy's backoff.
-    async fn report<T>(&self, reason: &'static str, result: Result<T, Error>) -> Result<T, Error> {
+    /// `kubectl get stores` tells. `monitoring` is what is known of the
+    /// monitoring objects after the failure. The error still goes on to the
+    /// error policy's backoff.
+    async fn report<T>(
+        &self,
+        reason: &'static str,
+        monitoring: Monitoring,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
         let Err(error) = &result else { return result };
         let problem = Problem {
             reason,
             message: error.to_string(),
         };
-        let observed = observed(self.store, vec![problem], None, None, self.monitoring);
+        let observed = observed(self.store, vec![problem], None, None, monitoring);
         let status = status::next_status(self.store.status.as_ref(), &observed, self.now);
         if let Err(e) = write_status(self.ctx, self.store, self.namespace, status).await {
             tracing::warn!(error = %e, "could not report the failure in the status");

@@ -50,6 +50,21 @@ pub enum Monitoring {
     Disabled,
     /// monitoring.coreos.com is not installed in the cluster.
     CrdsMissing,
+    /// The reconcile stopped before this generation's monitoring objects
+    /// were applied (an invalid spec, a refused write): not known to be in
+    /// place, whatever an earlier generation left.
+    NotApplied,
+}
+
+impl Monitoring {
+    /// What is known after a failed apply: objects that were to be applied
+    /// are not known to be; a state that applies nothing stays as it is.
+    pub fn after_failed_apply(self) -> Monitoring {
+        match self {
+            Monitoring::Applied => Monitoring::NotApplied,
+            other => other,
+        }
+    }
 }
 
 /// Everything the status step needs to know.
@@ -149,6 +164,12 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
             Monitoring::Disabled => {
                 make(types::MONITORING_READY, true, "Disabled", "monitoring is turned off in spec.monitoring".into())
             }
+            Monitoring::NotApplied => make(
+                types::MONITORING_READY,
+                false,
+                "NotApplied",
+                "this generation's ServiceMonitor and PrometheusRule are not applied; the Degraded condition says why".into(),
+            ),
             Monitoring::CrdsMissing => make(
                 types::MONITORING_READY,
                 false,
@@ -365,6 +386,28 @@ mod tests {
         assert_eq!(get(&s, "Ready").reason, "DatabaseSecretMissing");
         assert_eq!(get(&s, "Degraded").reason, "DatabaseSecretMissing");
         assert!(get(&s, "Degraded").message.contains("ImagePullBackOff"));
+    }
+
+    #[test]
+    fn monitoring_not_applied_is_not_ready() {
+        let mut o = healthy();
+        o.problems = vec![Problem {
+            reason: "ApplyFailed",
+            message: "admission webhook denied the request".into(),
+        }];
+        o.monitoring = Monitoring::Applied.after_failed_apply();
+        let s = next_status(None, &o, &at(100));
+        assert_eq!(get(&s, "MonitoringReady").status, "False");
+        assert_eq!(get(&s, "MonitoringReady").reason, "NotApplied");
+        assert_eq!(get(&s, "Degraded").reason, "ApplyFailed");
+        assert_eq!(
+            Monitoring::Disabled.after_failed_apply(),
+            Monitoring::Disabled
+        );
+        assert_eq!(
+            Monitoring::CrdsMissing.after_failed_apply(),
+            Monitoring::CrdsMissing
+        );
     }
 
     #[test]
