@@ -4,7 +4,7 @@ CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
 .PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local e2e-kind e2e-images \
-	up down cluster images stack stack-images deploy demo grafana drills engine
+	up down cluster images image-builds stack stack-images deploy demo grafana urls drills engine
 
 all: build
 
@@ -31,6 +31,11 @@ TEMPO_VALUES ?=
 OTELCOL_IMAGE ?= storeops/otelcol:0.160.0
 KUBECTL = kubectl --context $(KUBE_CONTEXT)
 HELM = helm --kube-context $(KUBE_CONTEXT)
+# A target that needs docker, kind, helm or kubectl gets the ones this machine
+# lacks (hack/tools.sh: a Docker engine where none answers; the others built
+# from source once and linked into target/tools/bin, last on PATH so that the
+# user's own come first); any other missing tool stops it, named.
+export PATH := $(PATH):$(CURDIR)/target/tools/bin
 need = @bash hack/need.sh $@ $(1)
 
 # Where no image registry answers (hack/airgap/detect.sh, asked once and only
@@ -49,13 +54,10 @@ AIRGAP_BUILD_ARGS = --build-arg BUILD_IMAGE=storeops/rust-build:bookworm --build
 KIND_CONFIG = $(call airgap,target/kind-config.airgap.json,kind-config.yaml)
 
 # Everything, in order: cluster, images, stack, operator, sample stores and
-# load; then where Grafana is.
-# (A variable: a comma inside $(call ...) would split its argument.)
-AIRGAP_NOTE = make up: no registry here: the stack runs without Grafana, Loki and Tempo (charts/stack/airgap/)
+# load; then how to open Prometheus, Alertmanager and Grafana (make urls).
 up:
 	$(call need,docker kind helm kubectl base64)
-	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images stack deploy demo $(call airgap,,grafana)
-	$(call airgap,@echo "$(AIRGAP_NOTE)")
+	$(MAKE) STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) cluster images stack deploy demo urls
 
 # The kind cluster, with the host's sysctls put back where a node changed them.
 down:
@@ -74,14 +76,20 @@ cluster:
 	$(KUBECTL) apply -f manifests/namespaces.yaml
 
 # Both images, built by docker and loaded into the kind node (no registry).
-images:
+images: image-builds
 	$(call need,docker kind)
+	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
+
+# Both images built by docker and checked, without a cluster; IMAGE_BUILD_FLAGS
+# adds docker build flags (testbin/kind-prebuild.sh: a low-priority cgroup).
+IMAGE_BUILD_FLAGS ?=
+image-builds:
+	$(call need,docker)
 	$(call airgap,bash hack/airgap/base-images.sh runtime && bash hack/airgap/base-images.sh build)
-	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
-	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) )$(IMAGE_BUILD_FLAGS) .
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) )$(IMAGE_BUILD_FLAGS) .
 	bash hack/image-check.sh $(OPERATOR_IMAGE) 60
 	bash hack/image-check.sh $(STORE_IMAGE) 60
-	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
 
 # The images only the e2e tests run (PostgreSQL), built and loaded into the node.
 e2e-images:
@@ -142,18 +150,24 @@ demo:
 	$(KUBECTL) wait -n shop --for=condition=Ready stores --all --timeout 5m
 	$(KUBECTL) get stores -n shop
 
-# Where Grafana is (kind-config.yaml maps it to localhost:3000) and its login.
+# Where Grafana is (kind-config.yaml maps it to localhost:3000) and its login;
+# where no registry answers, why there is none (hack/urls.sh).
 grafana:
 	$(call need,kubectl base64)
-	@echo "Grafana:  http://localhost:3000  (dashboards: folders storeops, Stores and Bookshop)"
-	@echo "user:     $$($(KUBECTL) -n monitoring get secret kube-prometheus-stack-grafana -o jsonpath='{.data.admin-user}' | base64 -d)"
-	@echo "password: $$($(KUBECTL) -n monitoring get secret kube-prometheus-stack-grafana -o jsonpath='{.data.admin-password}' | base64 -d)"
+	@bash hack/urls.sh grafana $(KUBE_CONTEXT) $(STOREOPS_AIRGAP)
+
+# How to open Prometheus (targets, rules, alerts) and Alertmanager (a
+# port-forward each) and Grafana, or why it does not run (hack/urls.sh).
+urls:
+	$(call need,kubectl base64)
+	@bash hack/urls.sh urls $(KUBE_CONTEXT) $(STOREOPS_AIRGAP)
 
 help:
-	@echo "make up       kind cluster + stack + images + operator + sample stores + load (needs docker, kind, helm, kubectl)"
+	@echo "make up       kind cluster + stack + images + operator + sample stores + load (gets docker, kind, helm, kubectl where missing)"
 	@echo "make down     delete the kind cluster"
 	@echo "make cluster | images | stack | deploy | demo   the steps of make up, one at a time"
-	@echo "make grafana  Grafana's URL and login"
+	@echo "make urls     how to open Prometheus, Alertmanager and Grafana in a browser"
+	@echo "make grafana  Grafana's URL and login (or why it does not run here)"
 	@echo "make engine   start a docker engine where none answers (hack/airgap/: Debian's docker.io)"
 	@echo "make deps     install system packages the tests need (Debian: postgresql, go, nodejs, npm)"
 	@echo "make testbin  build the test programs from source into $(STOREOPS_TESTBIN_DIR)"
@@ -223,12 +237,14 @@ cluster-local-down:
 # make stops at the first that fails: the tests of any cluster, those only
 # real pods allow (kind, failover: it takes the operator's leader away, so
 # it never runs beside the others) and those of the stack (make stack).
+# --workspace: the workspace's features, as make test builds them (-p e2e
+# alone would build tokio, hyper and kube again with fewer).
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test -p e2e --test e2e -- any_cluster::
-	$(CARGO) test -p e2e --test e2e -- kind::
-	$(CARGO) test -p e2e --test e2e -- failover::
-	$(CARGO) test -p e2e --test e2e -- stack::
+	$(CARGO) test --workspace --test e2e -- any_cluster::
+	$(CARGO) test --workspace --test e2e -- kind::
+	$(CARGO) test --workspace --test e2e -- failover::
+	$(CARGO) test --workspace --test e2e -- stack::
 
 # The kind tier: engine, make up, make deploy again, make e2e, the chart by
 # Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).

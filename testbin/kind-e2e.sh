@@ -1,19 +1,62 @@
 #!/usr/bin/env bash
 # testbin/kind-e2e.sh: the kind tier (`make e2e-kind`; `.ci/run` after
 # `make test`). The user's own path, run for real with the Makefile's own
-# targets: an engine (make engine), `make up` (a kind cluster, both images
-# built here, the operator chart by Helm 4, the sample Stores), `make deploy`
+# targets: `make up` (the engine, a kind cluster, both images built here, the
+# operator chart by Helm 4, the sample Stores, how to open the UIs), `make deploy`
 # again (an upgrade), `make e2e` (the e2e crate, its real-pod tests
 # included), the chart reinstalled and upgraded by Helm 3 the same way, then
 # `make down`. Where no registry answers, `make` builds every image and the
 # node image here (hack/airgap/README.md), the stack's too (without Grafana,
 # Loki and Tempo: charts/stack/airgap/).
-# kind, Helm 4, Helm 3 and kubectl come from the testbin cache, first on PATH.
-# Figures: target/kind-e2e/timings.txt, rollout.md and failover.md (`make
-# drills` copies the last two into docs/reliability.md); on failure the cluster's state is in
-# target/kind-e2e/ and the cluster is deleted either way (KEEP_CLUSTER=1
-# keeps it).
+# `make up` runs as a newcomer's would, with none of docker, kind, helm and
+# kubectl on PATH (a PATH of links to everything else): it gets them itself
+# (hack/tools.sh). Helm 3 comes from the testbin cache, put first on PATH for
+# its steps.
+# Figures: target/kind-e2e/timings.txt (seconds and CPU use of each step),
+# rollout.md and failover.md (`make drills` copies the last two into
+# docs/reliability.md); on failure the cluster's state is in target/kind-e2e/
+# and the cluster is deleted either way (KEEP_CLUSTER=1 keeps it).
 set -euo pipefail
+# bare_path <dir> <tool>...: <dir> holds a link to every program on PATH
+# (the first of each name) but the tools named.
+bare_path() {
+  local dir=$1 d f without
+  shift
+  without=" $* "
+  rm -rf "$dir" && mkdir -p "$dir"
+  while read -r -d: d; do
+    for f in "$d"/*; do
+      [[ -f $f && -x $f && ! -e $dir/${f##*/} && $without != *" ${f##*/} "* ]] || continue
+      ln -s "$f" "$dir/${f##*/}"
+    done
+  done <<<"$PATH:"
+}
+
+# The commands make urls prints open Prometheus and Alertmanager: each
+# port-forward is run as printed and the UI's API answers through it.
+check_urls() {
+  local printed line pid ok=0
+  printed=$(make --no-print-directory urls)
+  echo "$printed"
+  for line in "Prometheus: .*port-forward .* 9090|http://localhost:9090/api/v1/targets" \
+    "Alertmanager: .*port-forward .* 9093|http://localhost:9093/api/v2/status"; do
+    local command=${line%%|*} url=${line#*|} cmd
+    cmd=$(grep -E "^$command$" <<<"$printed" | sed 's/^[A-Za-z]*: //') ||
+      { echo "kind-e2e: make urls printed no ${command%%:*} port-forward" >&2; return 1; }
+    $cmd >/dev/null 2>&1 &
+    pid=$!
+    ok=0
+    for _ in $(seq 30); do
+      if curl -sf -o /dev/null "$url"; then ok=1; break; fi
+      sleep 1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    ((ok)) || { echo "kind-e2e: $url did not answer through: $cmd" >&2; return 1; }
+    echo "kind-e2e: $url answered through: $cmd" >&2
+  done
+}
+
 # One function, called with the exit in the same command: all of it is parsed
 # before it runs, so an edit of this file during a run cannot make bash read
 # on at a stale offset.
@@ -21,28 +64,20 @@ main() {
   cd "$(dirname "$0")/.."
   out=target/kind-e2e
   mkdir -p "$out/bin"
-  : >"$out/timings.txt"
+  export STEPS_FILE=$PWD/$out/timings.txt
+  : >"$STEPS_FILE"
   # This run's figures only (the e2e tests write rollout.md and failover.md).
   rm -f "$out/rollout.md" "$out/failover.md"
-  step() { # step <name> <command...>: runs it, records its seconds
-    local name=$1 start=$SECONDS
-    shift
-    echo "kind-e2e: $name: $*" >&2
-    "$@"
-    echo "$name $((SECONDS - start)) s" | tee -a "$out/timings.txt" >&2
-  }
+  source hack/steps.sh
 
-  step engine bash hack/airgap/engine.sh
-  # The programs it runs, built once into the testbin cache (seconds when
-  # warm); only these, so the tier can run alone (.ci/run's STOREOPS_CI_TIERS).
-  kind=$(bash testbin/k8s.sh kind)
-  helm4=$(bash testbin/k8s.sh helm)
+  # A newcomer's machine: no engine answers (one that hack/airgap/engine.sh
+  # started is stopped: make up starts it again; its images stay cached), and
+  # PATH has links to every program on ours but these four.
+  step engine-stopped bash hack/airgap/engine.sh stop
+  bare_path "$out/bare-path" docker kind helm kubectl
+  # What `make up` gets where they are missing, first for this script too.
+  export PATH=$PWD/target/tools/bin:$PWD/$out/bare-path
   helm3=$(bash testbin/k8s.sh helm3)
-  kubectl=$(bash testbin/kind-node.sh kubectl)
-  ln -sf "$kind" "$out/bin/kind"
-  ln -sf "$helm4" "$out/bin/helm"
-  ln -sf "$kubectl" "$out/bin/kubectl"
-  export PATH=$PWD/$out/bin:$PATH
   # The e2e crate connects through the current kubeconfig: kind's context.
   export KUBECONFIG=$PWD/$out/kubeconfig
   airgap=${STOREOPS_AIRGAP:-$(bash hack/airgap/detect.sh)}
@@ -65,8 +100,19 @@ main() {
   trap finish EXIT
 
   # A fresh cluster: a kind cluster left by an earlier run goes first.
-  if kind get clusters 2>/dev/null | grep -qx storeops; then step down-before make --no-print-directory down; fi
-  step up make --no-print-directory up
+  if command -v kind >/dev/null && kind get clusters 2>/dev/null | grep -qx storeops; then
+    step down-before make --no-print-directory down
+  fi
+  # Tools got by an earlier run go too: make up gets them again, as it would
+  # on a new machine (their builds are cached).
+  rm -rf target/tools
+  step up make --no-print-directory up 2>&1 | tee "$out/up.log"
+  for said in "no Docker engine answers" "docker is not on PATH" "kind is not on PATH" \
+    "helm is not on PATH" "kubectl is not on PATH"; do
+    grep -q "^make [a-z]*: $said" "$out/up.log" ||
+      { echo "kind-e2e: make up did not say \"$said\"" >&2; return 1; }
+  done
+  step urls check_urls
   step upgrade-helm4 make --no-print-directory deploy
   step e2e-images make --no-print-directory e2e-images
   step e2e make --no-print-directory e2e
@@ -74,15 +120,15 @@ main() {
   # kubectl owns the CRD), installed by Helm 3 and upgraded by it.
   step uninstall-helm4 helm --kube-context kind-storeops uninstall storeops --namespace storeops-system --wait
   ln -sf "$helm3" "$out/bin/helm"
-  step install-helm3 make --no-print-directory deploy
-  step upgrade-helm3 make --no-print-directory deploy
+  PATH=$PWD/$out/bin:$PATH step install-helm3 make --no-print-directory deploy
+  PATH=$PWD/$out/bin:$PATH step upgrade-helm3 make --no-print-directory deploy
   # The operator Helm 3 installed reconciles a spec change.
   kubectl --context kind-storeops -n shop patch store alpha --type merge -p '{"spec":{"displayName":"Alpha (Helm 3)"}}'
   generation=$(kubectl --context kind-storeops -n shop get store alpha -o jsonpath='{.metadata.generation}')
   step reconciled-helm3 kubectl --context kind-storeops -n shop wait store/alpha \
     --for=jsonpath='{.status.observedGeneration}'="$generation" --timeout 2m
   step stores-ready-helm3 kubectl --context kind-storeops wait -n shop --for=condition=Ready stores --all --timeout 2m
-  ln -sf "$helm4" "$out/bin/helm"
+  rm -f "$out/bin/helm"
   echo "kind-e2e: passed; timings in $out/timings.txt" >&2
 }
 { main "$@"; exit; }

@@ -11,6 +11,14 @@ pidfile=/run/storeops-dockerd.pid
 # Outside the repository: dockerd runs it for as long as it lives.
 wrapper=/usr/local/libexec/storeops/runc-wrapper
 die() { echo "engine.sh: $*" >&2; exit 1; }
+# The client on PATH, else the one Debian's docker.io installs (hack/tools.sh
+# runs this where docker is not on PATH).
+docker() {
+  local client
+  client=$(type -P docker) || client=/usr/bin/docker
+  [[ -x $client ]] || return 127
+  "$client" "$@"
+}
 versions() { docker version -f 'client {{.Client.Version}} (API {{.Client.APIVersion}}), server {{.Server.Version}} (API {{.Server.APIVersion}})'; }
 
 if [[ ${1:-} == stop ]]; then
@@ -22,7 +30,7 @@ if [[ ${1:-} == stop ]]; then
   exit 0
 fi
 
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+if docker info >/dev/null 2>&1; then
   echo "engine.sh: docker answers, left as it is: $(versions)"
   exit 0
 fi

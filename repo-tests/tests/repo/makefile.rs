@@ -1,9 +1,12 @@
 //! The kind path of the Makefile, as far as a machine without a container
 //! engine can check it: every target the README names dry-runs (`make -n`),
 //! `make up` runs the whole path in order on files that exist, a missing tool
-//! stops a target before it changes anything, naming the tool, and
-//! kind-config.yaml is decoded by kind's own strict loader (the real kind,
-//! built from source; it stops at the missing docker daemon, after the config).
+//! stops a target before it changes anything, naming the tool, while kind,
+//! helm and kubectl are got where missing (hack/tools.sh: built from source,
+//! linked, said in one line; the user's own left alone), and kind-config.yaml
+//! is decoded by kind's own strict loader (the real kind, built from source;
+//! it stops at the missing docker daemon, after the config). The kind tier
+//! (testbin/kind-e2e.sh) runs `make up` itself with none of the four on PATH.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,13 +15,19 @@ use testenv::operator::repo_root;
 use testenv::programs;
 
 /// Every target of the user's path (issue 6) and of the tests.
-const TARGETS: [&str; 13] = [
-    "up", "down", "images", "stack", "deploy", "demo", "grafana", "e2e", "test", "bench", "crds",
-    "lint", "cluster",
+const TARGETS: [&str; 14] = [
+    "up", "down", "images", "stack", "deploy", "demo", "grafana", "urls", "e2e", "test", "bench",
+    "crds", "lint", "cluster",
 ];
 
 fn make(args: &[&str], path: Option<&Path>) -> Output {
+    make_with(args, path, &[])
+}
+
+/// `make` with these environment variables set too.
+fn make_with(args: &[&str], path: Option<&Path>, env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new("make");
+    cmd.envs(env.iter().copied());
     // cargo test sets CARGO (its own path), which the Makefile would take as its cargo.
     cmd.current_dir(repo_root())
         .env_remove("CARGO")
@@ -68,7 +77,7 @@ fn make_up_runs_the_whole_path_in_order_on_files_that_exist() {
         "apply -n shop -f manifests/stores/",
         "apply -n shop -f manifests/loadgen.yaml",
         "wait -n shop --for=condition=Ready stores --all",
-        "http://localhost:3000",
+        "bash hack/urls.sh urls kind-storeops false",
     ];
     assert_in_order(&stdout, &steps);
     // Every file a command reads is in the repository.
@@ -129,7 +138,7 @@ fn make_up_without_a_registry_builds_its_images_and_the_stacks() {
         "apply --server-side --force-conflicts -f crds/storeops.dev_stores.yaml",
         "upgrade --install storeops charts/storeops --namespace storeops-system --skip-crds",
         "wait -n shop --for=condition=Ready stores --all",
-        "without Grafana, Loki and Tempo",
+        "bash hack/urls.sh urls kind-storeops true",
     ];
     assert_in_order(&stdout, &steps);
     for absent in [
@@ -171,6 +180,26 @@ fn bare_path() -> tempfile::TempDir {
     dir
 }
 
+/// A directory with a link to every program on PATH but `without`: a
+/// machine that lacks only those (testbin/kind-e2e.sh makes the same).
+fn path_without(without: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in std::env::split_paths(&std::env::var_os("PATH").unwrap()) {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let link = dir.path().join(&name);
+            if without.iter().any(|w| name == *w) || link.exists() || !entry.path().is_file() {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), link).unwrap();
+        }
+    }
+    dir
+}
+
 fn which(tool: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(tool))
@@ -180,20 +209,15 @@ fn which(tool: &str) -> Option<PathBuf> {
 #[test]
 fn a_missing_tool_stops_each_target_before_it_changes_anything() {
     let bare = bare_path();
-    let cases: [(&str, &[&str]); 13] = [
-        ("up", &["docker", "kind", "helm", "kubectl"]),
+    let cases: [(&str, &[&str]); 8] = [
+        ("up", &["base64"]),
         ("test", &["cargo", "go"]),
         ("e2e", &["cargo"]),
         ("bench", &["cargo", "go"]),
         ("crds", &["cargo"]),
         ("lint", &["cargo"]),
-        ("down", &["kind"]),
-        ("cluster", &["docker", "kind", "kubectl"]),
-        ("images", &["docker", "kind"]),
-        ("stack", &["helm", "kubectl"]),
-        ("deploy", &["helm", "kubectl"]),
-        ("demo", &["kubectl"]),
-        ("grafana", &["kubectl"]),
+        ("grafana", &["base64"]),
+        ("urls", &["base64"]),
     ];
     for (target, tools) in cases {
         let out = make(&[target], Some(bare.path()));
@@ -213,6 +237,102 @@ fn a_missing_tool_stops_each_target_before_it_changes_anything() {
         // Stopped at the check: no command of the target was even printed.
         assert!(stdout.trim().is_empty(), "make {target} ran:\n{stdout}");
     }
+}
+
+/// Without Go, kind, helm and kubectl cannot be built: each target that
+/// needs them stops before it changes anything, naming each and Go; where no
+/// Docker engine answers it tries to start one, and says so.
+#[test]
+fn a_target_that_cannot_get_its_tools_stops_naming_each() {
+    let bare = bare_path();
+    let cases: [(&str, &[&str]); 6] = [
+        ("down", &["kind"]),
+        ("cluster", &["kind", "kubectl"]),
+        ("images", &["kind"]),
+        ("stack", &["helm", "kubectl"]),
+        ("deploy", &["helm", "kubectl"]),
+        ("demo", &["kubectl"]),
+    ];
+    // No engine can answer there (CI's would): nothing is linked or started.
+    let nowhere = Path::new("unix:///nonexistent/docker.sock");
+    let bin = tempfile::tempdir().unwrap();
+    for (target, tools) in cases {
+        let env = [("DOCKER_HOST", nowhere), ("STOREOPS_TOOLS_BIN", bin.path())];
+        let out = make_with(&[target], Some(bare.path()), &env);
+        let (stdout, stderr) = text(&out);
+        assert!(!out.status.success(), "make {target}:\n{stdout}{stderr}");
+        for tool in tools {
+            assert!(
+                stderr.contains(&format!(
+                    "make {target}: {tool} is not on PATH, and building it needs Go"
+                )),
+                "make {target} does not name {tool}:\n{stderr}"
+            );
+        }
+        if ["cluster", "images"].contains(&target) {
+            assert!(
+                stderr.contains(&format!("make {target}: no Docker engine answers")),
+                "make {target} does not say it starts an engine:\n{stderr}"
+            );
+        }
+        assert!(stdout.trim().is_empty(), "make {target} ran:\n{stdout}");
+    }
+}
+
+/// hack/tools.sh on a machine that lacks kind and helm: it builds each from
+/// source (the testbin cache: seconds once built), links it, says so in one
+/// line each, and the link runs; once linked, or where the user has their
+/// own, it says nothing and links nothing.
+#[test]
+fn kind_and_helm_are_got_where_missing_and_the_users_own_are_left_alone() {
+    let path = path_without(&["docker", "kind", "helm", "kubectl"]);
+    let bin = tempfile::tempdir().unwrap();
+    let tools = |path_var: std::ffi::OsString| {
+        let out = Command::new("bash")
+            .arg(repo_root().join("hack/tools.sh"))
+            .args(["up", "kind", "helm"])
+            .env("PATH", path_var)
+            .env("STOREOPS_TOOLS_BIN", bin.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "hack/tools.sh:\n{stdout}{stderr}");
+        stderr
+    };
+    let got = tools(path.path().as_os_str().to_owned());
+    for (tool, what, version) in [("kind", "kind", "kind v0.33.0"), ("helm", "Helm 4", "v4.")] {
+        let said: Vec<_> = got
+            .lines()
+            .filter(|l| {
+                l.starts_with(&format!(
+                    "make up: {tool} is not on PATH: {what} built from source"
+                ))
+            })
+            .collect();
+        assert_eq!(said.len(), 1, "{tool}:\n{got}");
+        let link = bin.path().join(tool);
+        let out = Command::new(&link).arg("version").output().unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            printed.contains(version),
+            "{} version: {printed}",
+            link.display()
+        );
+    }
+    // Linked, and that directory last on PATH (as the Makefile puts it).
+    let linked = std::env::join_paths([path.path(), bin.path()]).unwrap();
+    assert_eq!(tools(linked), "", "a second run said something");
+
+    // The user's own kind and helm come first: nothing said, nothing linked.
+    let own = tempfile::tempdir().unwrap();
+    for tool in ["kind", "helm"] {
+        let program = std::fs::read_link(bin.path().join(tool)).unwrap();
+        std::os::unix::fs::symlink(program, own.path().join(tool)).unwrap();
+        std::fs::remove_file(bin.path().join(tool)).unwrap();
+    }
+    let users = std::env::join_paths([own.path(), path.path()]).unwrap();
+    assert_eq!(tools(users), "", "the user's own were not used");
+    assert!(std::fs::read_dir(bin.path()).unwrap().next().is_none());
 }
 
 fn kind_create(config: &Path) -> String {
