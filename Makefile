@@ -76,8 +76,9 @@ cluster:
 	$(KUBECTL) apply -f manifests/namespaces.yaml
 
 # Both images, built by docker and loaded into the kind node (no registry).
-images: image-builds
+images:
 	$(call need,docker kind)
+	$(MAKE) --no-print-directory STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) image-builds
 	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
 
 # Both images built by docker and checked, without a cluster; IMAGE_BUILD_FLAGS

@@ -2,7 +2,8 @@
 # hack/urls.sh urls|grafana <kube context> <airgap true|false>: how to open
 # what `make up` installed in a browser (`make urls`, the end of `make up`;
 # `make grafana`). Prometheus and Alertmanager are ClusterIP Services: a
-# port-forward each. Grafana is a NodePort that kind-config.yaml maps to
+# port-forward each; where no registry answers they are built here without
+# their web UIs, so their JSON APIs are what it names. Grafana is a NodePort that kind-config.yaml maps to
 # localhost:3000, where it runs: where no registry answers it does not (AGPL,
 # never built here), and this says so instead of a URL.
 set -euo pipefail
@@ -46,9 +47,21 @@ grafana() {
 case $what in
   urls)
     grafana || true
-    forward Prometheus "$release-prometheus" 9090 "/targets (the stores' ServiceMonitors)" \
-      "/rules (their PrometheusRules)" "/alerts"
-    forward Alertmanager "$release-alertmanager" 9093 "/#/alerts"
+    if [[ $airgap == true ]]; then
+      # Built here from their Go modules, whose zips lack the compiled web
+      # UIs (npm and Elm builds upstream): the pages answer 500, the JSON
+      # APIs are whole (testbin/backends.sh).
+      forward Prometheus "$release-prometheus" 9090 "/api/v1/targets?state=active (the stores' ServiceMonitors)" \
+        "/api/v1/rules (their PrometheusRules)" "/api/v1/alerts" \
+        "/api/v1/query?query=up{namespace=\"shop\"}"
+      forward Alertmanager "$release-alertmanager" 9093 "/api/v2/alerts"
+      echo "    (Prometheus and Alertmanager built here have no web UI, only their JSON API:"
+      echo "    the modules they are built from hold no compiled pages; a browser shows the JSON.)"
+    else
+      forward Prometheus "$release-prometheus" 9090 "/targets (the stores' ServiceMonitors)" \
+        "/rules (their PrometheusRules)" "/alerts"
+      forward Alertmanager "$release-alertmanager" 9093 "/#/alerts"
+    fi
     ;;
   grafana) grafana ;;
   *) echo "usage: $0 urls|grafana <kube context> <airgap true|false>" >&2; exit 2 ;;

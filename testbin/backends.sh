@@ -87,12 +87,19 @@ _backends_build() {
 
 # Built without the builtinassets tag: the web UI pages answer 500, the HTTP
 # API (/api/v1/*, /-/ready, OTLP and remote-write receivers) works.
+# Service discovery: Kubernetes (all the Prometheus Operator configures) and
+# the file and HTTP ones every build keeps, by upstream's build tags; the
+# cloud providers' SDKs, most of the compile, are left out. promtool takes
+# the same tags, so the two share their compiled packages.
+_backends_prom_tags=remove_all_sd,enable_kubernetes_sd
 build_prometheus() {
-  _backends_build prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/prometheus \
+  GO_BUILD_TAGS=$_backends_prom_tags _backends_build prometheus "$PROMETHEUS_VERSION-kubernetes-sd" \
+    github.com/prometheus/prometheus/cmd/prometheus \
     "github.com/prometheus/prometheus@$(_backends_prom_module_version)" _backends_prom_ldflags _backends_gomod_prometheus
 }
 build_promtool() {
-  _backends_build promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool \
+  GO_BUILD_TAGS=$_backends_prom_tags _backends_build promtool "$PROMETHEUS_VERSION-kubernetes-sd" \
+    github.com/prometheus/prometheus/cmd/promtool \
     "github.com/prometheus/prometheus@$(_backends_prom_module_version)" _backends_prom_ldflags _backends_gomod_prometheus
 }
 

@@ -36,6 +36,7 @@ _k8s_download() {
 }
 
 # _k8s_build <program> <version> <package> <module@version> <ldflags> <go.mod writer function> [extra]
+# (GO_BUILD_TAGS, if set: go build's -tags; <version> then names the variant too.)
 # Builds <package> in a throw-away wrapper module (written by the function,
 # then `go mod tidy -e`, which tolerates test-only modules the proxy refuses;
 # since -e would also silently swap a refused <module@version> for another
@@ -71,7 +72,7 @@ _k8s_build() {
         _k8s_log "check: curl -s https://proxy.golang.org/${want%@*}/@v/${want#*@}.zip -o /dev/null -w '%{http_code}'"
         exit 1
       fi
-      go build -trimpath -ldflags="-s -w $ldflags" -o "$work/$prog" "$pkg" >&2 || exit 1
+      go build -trimpath ${GO_BUILD_TAGS:+-tags "$GO_BUILD_TAGS"} -ldflags="-s -w $ldflags" -o "$work/$prog" "$pkg" >&2 || exit 1
       mkdir -p "$dir" || exit 1
       if [[ -n $extra ]]; then "$extra" "$dir" || exit 1; fi
       mv -f "$work/$prog" "$dir/$prog" || exit 1

@@ -32,29 +32,30 @@ bare_path() {
   done <<<"$PATH:"
 }
 
-# The commands make urls prints open Prometheus and Alertmanager: each
-# port-forward is run as printed and the UI's API answers through it.
+# The commands make urls prints open what it says: each port-forward is run
+# as printed and every URL printed under it answers 2xx through it.
 check_urls() {
-  local printed line pid ok=0
-  printed=$(make --no-print-directory urls)
+  local printed line cmd="" pid="" url n=0
+  printed=$(make --no-print-directory urls) || return 1
   echo "$printed"
-  for line in "Prometheus: .*port-forward .* 9090|http://localhost:9090/api/v1/targets" \
-    "Alertmanager: .*port-forward .* 9093|http://localhost:9093/api/v2/status"; do
-    local command=${line%%|*} url=${line#*|} cmd
-    cmd=$(grep -E "^$command$" <<<"$printed" | sed 's/^[A-Za-z]*: //') ||
-      { echo "kind-e2e: make urls printed no ${command%%:*} port-forward" >&2; return 1; }
-    $cmd >/dev/null 2>&1 &
-    pid=$!
-    ok=0
-    for _ in $(seq 30); do
-      if curl -sf -o /dev/null "$url"; then ok=1; break; fi
-      sleep 1
-    done
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    ((ok)) || { echo "kind-e2e: $url did not answer through: $cmd" >&2; return 1; }
-    echo "kind-e2e: $url answered through: $cmd" >&2
-  done
+  stop_forward() { if [[ -n $pid ]]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""; fi; }
+  while IFS= read -r line; do
+    if [[ $line =~ ^[A-Za-z]+:\ (.*\ port-forward\ .*)$ ]]; then
+      stop_forward
+      cmd=${BASH_REMATCH[1]}
+      $cmd >/dev/null 2>&1 &
+      pid=$!
+    elif [[ -n $pid && $line =~ ^\ +then\ (http://localhost:[0-9]+[^ ]*) ]]; then
+      url=${BASH_REMATCH[1]}
+      for _ in $(seq 30); do curl -gsf -o /dev/null "$url" && break; sleep 1; done
+      curl -gsf -o /dev/null "$url" ||
+        { echo "kind-e2e: $url does not answer through: $cmd" >&2; stop_forward; return 1; }
+      echo "kind-e2e: $url answers through: $cmd" >&2
+      n=$((n + 1))
+    fi
+  done <<<"$printed"
+  stop_forward
+  ((n >= 4)) || { echo "kind-e2e: make urls printed $n URLs behind port-forwards, not Prometheus' and Alertmanager's" >&2; return 1; }
 }
 
 # One function, called with the exit in the same command: all of it is parsed
@@ -107,9 +108,9 @@ main() {
   # on a new machine (their builds are cached).
   rm -rf target/tools
   step up make --no-print-directory up 2>&1 | tee "$out/up.log"
-  for said in "no Docker engine answers" "docker is not on PATH" "kind is not on PATH" \
-    "helm is not on PATH" "kubectl is not on PATH"; do
-    grep -q "^make [a-z]*: $said" "$out/up.log" ||
+  for said in "no Docker engine answers: starting Debian's docker.io" "its client linked into" \
+    "kind is not on PATH" "helm is not on PATH" "kubectl is not on PATH"; do
+    grep "^make [a-z-]*: " "$out/up.log" | grep -qF "$said" ||
       { echo "kind-e2e: make up did not say \"$said\"" >&2; return 1; }
   done
   step urls check_urls

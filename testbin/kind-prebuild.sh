@@ -5,11 +5,12 @@
 # image (with the node's Go programs) and the stack's programs and images
 # (hack/airgap/); then both release images (`make image-builds`). Each is
 # cached (the testbin cache, docker's images and layers), so `make up` finds
-# it built and does the same steps, in seconds. .ci/run runs this beside
-# `make test`, whose tests mostly wait on programs they started: the builds
-# take the idle core instead of the kind tier's critical path. It runs at
-# nice 19 and its containers' builds in a cgroup of CPU weight 2 (the share
-# of nice 19; nice does not reach a container), so the tests come first.
+# it built and does the same steps, in seconds. .ci/run starts this with
+# both tiers, before the test tier's builds and `make test` (whose tests
+# mostly wait on programs they started): it takes the cycles they leave
+# idle instead of a place on the kind tier's critical path. It runs at nice
+# 19 and its containers' builds in a cgroup of CPU weight 2 (the share of
+# nice 19; nice does not reach a container), so the test tier comes first.
 # Needs the engine started (make engine) and root.
 set -euo pipefail
 cd "$(dirname "$0")/.."

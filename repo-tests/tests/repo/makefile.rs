@@ -257,7 +257,11 @@ fn a_target_that_cannot_get_its_tools_stops_naming_each() {
     let nowhere = Path::new("unix:///nonexistent/docker.sock");
     let bin = tempfile::tempdir().unwrap();
     for (target, tools) in cases {
-        let env = [("DOCKER_HOST", nowhere), ("STOREOPS_TOOLS_BIN", bin.path())];
+        let env = [
+            ("DOCKER_HOST", nowhere),
+            ("STOREOPS_TOOLS_BIN", bin.path()),
+            ("STOREOPS_TOOLS_LOGS", bin.path()),
+        ];
         let out = make_with(&[target], Some(bare.path()), &env);
         let (stdout, stderr) = text(&out);
         assert!(!out.status.success(), "make {target}:\n{stdout}{stderr}");
@@ -280,19 +284,22 @@ fn a_target_that_cannot_get_its_tools_stops_naming_each() {
 }
 
 /// hack/tools.sh on a machine that lacks kind and helm: it builds each from
-/// source (the testbin cache: seconds once built), links it, says so in one
-/// line each, and the link runs; once linked, or where the user has their
-/// own, it says nothing and links nothing.
+/// source (the testbin cache: seconds once built), says so in one line each
+/// (the build's output goes to a log), links it, and the link runs; once
+/// linked, or where the user has their own, it says nothing and links
+/// nothing.
 #[test]
 fn kind_and_helm_are_got_where_missing_and_the_users_own_are_left_alone() {
     let path = path_without(&["docker", "kind", "helm", "kubectl"]);
     let bin = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
     let tools = |path_var: std::ffi::OsString| {
         let out = Command::new("bash")
             .arg(repo_root().join("hack/tools.sh"))
             .args(["up", "kind", "helm"])
             .env("PATH", path_var)
             .env("STOREOPS_TOOLS_BIN", bin.path())
+            .env("STOREOPS_TOOLS_LOGS", logs.path())
             .output()
             .unwrap();
         let (stdout, stderr) = text(&out);
@@ -305,7 +312,7 @@ fn kind_and_helm_are_got_where_missing_and_the_users_own_are_left_alone() {
             .lines()
             .filter(|l| {
                 l.starts_with(&format!(
-                    "make up: {tool} is not on PATH: {what} built from source"
+                    "make up: {tool} is not on PATH: {what} from source"
                 ))
             })
             .collect();
