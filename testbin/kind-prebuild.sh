@@ -6,11 +6,11 @@
 # (hack/airgap/); then both release images (`make image-builds`). Each is
 # cached (the testbin cache, docker's images and layers), so `make up` finds
 # it built and does the same steps, in seconds. .ci/run starts this with
-# both tiers, before the test tier's builds and `make test` (whose tests
-# mostly wait on programs they started): it takes the cycles they leave
-# idle instead of a place on the kind tier's critical path. It runs at nice
-# 19 and its containers' builds in a cgroup of CPU weight 2 (the share of
-# nice 19; nice does not reach a container), so the test tier comes first.
+# both tiers, beside `make test` (whose tests often wait on programs they
+# started): it takes the cycles they leave idle instead of a place on the
+# kind tier's critical path. It runs at nice 19 and its containers' builds
+# in a cgroup of CPU weight 2 (the share of nice 19; nice does not reach a
+# container), so the tests come first.
 # Needs the engine started (make engine) and root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
