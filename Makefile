@@ -81,14 +81,12 @@ images:
 	$(MAKE) --no-print-directory STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) image-builds
 	kind load docker-image --name $(KIND_CLUSTER) $(OPERATOR_IMAGE) $(STORE_IMAGE)
 
-# Both images built by docker and checked, without a cluster; IMAGE_BUILD_FLAGS
-# adds docker build flags (testbin/kind-prebuild.sh: a low-priority cgroup).
-IMAGE_BUILD_FLAGS ?=
+# Both images built by docker and checked, without a cluster.
 image-builds:
 	$(call need,docker)
 	$(call airgap,bash hack/airgap/base-images.sh runtime && bash hack/airgap/base-images.sh build)
-	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) )$(IMAGE_BUILD_FLAGS) .
-	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) )$(IMAGE_BUILD_FLAGS) .
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
+	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f store-service/Dockerfile -t $(STORE_IMAGE) $(call airgap,$(AIRGAP_BUILD_ARGS) ).
 	bash hack/image-check.sh $(OPERATOR_IMAGE) 60
 	bash hack/image-check.sh $(STORE_IMAGE) 60
 
@@ -238,14 +236,15 @@ cluster-local-down:
 # make stops at the first that fails: the tests of any cluster, those only
 # real pods allow (kind, failover: it takes the operator's leader away, so
 # it never runs beside the others) and those of the stack (make stack).
-# --workspace: the workspace's features, as make test builds them (-p e2e
-# alone would build tokio, hyper and kube again with fewer).
+# hack/e2e-test.sh builds as make test does (--workspace --all-targets) and
+# runs the e2e binary alone: other selections compile tokio, hyper and kube
+# again with other features.
 e2e:
 	$(call need,$(CARGO))
-	$(CARGO) test --workspace --test e2e -- any_cluster::
-	$(CARGO) test --workspace --test e2e -- kind::
-	$(CARGO) test --workspace --test e2e -- failover::
-	$(CARGO) test --workspace --test e2e -- stack::
+	CARGO=$(CARGO) bash hack/e2e-test.sh any_cluster::
+	CARGO=$(CARGO) bash hack/e2e-test.sh kind::
+	CARGO=$(CARGO) bash hack/e2e-test.sh failover::
+	CARGO=$(CARGO) bash hack/e2e-test.sh stack::
 
 # The kind tier: engine, make up, make deploy again, make e2e, the chart by
 # Helm 3 too, make down (testbin/kind-e2e.sh; .ci/run runs it after make test).

@@ -78,7 +78,10 @@ main() {
   bare_path "$out/bare-path" docker kind helm kubectl
   # What `make up` gets where they are missing, first for this script too.
   export PATH=$PWD/target/tools/bin:$PWD/$out/bare-path
-  helm3=$(bash testbin/k8s.sh helm3)
+  # Helm 3, used at the end, built meanwhile (minutes cold, in CPU the
+  # cluster's waits leave idle; the testbin cache's lock: built once).
+  bash testbin/k8s.sh helm3 >"$out/helm3.path" 2>"$out/helm3.log" &
+  helm3_build=$!
   # The e2e crate connects through the current kubeconfig: kind's context.
   export KUBECONFIG=$PWD/$out/kubeconfig
   airgap=${STOREOPS_AIRGAP:-$(bash hack/airgap/detect.sh)}
@@ -120,7 +123,8 @@ main() {
   # Helm 3: the release Helm 4 made is removed (the CRD and the Stores stay:
   # kubectl owns the CRD), installed by Helm 3 and upgraded by it.
   step uninstall-helm4 helm --kube-context kind-storeops uninstall storeops --namespace storeops-system --wait
-  ln -sf "$helm3" "$out/bin/helm"
+  wait "$helm3_build" || { echo "kind-e2e: building Helm 3 failed:" >&2; tail -20 "$out/helm3.log" >&2; return 1; }
+  ln -sf "$(cat "$out/helm3.path")" "$out/bin/helm"
   PATH=$PWD/$out/bin:$PATH step install-helm3 make --no-print-directory deploy
   PATH=$PWD/$out/bin:$PATH step upgrade-helm3 make --no-print-directory deploy
   # The operator Helm 3 installed reconciles a spec change.

@@ -99,7 +99,7 @@ sha() { sha256sum "$@" | cut -c1-64; }
 # but for errors.
 docker_build() {
   local out rc=0
-  out=$(DOCKER_BUILDKIT=0 docker build -q --cpu-shares 2 "$@" 2>&1 >/dev/null) || rc=$?
+  out=$(DOCKER_BUILDKIT=0 docker build -q "$@" 2>&1 >/dev/null) || rc=$?
   grep -vE '^(DEPRECATED: The legacy builder|[[:space:]]+BuildKit is currently disabled|[[:space:]]+environment-variable|$)' \
     <<<"$out" >&2 || true
   return "$rc"
@@ -530,7 +530,7 @@ node_image() { # WORK IMAGE LABEL HASH-INPUT...
   have=$(node_images)
   name=$(comm -23 <(echo "$want") <(echo "$have"))
   [[ -z $name ]] || die "kubeadm v$K8S_VERSION asks for images the node would not have: $name"
-  container=$(docker run -d --cpu-shares 2 --entrypoint sleep --security-opt seccomp=unconfined "$BASE_IMAGE" infinity)
+  container=$(docker run -d --entrypoint sleep --security-opt seccomp=unconfined "$BASE_IMAGE" infinity)
   for name in "$KUBEADM" "$KUBELET" "$KUBECTL"; do
     docker cp "$name" "$container:/usr/bin/${name##*/}"
     docker exec "$container" sh -c "chown root:root /usr/bin/${name##*/} && chmod 0755 /usr/bin/${name##*/}"

@@ -26,7 +26,7 @@ if [[ ! -x $dir/dockerfile-lint ]]; then
   (
     cd "$work/src"
     export GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=${GOTOOLCHAIN:-local} CGO_ENABLED=0
-    nice -n 19 go build -trimpath -ldflags="-s -w" -o "$work/out/dockerfile-lint" . >&2
+    go build -trimpath -ldflags="-s -w" -o "$work/out/dockerfile-lint" . >&2
   )
   # Atomic: whole directory renamed into place; a concurrent build that won keeps its own.
   mv -T "$work/out" "$dir" 2>/dev/null || [[ -x $dir/dockerfile-lint ]]

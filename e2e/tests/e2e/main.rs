@@ -1,6 +1,6 @@
 //! The e2e crate's tests, one binary in four groups (modules). `make e2e`
 //! runs one group at a time, in this order, and stops at the first that
-//! fails (`cargo test --workspace --test e2e -- <group>::`):
+//! fails (`bash hack/e2e-test.sh <group>::`):
 //!
 //! - [`any_cluster`]: what any cluster shows (`make e2e-local` runs only this
 //!   group, on kwok's fake nodes);
