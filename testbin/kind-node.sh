@@ -190,8 +190,13 @@ _kn_coredns() {
   (cd "$work/src" && _kn_go 0 "$out/coredns" . "" "-s -w") || rc=1
   rm -rf "$work"
   ((rc == 0)) || return 1
-  _kn_check "CoreDNS-$COREDNS_VERSION" "$out/coredns" -version && _kn_check "dns.kubernetes" "$out/coredns" -plugins || return 1
-  if "$out/coredns" -plugins | grep -q 'dns\.route53'; then _k8s_log "coredns: route53 was to be left out"; return 1; fi
+  _kn_check "CoreDNS-$COREDNS_VERSION" "$out/coredns" -version || return 1
+  # -plugins prints one plugin name per line
+  local plugins
+  plugins=$("$out/coredns" -plugins) || return 1
+  grep -qx kubernetes <<<"$plugins" || { _k8s_log "coredns -plugins: no kubernetes"; return 1; }
+  if grep -qx route53 <<<"$plugins"; then _k8s_log "coredns -plugins: route53 was to be left out"; return 1; fi
+  _k8s_log "ok: coredns -plugins: kubernetes, no route53 ($(wc -l <<<"$plugins") plugins)"
 }
 
 # local-path-provisioner's scripts/build: CGO_ENABLED=0, main.VERSION.
