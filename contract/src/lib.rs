@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod kinds;
 
 /// Prometheus metric names as they appear in PromQL (counters end in `_total`).
 pub mod metrics {

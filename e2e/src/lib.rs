@@ -26,6 +26,7 @@ use kube::api::{
 };
 use kube::{Client, Resource, ResourceExt};
 use serde_json::{Value, json};
+use storeops_contract::kinds::ManagedKind;
 
 /// The field manager of what the tests apply (as a user's kubectl would).
 pub const MANAGER: &str = "e2e";
@@ -84,6 +85,15 @@ impl Env {
     /// Any kind in the test's namespace, e.g. `("monitoring.coreos.com", "v1", "ServiceMonitor")`.
     pub fn dynamic(&self, group: &str, version: &str, kind: &str) -> Api<DynamicObject> {
         let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+        Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
+    }
+
+    /// A kind of the managed-kinds table in the test's namespace.
+    pub fn managed(&self, kind: &ManagedKind) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(kind.group, kind.version, kind.kind),
+            kind.plural,
+        );
         Api::namespaced_with(self.client.clone(), &self.namespace, &resource)
     }
 

@@ -34,7 +34,7 @@ pub fn monitoring_drift(
 ) -> impl Stream<Item = ObjectRef<Store>> + Send + 'static {
     let (tx, rx) = futures::channel::mpsc::channel(256);
     for kind in kinds::ALL.into_iter().filter(|k| k.needs_monitoring_crds) {
-        let resource = kind.api_resource();
+        let resource = kinds::api_resource(kind);
         let api: Api<PartialObjectMeta<DynamicObject>> = match namespace.as_deref() {
             Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
             None => Api::all_with(client.clone(), &resource),

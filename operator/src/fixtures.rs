@@ -11,6 +11,13 @@ use crate::api::{
 };
 
 impl Store {
+    /// The Store resolved with the operator's default configuration, as the
+    /// build step gets it; panics on a Store admission would refuse.
+    pub fn resolved(&self) -> crate::reconcile::resolve::ResolvedStore {
+        crate::reconcile::resolve::resolve(self, &crate::config::OperatorConfig::default())
+            .expect("a valid test Store")
+    }
+
     /// Store `alpha` in namespace `shop`, with every default, as the API
     /// server would return it (uid and generation set).
     pub fn test() -> Store {

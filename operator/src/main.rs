@@ -1,7 +1,19 @@
 //! The `operator` command: `run` the controller, or `render` a Store's objects.
 
-use clap::{Args, Parser, Subcommand};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::{Controller, watcher};
+use operator::api::Store;
+use operator::drift::scoped as scoped_api;
+use operator::reconcile::{Context, error_policy, identity, reconcile};
+use operator::{leader, metrics::Metrics, telemetry};
 
 use operator::config::{
     DEFAULT_IMAGE, DEFAULT_PROMETHEUS_NAMESPACE, DEFAULT_PROMETHEUS_POD_LABELS, FIELD_MANAGER,
@@ -172,42 +184,109 @@ fn run_controller(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<(
     runtime.block_on(run(config, args))
 }
 
+/// The controller's life, one named step after the other.
 async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    let provider = init_telemetry(&args)?;
+    let client = connect(args.kubeconfig.as_deref()).await?;
+    let scopes = scopes(&args);
+    let controllers = store_controllers(&client, &scopes, &args).await?;
+    let metrics = Arc::new(Metrics::new(
+        controllers.iter().map(Controller::store).collect(),
+    ));
+    let ready = Arc::new(AtomicBool::new(false));
+    let http = tokio::spawn(serve_http(args.listen, metrics.clone(), ready.clone()));
+    let stop_rx = stop_on_signal(ready.clone());
 
-    use futures::StreamExt;
-    use k8s_openapi::api::coordination::v1::Lease;
-    use kube::Api;
-    use kube::runtime::events::{Recorder, Reporter};
-    use kube::runtime::{Controller, watcher};
-    use operator::api::Store;
-    use operator::drift::scoped as scoped_api;
-    use operator::reconcile::{Context, error_policy, reconcile};
-    use operator::{leader, metrics::Metrics, telemetry};
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &args.lease_namespace);
+    let timing = leader::Timing::default();
+    ready.store(true, Ordering::Relaxed);
+    if !wait_to_lead(&leases, &args, timing, stop_rx.clone()).await {
+        return Ok(());
+    }
+    let (renew, lost_rx) = keep_lease(&leases, &args, timing);
 
+    let fleet = tokio::spawn(operator::reconcile::fleet::keep_fleet(
+        client.clone(),
+        config.dashboard_namespace.clone(),
+        config.field_manager.clone(),
+    ));
+    // One discovery poller for the reconciles, the drift watches and the
+    // controllers' "reconcile every Store" when the CRDs come or go.
+    let monitoring =
+        operator::discovery::MonitoringCrds::start(client.clone(), operator::discovery::POLL).await;
+    let reporter = Reporter {
+        controller: "storeops".into(),
+        instance: Some(args.identity.clone()),
+    };
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config,
+        Recorder::new(client.clone(), reporter),
+        metrics,
+        monitoring.clone(),
+    ));
+    let stopped = Stop {
+        stop: stop_rx,
+        lost: lost_rx.clone(),
+    };
+    reconcile_until_stopped(controllers, &scopes, &client, ctx, monitoring, stopped).await;
+
+    renew.abort();
+    fleet.abort();
+    let lost = *lost_rx.borrow();
+    if !lost && let Err(error) = leader::release(&leases, &args.lease_name, &args.identity).await {
+        tracing::warn!(%error, "could not release the Lease");
+    }
+    http.abort();
+    let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+    tracing::info!("stopped");
+    if lost {
+        anyhow::bail!("lost leadership");
+    }
+    Ok(())
+}
+
+/// Logs (JSON lines at `--log-level`) and, with an endpoint, traces.
+fn init_telemetry(
+    args: &ProcessArgs,
+) -> anyhow::Result<opentelemetry_sdk::trace::SdkTracerProvider> {
     let level = args.log_level.parse().map_err(|_| {
         anyhow::anyhow!(
             "--log-level {:?}: use error, warn, info, debug or trace",
             args.log_level
         )
     })?;
-    let provider = telemetry::init(level, args.otel_endpoint.as_deref(), &args.identity)?;
-    let client = connect(args.kubeconfig.as_deref()).await?;
-    // One controller per watched namespace (or one for all): each watches
-    // only its namespace, so a namespaced grant of the RBAC is enough.
-    let scopes: Vec<Option<String>> = if args.namespaces.is_empty() {
+    Ok(telemetry::init(
+        level,
+        args.otel_endpoint.as_deref(),
+        &args.identity,
+    )?)
+}
+
+/// One scope per watched namespace, or one (`None`) for all: each
+/// controller watches only its namespace, so a namespaced grant of the RBAC
+/// is enough.
+fn scopes(args: &ProcessArgs) -> Vec<Option<String>> {
+    if args.namespaces.is_empty() {
         vec![None]
     } else {
         args.namespaces
             .iter()
             .map(|n| Some(n.trim().to_string()))
             .collect()
-    };
+    }
+}
+
+/// A Store controller per scope, after a list that fails early with a clear
+/// line if the CRD is missing or RBAC forbids it.
+async fn store_controllers(
+    client: &kube::Client,
+    scopes: &[Option<String>],
+    args: &ProcessArgs,
+) -> anyhow::Result<Vec<Controller<Store>>> {
     let mut controllers = Vec::new();
-    for scope in &scopes {
-        let stores: Api<Store> = scoped_api(&client, scope.as_deref());
-        // Fail early with a clear line if the CRD is missing or RBAC forbids it.
+    for scope in scopes {
+        let stores: Api<Store> = scoped_api(client, scope.as_deref());
         stores
             .list(&kube::api::ListParams::default().limit(1))
             .await
@@ -226,101 +305,103 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
                 .trigger_backoff(operator::backoff::WatchBackoff::default()),
         );
     }
-    let metrics = Arc::new(Metrics::new(
-        controllers.iter().map(Controller::store).collect(),
-    ));
-    let ready = Arc::new(AtomicBool::new(false));
-    let http = serve_http(args.listen, metrics.clone(), ready.clone());
-    let http = tokio::spawn(http);
+    Ok(controllers)
+}
 
+/// On SIGTERM or Ctrl-C: out of the Service's endpoints first (readiness
+/// false), then the returned channel turns true and everything drains.
+fn stop_on_signal(ready: Arc<AtomicBool>) -> tokio::sync::watch::Receiver<bool> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let readiness = ready.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        // Out of the Service's endpoints first, then drain.
-        readiness.store(false, Ordering::Relaxed);
+        ready.store(false, Ordering::Relaxed);
         let _ = stop_tx.send(true);
     });
+    stop_rx
+}
 
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &args.lease_namespace);
-    let timing = leader::Timing::default();
-    ready.store(true, Ordering::Relaxed);
+/// Waits for the Lease; `false` when told to stop first.
+async fn wait_to_lead(
+    leases: &Api<Lease>,
+    args: &ProcessArgs,
+    timing: leader::Timing,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> bool {
     tracing::info!(identity = %args.identity, lease = %args.lease_name, "waiting to lead");
-    let mut stopping = stop_rx.clone();
     loop {
-        if leader::try_acquire(&leases, &args.lease_name, &args.identity, timing)
+        if leader::try_acquire(leases, &args.lease_name, &args.identity, timing)
             .await
             .unwrap_or(false)
         {
-            break;
+            tracing::info!(identity = %args.identity, "leading: reconciling Stores");
+            return true;
         }
         tokio::select! {
             _ = tokio::time::sleep(timing.renew) => {}
-            _ = stopping.wait_for(|s| *s) => return Ok(()),
+            _ = stopping.wait_for(|s| *s) => return false,
         }
     }
-    tracing::info!(identity = %args.identity, "leading: reconciling Stores");
+}
 
-    // Renew; losing the Lease stops this process so a standby can lead.
+/// Renews the Lease in the background; losing it turns the returned channel
+/// true, which stops this process so a standby can lead.
+fn keep_lease(
+    leases: &Api<Lease>,
+    args: &ProcessArgs,
+    timing: leader::Timing,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let (lost_tx, lost_rx) = tokio::sync::watch::channel(false);
-    let renew = {
-        let (leases, name, me) = (
-            leases.clone(),
-            args.lease_name.clone(),
-            args.identity.clone(),
-        );
-        tokio::spawn(async move {
-            leader::keep(&leases, &name, &me, timing).await;
-            tracing::error!("lost the Lease: stopping");
-            let _ = lost_tx.send(true);
-        })
-    };
-
-    let fleet = tokio::spawn(operator::reconcile::fleet::keep_fleet(
-        client.clone(),
-        config.dashboard_namespace.clone(),
-        config.field_manager.clone(),
-    ));
-    let reporter = Reporter {
-        controller: "storeops".into(),
-        instance: Some(args.identity.clone()),
-    };
-    // One discovery poller for the reconciles, the drift watches and the
-    // controllers' "reconcile every Store" when the CRDs come or go.
-    let monitoring =
-        operator::discovery::MonitoringCrds::start(client.clone(), operator::discovery::POLL).await;
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        config,
-        Recorder::new(client.clone(), reporter),
-        metrics,
-        monitoring.clone(),
-    ));
-    // Only the objects the operator manages are watched: less memory, and
-    // other tenants' Secrets never enter the cache.
-    let managed_selector = format!(
-        "app.kubernetes.io/managed-by={}",
-        operator::reconcile::build::meta::PART_OF
+    let (leases, name, me) = (
+        leases.clone(),
+        args.lease_name.clone(),
+        args.identity.clone(),
     );
+    let renew = tokio::spawn(async move {
+        leader::keep(&leases, &name, &me, timing).await;
+        tracing::error!("lost the Lease: stopping");
+        let _ = lost_tx.send(true);
+    });
+    (renew, lost_rx)
+}
+
+/// What ends the reconciles: a signal, or the Lease lost.
+struct Stop {
+    stop: tokio::sync::watch::Receiver<bool>,
+    lost: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Runs every controller with its watches until [`Stop`]: the managed
+/// kinds that are always served trigger their Store (metadata only, and only
+/// the objects the operator manages: less memory, and other tenants'
+/// Secrets never enter the cache); the monitoring objects' drift is watched
+/// apart (`operator::drift`), since their CRDs may come and go.
+async fn reconcile_until_stopped(
+    controllers: Vec<Controller<Store>>,
+    scopes: &[Option<String>],
+    client: &kube::Client,
+    ctx: Arc<Context>,
+    monitoring: operator::discovery::MonitoringCrds,
+    stopped: Stop,
+) {
+    use operator::reconcile::kinds;
+    let managed_selector = format!("app.kubernetes.io/managed-by={}", identity::PART_OF);
     let managed = || watcher::Config::default().labels(&managed_selector);
     let runs = controllers
         .into_iter()
-        .zip(&scopes)
+        .zip(scopes)
         .map(|(controller, scope)| {
-            let (mut stop, mut lost) = (stop_rx.clone(), lost_rx.clone());
-            let c = &client;
-            // Every managed kind that is always served triggers its Store
-            // (operator::reconcile::kinds); metadata only.
-            let controller = operator::reconcile::kinds::ALL
+            let (mut stop, mut lost) = (stopped.stop.clone(), stopped.lost.clone());
+            let controller = kinds::ALL
                 .into_iter()
                 .filter(|k| k.owned_by_controller())
                 .fold(controller, |controller, kind| {
-                    let resource = kind.api_resource();
-                    let api = operator::drift::scoped_dynamic(c, scope.as_deref(), &resource);
+                    let resource = kinds::api_resource(kind);
+                    let api = operator::drift::scoped_dynamic(client, scope.as_deref(), &resource);
                     controller.owns_with(api, resource, managed())
                 });
-            // Drift of the monitoring objects is undone too, watched apart
-            // (see operator::drift) since their CRDs may come and go.
             let controller = controller.reconcile_on(operator::drift::monitoring_drift(
                 client.clone(),
                 monitoring.clone(),
@@ -345,20 +426,6 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
             }
         })
         .await;
-
-    renew.abort();
-    fleet.abort();
-    let lost = *lost_rx.borrow();
-    if !lost && let Err(error) = leader::release(&leases, &args.lease_name, &args.identity).await {
-        tracing::warn!(%error, "could not release the Lease");
-    }
-    http.abort();
-    let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
-    tracing::info!("stopped");
-    if lost {
-        anyhow::bail!("lost leadership");
-    }
-    Ok(())
 }
 
 /// A client from `--kubeconfig`, or kube's defaults when it is unset.
@@ -385,8 +452,8 @@ async fn connect(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<kube::C
 /// routes.
 async fn serve_http(
     listen: std::net::SocketAddr,
-    metrics: std::sync::Arc<operator::metrics::Metrics>,
-    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
     use axum::routing::get;
     let app = axum::Router::new()
@@ -406,7 +473,7 @@ async fn serve_http(
         .route(
             "/readyz",
             get(move || async move {
-                if ready.load(std::sync::atomic::Ordering::Relaxed) {
+                if ready.load(Ordering::Relaxed) {
                     (axum::http::StatusCode::OK, "ready")
                 } else {
                     (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting")

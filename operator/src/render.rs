@@ -146,8 +146,8 @@ pub fn render(
             catalog,
             database_endpoint: database_endpoint(&store, &secrets),
         };
-        let desired = crate::reconcile::validate::validate(&store)
-            .and_then(|valid| build::build(&valid, config, &found))
+        let desired = crate::reconcile::resolve::resolve(&store, config)
+            .and_then(|resolved| build::build(&resolved, config, &found))
             .map_err(|source| Error::Build {
                 store: name.clone(),
                 source,
@@ -198,16 +198,19 @@ fn database_endpoint(store: &Store, secrets: &[Secret]) -> Option<Endpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::kinds::{self, *};
 
     const STORE: &str =
         "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata:\n  name: gamma\n";
     const EMPTY_SPEC: &str = "spec: {}\n";
 
-    fn kinds(out: &str) -> Vec<String> {
+    /// The managed-kinds rows of the rendered objects, in order.
+    fn kinds(out: &str) -> Vec<&'static ManagedKind> {
         serde_yaml_ng::Deserializer::from_str(out)
             .map(|d| {
                 let v = serde_yaml_ng::Value::deserialize(d).unwrap();
-                v["kind"].as_str().unwrap().to_string()
+                let (version, kind) = (v["apiVersion"].as_str(), v["kind"].as_str());
+                kinds::of(version.unwrap(), kind.unwrap()).expect("a managed kind")
             })
             .collect()
     }
@@ -219,14 +222,14 @@ mod tests {
         assert_eq!(
             kinds(&out),
             [
-                "ServiceAccount",
-                "Secret",
-                "PersistentVolumeClaim",
-                "Deployment",
-                "Service",
-                "ServiceMonitor",
-                "PrometheusRule",
-                "ConfigMap"
+                &SERVICE_ACCOUNT,
+                &SECRET,
+                &PERSISTENT_VOLUME_CLAIM,
+                &DEPLOYMENT,
+                &SERVICE,
+                &SERVICE_MONITOR,
+                &PROMETHEUS_RULE,
+                &CONFIG_MAP
             ]
         );
         assert!(out.contains("namespace: shop"));
@@ -246,7 +249,7 @@ mod tests {
             let out = render(text, "test", &OperatorConfig::default(), "shop").unwrap();
             serde_yaml_ng::Deserializer::from_str(&out)
                 .map(|d| serde_yaml_ng::Value::deserialize(d).unwrap())
-                .find(|v| v["kind"] == "NetworkPolicy")
+                .find(|v| v["kind"] == NETWORK_POLICY.kind)
                 .expect("a NetworkPolicy")
         };
         let with = policy(&format!("{store}{secret}"));

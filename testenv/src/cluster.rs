@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::certs::Credentials;
 use crate::process::Process;
+use crate::wait::{free_port, listening};
 use crate::{Error, programs};
 
 /// What to start.
@@ -132,7 +133,7 @@ impl ControlPlane {
             .build()
             .map_err(|e| Error::io("creating a runtime", e))?;
         plane.spawn("etcd", &paths[0], etcd_args(&dir, etcd_port)?)?;
-        plane.wait("etcd", || tcp_open(etcd_port))?;
+        plane.wait("etcd", || listening(etcd_port))?;
         plane.spawn(
             "kube-apiserver",
             &paths[1],
@@ -389,14 +390,6 @@ fn timeout(what: &str, last: &str) -> Error {
         seconds: STARTUP.as_secs(),
         last: last.into(),
     }
-}
-
-fn free_port() -> Result<u16, Error> {
-    crate::wait::free_port().map_err(|e| Error::io("finding a free port", e))
-}
-
-fn tcp_open(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
 /// Credential and policy files on disk.

@@ -67,7 +67,7 @@ impl Collector {
         mut config: Value,
         tls: Option<&ReceiverTls>,
     ) -> Result<Collector, Error> {
-        let port = || free_port().map_err(|e| Error::io("picking a port", e));
+        let port = free_port;
         let (grpc_port, http_port) = (port()?, port()?);
         let protocols = &mut config["receivers"]["otlp"]["protocols"];
         for (protocol, port) in [("grpc", grpc_port), ("http", http_port)] {

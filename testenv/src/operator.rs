@@ -210,7 +210,7 @@ impl Operator {
         release: Release<'_>,
         extra: &[&str],
     ) -> Result<Self, Error> {
-        let port = crate::wait::free_port().map_err(|e| Error::io("finding a free port", e))?;
+        let port = crate::wait::free_port()?;
         let listen: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
         let mut args: Vec<String> = vec![
             "run".into(),

@@ -51,7 +51,7 @@ impl Postgres {
             ]),
             "initdb",
         )?;
-        let port = free_port().map_err(|e| Error::io("picking a port", e))?;
+        let port = free_port()?;
         let log = dir.path().join("postgres.log");
         let started = run(
             as_postgres(&bin.join("pg_ctl"))

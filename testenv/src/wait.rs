@@ -12,9 +12,13 @@ use crate::Error;
 /// How often a condition is polled.
 const POLL: Duration = Duration::from_millis(250);
 
-/// A loopback TCP port nobody listens on now (the kernel's choice).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A loopback TCP port nobody listens on now (the kernel's choice): the one
+/// definition every test crate and program uses. Errors: no port to bind.
+pub fn free_port() -> Result<u16, Error> {
+    let bound = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
+    Ok(bound
+        .map_err(|e| Error::io("finding a free loopback port", e))?
+        .port())
 }
 
 /// Whether something listens on loopback `port`.

@@ -10,6 +10,7 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchP
 use kube::discovery::{self, Scope};
 use kube::{Client, ResourceExt};
 
+use storeops_contract::kinds;
 use testenv::{ControlPlane, Options, manifests};
 
 /// What the programs return: any error, as text at their edge.
@@ -145,16 +146,18 @@ pub fn operator_writes(plane: &ControlPlane) -> Result<Vec<testenv::audit::Write
 /// replica each, so no PodDisruptionBudget).
 pub async fn children(client: &Client) -> Result<BTreeMap<String, usize>> {
     let mut counts = BTreeMap::new();
-    for (group, version, kind, plural) in [
-        ("apps", "v1", "Deployment", "deployments"),
-        ("", "v1", "Service", "services"),
-        ("", "v1", "ConfigMap", "configmaps"),
-        ("", "v1", "Secret", "secrets"),
-        ("", "v1", "ServiceAccount", "serviceaccounts"),
-        ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
-    ] {
-        let resource =
-            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    // The managed-kinds table's, but the monitoring kinds (no CRDs here) and
+    // those no default Store makes.
+    let made = kinds::ALL.into_iter().filter(|k| {
+        !k.needs_monitoring_crds
+            && ![&kinds::POD_DISRUPTION_BUDGET, &kinds::NETWORK_POLICY].contains(k)
+    });
+    for managed in made {
+        let (kind, version, group) = (managed.kind, managed.version, managed.group);
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(group, version, kind),
+            managed.plural,
+        );
         let api = Api::<DynamicObject>::namespaced_with(client.clone(), NAMESPACE, &resource);
         let list = api
             .list(&kube::api::ListParams::default().labels("app.kubernetes.io/managed-by=storeops"))

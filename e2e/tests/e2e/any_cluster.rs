@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use storeops_contract::kinds;
 use testenv::fixtures::{invalid_stores, merged, store};
 
 #[tokio::test]
@@ -373,30 +374,18 @@ async fn event(env: &Env, name: &str, reason: &str) -> k8s_openapi::api::events:
     .await
 }
 
-/// Kinds a Store may own: (group, version, kind).
-const CHILD_KINDS: &[(&str, &str, &str)] = &[
-    ("apps", "v1", "Deployment"),
-    ("", "v1", "Service"),
-    ("", "v1", "ServiceAccount"),
-    ("", "v1", "Secret"),
-    ("", "v1", "ConfigMap"),
-    ("", "v1", "PersistentVolumeClaim"),
-    ("policy", "v1", "PodDisruptionBudget"),
-    ("networking.k8s.io", "v1", "NetworkPolicy"),
-    ("monitoring.coreos.com", "v1", "ServiceMonitor"),
-    ("monitoring.coreos.com", "v1", "PrometheusRule"),
-];
-
 /// `Kind/name` and owner uids of every object labelled as the Store's.
 async fn children(env: &Env, name: &str) -> Result<Vec<(String, Vec<String>)>, String> {
     let selector = ListParams::default().labels(&format!("app.kubernetes.io/instance={name}"));
     let monitoring = env.serves_monitoring().await;
     let mut found = Vec::new();
-    for (group, version, kind) in CHILD_KINDS {
-        if *group == "monitoring.coreos.com" && !monitoring {
+    // Every kind a Store may own (the operator's managed-kinds table).
+    for managed in kinds::ALL {
+        if managed.needs_monitoring_crds && !monitoring {
             continue;
         }
-        let api = env.dynamic(group, version, kind);
+        let kind = managed.kind;
+        let api = env.managed(managed);
         for o in api.list(&selector).await.map_err(|e| e.to_string())?.items {
             let owners = o
                 .owner_references()
@@ -419,19 +408,21 @@ async fn deleting_a_store_removes_every_child() {
     let live = ready_at(&env, "gamma", 1).await;
     let uid = live.uid().unwrap();
     let before = children(&env, "gamma").await.unwrap();
-    let kinds: Vec<&str> = before
+    let found: Vec<&str> = before
         .iter()
         .map(|(k, _)| k.split('/').next().unwrap())
         .collect();
-    for kind in [
-        "Deployment",
-        "Service",
-        "ServiceAccount",
-        "Secret",
-        "ConfigMap",
-        "PersistentVolumeClaim",
-    ] {
-        assert!(kinds.contains(&kind), "no {kind} among {before:?}");
+    // A default Store: every kind but those of replicas, a NetworkPolicy
+    // or the monitoring CRDs.
+    for kind in kinds::ALL.into_iter().filter(|k| {
+        !k.needs_monitoring_crds
+            && ![&kinds::POD_DISRUPTION_BUDGET, &kinds::NETWORK_POLICY].contains(k)
+    }) {
+        assert!(
+            found.contains(&kind.kind),
+            "no {} among {before:?}",
+            kind.kind
+        );
     }
     for (child, owners) in &before {
         assert_eq!(

@@ -15,8 +15,47 @@ use storeops_contract::{labels as l, metrics as m};
 use super::proof::{Case, Expected, Proof, Series};
 use super::rules::{BURN_RATES, Rule, Target, errors_ratio, slow_ratio};
 
-/// The common prefix of every alert name.
-pub const PREFIX: &str = "Store";
+/// Every alert's name, written out so that a name read on a page or in a
+/// runbook greps to its code; all start with `Store`.
+pub mod names {
+    /// 5xx responses spend the availability budget too fast.
+    pub const AVAILABILITY_BUDGET_BURN: &str = "StoreAvailabilityBudgetBurn";
+    /// Slow requests spend the latency budget too fast.
+    pub const LATENCY_BUDGET_BURN: &str = "StoreLatencyBudgetBurn";
+    /// Prometheus cannot scrape a pod.
+    pub const DOWN: &str = "StoreDown";
+    /// Prometheus has no target for the store.
+    pub const TARGET_MISSING: &str = "StoreTargetMissing";
+    /// More than 5% of requests fail.
+    pub const ERROR_RATE_SPIKE: &str = "StoreErrorRateSpike";
+    /// The p95 latency is above the threshold.
+    pub const HIGH_LATENCY_P95: &str = "StoreHighLatencyP95";
+    /// A product's stock is low.
+    pub const LOW_STOCK: &str = "StoreLowStock";
+    /// Many purchases are refused for lack of stock.
+    pub const INSUFFICIENT_STOCK_SURGE: &str = "StoreInsufficientStockSurge";
+    /// Requests arrive but nothing sells.
+    pub const SALES_STOPPED: &str = "StoreSalesStopped";
+    /// A container restarts repeatedly.
+    pub const POD_RESTARTING: &str = "StorePodRestarting";
+    /// The service drops telemetry.
+    pub const TELEMETRY_DROPPING: &str = "StoreTelemetryDropping";
+
+    /// Every alert, in the order the PrometheusRule holds them.
+    pub const ALL: [&str; 11] = [
+        AVAILABILITY_BUDGET_BURN,
+        LATENCY_BUDGET_BURN,
+        DOWN,
+        TARGET_MISSING,
+        ERROR_RATE_SPIKE,
+        HIGH_LATENCY_P95,
+        LOW_STOCK,
+        INSUFFICIENT_STOCK_SURGE,
+        SALES_STOPPED,
+        POD_RESTARTING,
+        TELEMETRY_DROPPING,
+    ];
+}
 
 /// Builds an alert's proof from its rules (whose labels the expected alerts carry).
 #[cfg(feature = "proofs")]
@@ -257,13 +296,13 @@ enum Sli {
 fn burn_rate(t: &Target, sli: Sli) -> Alert<'_> {
     let (name, ratio, budget, what): (_, fn(&str) -> String, _, _) = match sli {
         Sli::Availability => (
-            format!("{PREFIX}AvailabilityBudgetBurn"),
+            names::AVAILABILITY_BUDGET_BURN,
             errors_ratio,
             1.0 - t.availability_target,
             "failed (5xx)".to_string(),
         ),
         Sli::Latency => (
-            format!("{PREFIX}LatencyBudgetBurn"),
+            names::LATENCY_BUDGET_BURN,
             slow_ratio,
             1.0 - t.latency_target,
             format!("took longer than {}s", t.latency_threshold),
@@ -275,7 +314,7 @@ fn burn_rate(t: &Target, sli: Sli) -> Alert<'_> {
             let threshold = format!("({factor} * {budget:.5})");
             let mut r = rule(
                 t,
-                &name,
+                name,
                 format!(
                     "{}{{{m}}} > {threshold}\nand\n{}{{{m}}} > {threshold}",
                     ratio(long),
@@ -375,7 +414,7 @@ fn up(t: &Target, value: f64) -> Series {
 fn store_down(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}Down"),
+        names::DOWN,
         format!(r#"up{{namespace="{}",job="{}"}} == 0"#, t.namespace, t.job),
         "2m",
         "critical",
@@ -406,7 +445,7 @@ fn store_down(t: &Target) -> Alert<'_> {
 fn target_missing(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}TargetMissing"),
+        names::TARGET_MISSING,
         format!(
             r#"absent(up{{namespace="{}",job="{}"}})"#,
             t.namespace, t.job
@@ -439,7 +478,7 @@ fn target_missing(t: &Target) -> Alert<'_> {
 fn error_rate_spike(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}ErrorRateSpike"),
+        names::ERROR_RATE_SPIKE,
         format!("{}{{{}}} > 0.05", errors_ratio("5m"), t.matchers()),
         "5m",
         "warning",
@@ -468,7 +507,7 @@ fn error_rate_spike(t: &Target) -> Alert<'_> {
 fn high_latency(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}HighLatencyP95"),
+        names::HIGH_LATENCY_P95,
         format!(
             "histogram_quantile(0.95, sum by (namespace, {}, le) (rate({}_bucket{{{}}}[5m]))) > {}",
             l::STORE_ID,
@@ -536,7 +575,7 @@ fn low_stock(t: &Target) -> Alert<'_> {
     );
     let r = rule(
         t,
-        &format!("{PREFIX}LowStock"),
+        names::LOW_STOCK,
         format!(
             "min by ({by}) ({}{{{}}}) <= {}",
             m::APP_PRODUCT_STOCK,
@@ -606,7 +645,7 @@ fn buys(t: &Target, code: &str, per_minute: f64) -> Series {
 fn insufficient_stock_surge(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}InsufficientStockSurge"),
+        names::INSUFFICIENT_STOCK_SURGE,
         format!(
             "{}\n/\n{} > 0.25",
             per_store_rate(t, m::APP_STOCK_INSUFFICIENT_EVENTS_TOTAL, "10m"),
@@ -653,7 +692,7 @@ fn sales_stopped(t: &Target) -> Alert<'_> {
     let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let r = rule(
         t,
-        &format!("{PREFIX}SalesStopped"),
+        names::SALES_STOPPED,
         format!(
             "sum by (namespace, {}) (rate({count}{{{}}}[15m])) > 0.1\nand\n{} == 0",
             l::STORE_ID,
@@ -741,7 +780,7 @@ fn owner(t: &Target) -> Series {
 fn pod_restarting(t: &Target) -> Alert<'_> {
     let r = rule(
         t,
-        &format!("{PREFIX}PodRestarting"),
+        names::POD_RESTARTING,
         format!(
             // By owner, not by pod name: Kubernetes cuts a long Store's pod
             // names (Target::example_pod), its ReplicaSet names never.
@@ -791,7 +830,7 @@ fn telemetry_dropping(t: &Target) -> Alert<'_> {
     let by = format!("namespace, {}, {}", l::STORE_ID, l::SIGNAL);
     let r = rule(
         t,
-        &format!("{PREFIX}TelemetryDropping"),
+        names::TELEMETRY_DROPPING,
         format!(
             "sum by ({by}) (rate({}{{{}}}[10m])) > 0",
             m::APP_TELEMETRY_DROPPED_TOTAL,

@@ -182,7 +182,7 @@ pub fn planted_bad_rules() -> Vec<(Rule, &'static str)> {
 mod tests {
     use super::*;
     use crate::api::Store;
-    use crate::monitoring::{groups, rules::Target};
+    use crate::monitoring::groups;
 
     fn group(rules: Vec<Rule>) -> Vec<RuleGroup> {
         vec![RuleGroup {
@@ -200,7 +200,7 @@ mod tests {
             long,
             Store::test().with_replicas(3).with_postgres(),
         ] {
-            assert_eq!(check(&groups(&Target::of(&store))), Ok(()));
+            assert_eq!(check(&groups(&store.resolved().monitored)), Ok(()));
         }
     }
 

@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use storeops_contract::{labels as l, metrics as m};
 
-use crate::api::Store;
-
 /// A Prometheus rule group, as in a rules file or a PrometheusRule's spec.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RuleGroup {
@@ -113,29 +111,6 @@ impl Target {
         let mut prefix = format!("{}-7d9c5b6f4-", self.deployment);
         prefix.truncate(58);
         format!("{prefix}x2v8k")
-    }
-
-    /// The rules' view of a Store.
-    pub fn of(store: &Store) -> Target {
-        let alerts = &store.spec.monitoring.alerts;
-        let name = store.object_name();
-        Target {
-            namespace: kube::ResourceExt::namespace(store).unwrap_or_default(),
-            store_id: store.store_id().to_string(),
-            job: name.clone(),
-            deployment: name.clone(),
-            availability_target: alerts.slo.availability_target,
-            latency_threshold: alerts.slo.latency_threshold_seconds,
-            latency_target: alerts.slo.latency_target,
-            low_stock_threshold: alerts.low_stock_threshold,
-            runbook_base: alerts
-                .runbook_base_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_RUNBOOK_BASE.to_string())
-                .trim_end_matches('/')
-                .to_string(),
-            scraped: store.spec.monitoring.service_monitor.enabled,
-        }
     }
 
     /// `namespace="...",store_id="..."`: the matchers of every query.

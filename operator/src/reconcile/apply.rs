@@ -18,7 +18,7 @@ use kube::{Client, ResourceExt};
 
 use super::Error;
 use super::build::{Desired, Object};
-use super::kinds;
+use super::kinds::{self, ManagedKind};
 
 /// What the apply step did.
 #[derive(Debug, Default)]
@@ -32,10 +32,12 @@ pub struct Applied {
 
 impl Applied {
     /// The applied object of a kind, as returned (with its status).
-    pub fn get(&self, kind: &str) -> Option<&DynamicObject> {
-        self.objects
-            .iter()
-            .find(|o| o.types.as_ref().is_some_and(|t| t.kind == kind))
+    pub fn get(&self, kind: &ManagedKind) -> Option<&DynamicObject> {
+        self.objects.iter().find(|o| {
+            o.types
+                .as_ref()
+                .is_some_and(|t| kinds::of(&t.api_version, &t.kind) == Some(kind))
+        })
     }
 }
 
@@ -191,7 +193,7 @@ pub async fn delete_orphans(
     for managed in kinds::swept(monitoring) {
         let kind = managed.kind;
         let api: Api<DynamicObject> =
-            Api::namespaced_with(client.clone(), namespace, &managed.api_resource());
+            Api::namespaced_with(client.clone(), namespace, &kinds::api_resource(managed));
         let fail = |name: String, source| Error::DeleteOrphan { kind, name, source };
         let existing = api
             .list_metadata(&ListParams::default().labels(selector))

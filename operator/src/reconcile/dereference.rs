@@ -9,13 +9,14 @@ use storeops_contract::catalog;
 
 use super::Error;
 use super::build::network_policy::{Endpoint, POSTGRES_PORT};
-use super::build::{Dereferenced, meta, secret};
-use super::status::Problem;
+use super::build::{Dereferenced, secret};
+use super::identity::Identity;
+use super::status::{Problem, Reason};
 use crate::api::Store;
 
 /// Reason of a referenced catalog the store-service would refuse
 /// ([`storeops_contract::catalog::parse`]): the Deployment is held back.
-pub const REASON_CATALOG_INVALID: &str = "CatalogInvalid";
+pub const REASON_CATALOG_INVALID: Reason = Reason::CatalogInvalid;
 
 /// What the cluster holds for a Store.
 #[derive(Debug, Default)]
@@ -46,7 +47,7 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let mut found = Found::default();
 
-    let admin = meta::admin_secret_name(store);
+    let admin = Identity::of(store).admin_secret_name;
     found.dereferenced.admin_token = get(&secrets, &admin)
         .await?
         .as_ref()
@@ -60,7 +61,7 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
     {
         match get(&config_maps, &r.name).await? {
             None => found.problems.push(Problem {
-                reason: "CatalogConfigMapMissing",
+                reason: Reason::CatalogConfigMapMissing,
                 message: format!("catalog ConfigMap {namespace}/{} not found", r.name),
             }),
             Some(cm) => match cm.data.as_ref().and_then(|d| d.get(&r.key)) {
@@ -75,7 +76,7 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
                     }),
                 },
                 None => found.problems.push(Problem {
-                    reason: "CatalogKeyMissing",
+                    reason: Reason::CatalogKeyMissing,
                     message: format!(
                         "catalog ConfigMap {namespace}/{} has no key {:?}",
                         r.name, r.key
@@ -88,12 +89,12 @@ pub async fn dereference(client: &Client, store: &Store, namespace: &str) -> Res
         let r = &pg.secret_ref;
         match get(&secrets, &r.name).await? {
             None => found.problems.push(Problem {
-                reason: "DatabaseSecretMissing",
+                reason: Reason::DatabaseSecretMissing,
                 message: format!("database Secret {namespace}/{} not found", r.name),
             }),
             Some(s) => match s.data.as_ref().and_then(|d| d.get(&r.key)) {
                 None => found.problems.push(Problem {
-                    reason: "DatabaseSecretKeyMissing",
+                    reason: Reason::DatabaseSecretKeyMissing,
                     message: format!(
                         "database Secret {namespace}/{} has no key {:?}",
                         r.name, r.key

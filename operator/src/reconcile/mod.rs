@@ -1,15 +1,17 @@
 //! The reconciler of a Store:
 //!
 //! ```text
-//! dereference -> validate -> build -> apply -> status
+//! dereference -> resolve -> build -> apply -> status
 //! ```
 //!
 //! - [`dereference`]: read what the Store points at (the admin token already
 //!   issued, a referenced catalog ConfigMap, the database Secret, whether the
 //!   monitoring CRDs exist). Touches the API.
-//! - [`validate`]: check the Store once (metadata, every admission rule)
-//!   into a [`validate::ValidatedStore`], the build's only input. Pure.
-//! - [`build`]: turn the validated Store, the operator's configuration and
+//! - [`resolve`]: check the Store once (metadata, every admission rule) and
+//!   resolve it into a [`resolve::ResolvedStore`] (defaults applied,
+//!   cross-field rules decided, names and labels computed), the build's only
+//!   input. Pure.
+//! - [`build`]: turn the resolved Store, the operator's configuration and
 //!   what was dereferenced into every object the Store wants. Pure.
 //! - [`apply`]: server-side apply each object with one field manager, then
 //!   delete the objects with the Store's labels that were not applied.
@@ -22,11 +24,12 @@ pub mod apply;
 pub mod build;
 pub mod dereference;
 pub mod fleet;
+pub mod identity;
 pub mod kinds;
 pub mod limits;
 pub mod pods;
+pub mod resolve;
 pub mod status;
-pub mod validate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,7 +51,7 @@ use crate::api::{Store, StoreStatus};
 use crate::config::OperatorConfig;
 use crate::discovery::MonitoringCrds;
 use crate::metrics::Metrics;
-use status::{Monitoring, Observed, Problem, Rollout};
+use status::{Monitoring, Observed, Problem, Reason, Rollout};
 
 /// Everything a reconcile needs besides the Store.
 pub struct Context {
@@ -232,8 +235,8 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     }
     let mut found = dereference::dereference(&ctx.client, store, &namespace).await?;
     found.monitoring_crds = ctx.monitoring.installed().ok_or(Error::MonitoringUnknown)?;
-    let built = validate::validate(store)
-        .and_then(|valid| build::build(&valid, &ctx.config, &found.dereferenced));
+    let built = resolve::resolve(store, &ctx.config)
+        .and_then(|resolved| build::build(&resolved, &ctx.config, &found.dereferenced));
     let mut desired = match built {
         Ok(desired) => desired,
         // Admission should have refused it (or the operator generated rules
@@ -248,7 +251,7 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
                 ctx,
                 store,
                 EventType::Warning,
-                problem.reason,
+                problem.reason.as_str(),
                 &problem.message,
             )
             .await;
@@ -280,7 +283,7 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     // crash-loop on it, so the Deployment stays as it is (the condition says
     // why); the sweep below still counts it as wanted.
     let to_apply = if found.holds_deployment() {
-        std::borrow::Cow::Owned(desired.without("Deployment"))
+        std::borrow::Cow::Owned(desired.without(&kinds::DEPLOYMENT))
     } else {
         std::borrow::Cow::Borrowed(&desired)
     };
@@ -292,12 +295,16 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     )
     .await;
     let applied = failures
-        .report("ApplyFailed", monitoring.after_failed_apply(), applied)
+        .report(
+            Reason::ApplyFailed,
+            monitoring.after_failed_apply(),
+            applied,
+        )
         .await?;
     let selector = format!(
         "app.kubernetes.io/instance={},app.kubernetes.io/managed-by={}",
         store.name_any(),
-        build::meta::PART_OF
+        identity::PART_OF
     );
     // Orphans come only from a spec change (a kind turned off, replicas back
     // to one), so the sweep's lists run when a generation is first seen, not
@@ -314,14 +321,16 @@ async fn reconcile_store(store: &Store, ctx: &Context) -> Result<Action, Error> 
     } else {
         Ok(Vec::new())
     };
-    let deleted = failures.report("DeleteFailed", monitoring, deleted).await?;
+    let deleted = failures
+        .report(Reason::DeleteFailed, monitoring, deleted)
+        .await?;
 
     if applied.changed.is_empty() && deleted.is_empty() {
         tracing::debug!("converged: nothing to change");
     } else {
         tracing::info!(changed = ?applied.changed, deleted = ?deleted, "applied the Store's objects");
     }
-    let deployment = applied.get("Deployment");
+    let deployment = applied.get(&kinds::DEPLOYMENT);
     let rollout = deployment.map(rollout_of);
     // A ready Store's pods are not listed: only while the rollout is incomplete.
     let pods = match deployment {
@@ -405,8 +414,22 @@ fn observed(
         rollout,
         pods,
         monitoring,
-        service_url: Some(build::service::service_url(store)),
-        dashboard_uids: build::dashboard::store_dashboard_uids(store),
+        service_url: Some(build::service::service_url(&identity::Identity::of(store))),
+        dashboard_uids: dashboard_uids(store),
+    }
+}
+
+/// Uids of the Store's dashboards, for its status (the uid alone: the whole
+/// dashboard is not built for it).
+fn dashboard_uids(store: &Store) -> Vec<String> {
+    if store.spec.monitoring.dashboards.enabled {
+        let namespace = store.namespace().unwrap_or_default();
+        vec![crate::monitoring::dashboards::store::uid(
+            &namespace,
+            &store.name_any(),
+        )]
+    } else {
+        vec![]
     }
 }
 
@@ -459,16 +482,23 @@ async fn announce(ctx: &Context, store: &Store, observed: &Observed, deleted: &[
         )
         .await;
     }
-    let was_degraded_by = |reason: &str| {
+    let was_degraded_by = |reason: Reason| {
         previous.is_some_and(|s| {
-            s.conditions
-                .iter()
-                .any(|c| c.type_ == "Degraded" && c.reason == reason)
+            s.conditions.iter().any(|c| {
+                c.type_ == crate::api::condition_types::DEGRADED && c.reason == reason.as_str()
+            })
         })
     };
     for p in &observed.problems {
         if !was_degraded_by(p.reason) {
-            publish(ctx, store, EventType::Warning, p.reason, &p.message).await;
+            publish(
+                ctx,
+                store,
+                EventType::Warning,
+                p.reason.as_str(),
+                &p.message,
+            )
+            .await;
         }
     }
     // Pods that cannot start are told when they become the reason the Store
@@ -478,7 +508,14 @@ async fn announce(ctx: &Context, store: &Store, observed: &Observed, deleted: &[
         && observed.problems.is_empty()
         && !was_degraded_by(p.reason)
     {
-        publish(ctx, store, EventType::Warning, p.reason, &p.message).await;
+        publish(
+            ctx,
+            store,
+            EventType::Warning,
+            p.reason.as_str(),
+            &p.message,
+        )
+        .await;
     }
 }
 
@@ -511,7 +548,7 @@ impl Failures<'_> {
     /// error policy's backoff.
     async fn report<T>(
         &self,
-        reason: &'static str,
+        reason: Reason,
         monitoring: Monitoring,
         result: Result<T, Error>,
     ) -> Result<T, Error> {

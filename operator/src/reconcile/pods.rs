@@ -21,10 +21,10 @@
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
-use super::status::Problem;
+use super::status::{Problem, Reason};
 
 /// The reason of the Ready and Degraded conditions when a pod cannot start.
-pub const REASON: &str = "PodNotStarting";
+pub const REASON: Reason = Reason::PodNotStarting;
 
 /// The kubelet's or scheduler's message is cut to this many characters (an
 /// ellipsis marks the cut), so the condition stays readable.
@@ -210,7 +210,7 @@ mod tests {
             ),
         ])
         .unwrap();
-        assert_eq!(p.reason, "PodNotStarting");
+        assert_eq!(p.reason.as_str(), "PodNotStarting");
         assert_eq!(
             p.message,
             "pod store-alpha-2: container store-service: ImagePullBackOff: Back-off pulling image \"store:nope\""

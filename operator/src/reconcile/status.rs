@@ -7,11 +7,116 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::api::{StoreStatus, condition_types as types};
 
+/// Every reason a Store's conditions give, each with its CamelCase text
+/// ([`Reason::as_str`]). docs/troubleshooting.md lists each one (a test
+/// keeps the two lists equal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Ready: every replica is ready and the spec applied.
+    StoreReady,
+    /// Ready=False: the rollout is under way or pods are not ready.
+    ReplicasNotReady,
+    /// Progressing: a rollout is under way.
+    RollingOut,
+    /// Progressing=False: the pods run the current spec.
+    RolloutComplete,
+    /// Progressing=False: `spec.paused` is true.
+    Paused,
+    /// Degraded=False: nothing is missing or failing.
+    AsExpected,
+    /// MonitoringReady: the monitoring objects are applied.
+    Applied,
+    /// MonitoringReady: the Store turned monitoring off.
+    Disabled,
+    /// MonitoringReady=False: this generation's monitoring objects are not applied.
+    NotApplied,
+    /// MonitoringReady=False: the monitoring.coreos.com CRDs are missing.
+    MonitoringCrdsMissing,
+    /// A problem: the catalog ConfigMap is missing.
+    CatalogConfigMapMissing,
+    /// A problem: the catalog ConfigMap lacks its key.
+    CatalogKeyMissing,
+    /// A problem: the referenced catalog would be refused by the store-service.
+    CatalogInvalid,
+    /// A problem: the database Secret is missing.
+    DatabaseSecretMissing,
+    /// A problem: the database Secret lacks its key.
+    DatabaseSecretKeyMissing,
+    /// A problem: the API server refused an apply.
+    ApplyFailed,
+    /// A problem: the API server refused a delete of an orphan.
+    DeleteFailed,
+    /// A problem: a pod of the Store cannot start.
+    PodNotStarting,
+    /// A problem: the Store breaks an admission rule (it skipped admission).
+    InvalidSpec,
+    /// A problem: the generated rules would not load in Prometheus.
+    PrometheusRuleInvalid,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 20] = [
+        Reason::StoreReady,
+        Reason::ReplicasNotReady,
+        Reason::RollingOut,
+        Reason::RolloutComplete,
+        Reason::Paused,
+        Reason::AsExpected,
+        Reason::Applied,
+        Reason::Disabled,
+        Reason::NotApplied,
+        Reason::MonitoringCrdsMissing,
+        Reason::CatalogConfigMapMissing,
+        Reason::CatalogKeyMissing,
+        Reason::CatalogInvalid,
+        Reason::DatabaseSecretMissing,
+        Reason::DatabaseSecretKeyMissing,
+        Reason::ApplyFailed,
+        Reason::DeleteFailed,
+        Reason::PodNotStarting,
+        Reason::InvalidSpec,
+        Reason::PrometheusRuleInvalid,
+    ];
+
+    /// The reason as the condition (and the Warning event) carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::StoreReady => "StoreReady",
+            Reason::ReplicasNotReady => "ReplicasNotReady",
+            Reason::RollingOut => "RollingOut",
+            Reason::RolloutComplete => "RolloutComplete",
+            Reason::Paused => "Paused",
+            Reason::AsExpected => "AsExpected",
+            Reason::Applied => "Applied",
+            Reason::Disabled => "Disabled",
+            Reason::NotApplied => "NotApplied",
+            Reason::MonitoringCrdsMissing => "MonitoringCRDsMissing",
+            Reason::CatalogConfigMapMissing => "CatalogConfigMapMissing",
+            Reason::CatalogKeyMissing => "CatalogKeyMissing",
+            Reason::CatalogInvalid => "CatalogInvalid",
+            Reason::DatabaseSecretMissing => "DatabaseSecretMissing",
+            Reason::DatabaseSecretKeyMissing => "DatabaseSecretKeyMissing",
+            Reason::ApplyFailed => "ApplyFailed",
+            Reason::DeleteFailed => "DeleteFailed",
+            Reason::PodNotStarting => "PodNotStarting",
+            Reason::InvalidSpec => "InvalidSpec",
+            Reason::PrometheusRuleInvalid => "PrometheusRuleInvalid",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Something the Store needs that is missing or failing; it degrades the Store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// CamelCase reason, e.g. `CatalogConfigMapMissing`.
-    pub reason: &'static str,
+    /// Why, e.g. [`Reason::CatalogConfigMapMissing`].
+    pub reason: Reason,
     /// A sentence naming the object and what to do.
     pub message: String,
 }
@@ -99,87 +204,136 @@ impl Observed {
     }
 }
 
-/// The next status: conditions recomputed, transition times kept where the
-/// condition did not flip.
+/// One condition's value: its status, reason and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// `True` (the named state holds) or `False`.
+    pub status: bool,
+    /// Why.
+    pub reason: Reason,
+    /// A sentence for people.
+    pub message: String,
+}
+
+fn state(status: bool, reason: Reason, message: impl Into<String>) -> State {
+    State {
+        status,
+        reason,
+        message: message.into(),
+    }
+}
+
+/// Ready: the rollout complete with a ready replica and nothing degrading;
+/// else the first problem, else `ReplicasNotReady`.
+pub fn ready(observed: &Observed) -> State {
+    let rollout = observed.rollout.unwrap_or_default();
+    match (&observed.degrading()[..], observed.rollout) {
+        ([], Some(r)) if r.complete() && r.ready > 0 => state(
+            true,
+            Reason::StoreReady,
+            format!("{} of {} replicas ready", r.ready, r.desired),
+        ),
+        ([first, ..], _) => state(false, first.reason, first.message.clone()),
+        (_, _) => state(
+            false,
+            Reason::ReplicasNotReady,
+            format!("{} of {} replicas ready", rollout.ready, rollout.desired),
+        ),
+    }
+}
+
+/// Progressing: while the Deployment's rollout is incomplete. It does not
+/// change with the pods: a rollout stuck on a pod is still not done.
+pub fn progressing(observed: &Observed) -> State {
+    match observed.rollout {
+        Some(r) if !r.complete() => state(
+            true,
+            Reason::RollingOut,
+            format!(
+                "{} of {} replicas updated, {} ready",
+                r.updated, r.desired, r.ready
+            ),
+        ),
+        _ => state(
+            false,
+            Reason::RolloutComplete,
+            "the store-service runs the current spec",
+        ),
+    }
+}
+
+/// Degraded: the first problem's reason, every problem's message.
+pub fn degraded(observed: &Observed) -> State {
+    let problems = observed.degrading();
+    match problems.first() {
+        Some(first) => {
+            let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+            state(true, first.reason, messages.join("; "))
+        }
+        None => state(
+            false,
+            Reason::AsExpected,
+            "everything the Store needs is in place",
+        ),
+    }
+}
+
+/// MonitoringReady: applied, off, not applied, or impossible.
+pub fn monitoring_ready(observed: &Observed) -> State {
+    match observed.monitoring {
+        Monitoring::Applied => state(
+            true,
+            Reason::Applied,
+            "the ServiceMonitor and PrometheusRule the spec asks for are applied",
+        ),
+        Monitoring::Disabled => state(
+            true,
+            Reason::Disabled,
+            "monitoring is turned off in spec.monitoring",
+        ),
+        Monitoring::NotApplied => state(
+            false,
+            Reason::NotApplied,
+            "this generation's ServiceMonitor and PrometheusRule are not applied; \
+             the Degraded condition says why",
+        ),
+        Monitoring::CrdsMissing => state(
+            false,
+            Reason::MonitoringCrdsMissing,
+            "the monitoring.coreos.com/v1 CRDs ServiceMonitor and PrometheusRule are not both \
+             installed; the store runs unmonitored until they are (install kube-prometheus-stack)",
+        ),
+    }
+}
+
+/// Decides one condition from what was observed.
+pub type Decide = fn(&Observed) -> State;
+
+/// Each condition type with the function that decides it, in the order the
+/// status lists them.
+pub const CONDITIONS: [(&str, Decide); 4] = [
+    (types::READY, ready),
+    (types::PROGRESSING, progressing),
+    (types::DEGRADED, degraded),
+    (types::MONITORING_READY, monitoring_ready),
+];
+
+/// The next status: conditions recomputed ([`CONDITIONS`]), transition
+/// times kept where the condition did not flip.
 ///
 /// A pod that cannot start ([`Observed::pods`]) makes Ready=False and
 /// Degraded=True with reason `PodNotStarting`: it needs someone to act (an
 /// image to fix, a crash to read, room on the nodes), as the other problems
 /// do. A rollout that is merely under way (pods being created or not ready
 /// yet) is Ready=False `ReplicasNotReady` and Progressing=True, not Degraded.
-/// Progressing does not change with the pods: the rollout is still not done.
 pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Time) -> StoreStatus {
     let old = previous
         .map(|s| s.conditions.as_slice())
         .unwrap_or_default();
-    let make = |type_: &str, status: bool, reason: &str, message: String| {
-        condition(
-            old,
-            type_,
-            status,
-            reason,
-            message,
-            observed.generation,
-            now,
-        )
-    };
-    let rollout = observed.rollout.unwrap_or_default();
-    let problems = observed.degrading();
-    let conditions = vec![
-        match (&problems[..], observed.rollout) {
-            ([], Some(r)) if r.complete() && r.ready > 0 => {
-                make(types::READY, true, "StoreReady", format!("{} of {} replicas ready", r.ready, r.desired))
-            }
-            ([first, ..], _) => make(types::READY, false, first.reason, first.message.clone()),
-            (_, _) => make(
-                types::READY,
-                false,
-                "ReplicasNotReady",
-                format!("{} of {} replicas ready", rollout.ready, rollout.desired),
-            ),
-        },
-        if observed.rollout.is_some_and(|r| !r.complete()) {
-            make(
-                types::PROGRESSING,
-                true,
-                "RollingOut",
-                format!("{} of {} replicas updated, {} ready", rollout.updated, rollout.desired, rollout.ready),
-            )
-        } else {
-            make(types::PROGRESSING, false, "RolloutComplete", "the store-service runs the current spec".into())
-        },
-        if let [first, ..] = &problems[..] {
-            let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-            make(types::DEGRADED, true, first.reason, messages.join("; "))
-        } else {
-            make(types::DEGRADED, false, "AsExpected", "everything the Store needs is in place".into())
-        },
-        match observed.monitoring {
-            Monitoring::Applied => make(
-                types::MONITORING_READY,
-                true,
-                "Applied",
-                "the ServiceMonitor and PrometheusRule the spec asks for are applied".into(),
-            ),
-            Monitoring::Disabled => {
-                make(types::MONITORING_READY, true, "Disabled", "monitoring is turned off in spec.monitoring".into())
-            }
-            Monitoring::NotApplied => make(
-                types::MONITORING_READY,
-                false,
-                "NotApplied",
-                "this generation's ServiceMonitor and PrometheusRule are not applied; the Degraded condition says why".into(),
-            ),
-            Monitoring::CrdsMissing => make(
-                types::MONITORING_READY,
-                false,
-                "MonitoringCRDsMissing",
-                "the monitoring.coreos.com/v1 CRDs ServiceMonitor and PrometheusRule are not both installed; \
-                 the store runs unmonitored until they are (install kube-prometheus-stack)"
-                    .into(),
-            ),
-        },
-    ];
+    let conditions = CONDITIONS
+        .iter()
+        .map(|(type_, decide)| condition(old, type_, decide(observed), observed.generation, now))
+        .collect();
     StoreStatus {
         store_id: Some(observed.store_id.clone()),
         observed_generation: observed.generation,
@@ -194,13 +348,11 @@ pub fn next_status(previous: Option<&StoreStatus>, observed: &Observed, now: &Ti
 fn condition(
     old: &[Condition],
     type_: &str,
-    status: bool,
-    reason: &str,
-    message: String,
+    state: State,
     generation: Option<i64>,
     now: &Time,
 ) -> Condition {
-    let status = if status { "True" } else { "False" }.to_string();
+    let status = if state.status { "True" } else { "False" }.to_string();
     let last_transition_time = old
         .iter()
         .find(|c| c.type_ == type_ && c.status == status)
@@ -208,8 +360,8 @@ fn condition(
     Condition {
         type_: type_.to_string(),
         status,
-        reason: reason.to_string(),
-        message: super::limits::fit(&message, super::limits::CONDITION_MESSAGE_MAX_BYTES)
+        reason: state.reason.as_str().to_string(),
+        message: super::limits::fit(&state.message, super::limits::CONDITION_MESSAGE_MAX_BYTES)
             .into_owned(),
         observed_generation: generation,
         last_transition_time,
@@ -227,9 +379,11 @@ pub fn paused_status(
     let paused = condition(
         &status.conditions,
         types::PROGRESSING,
-        false,
-        "Paused",
-        "spec.paused is true: the operator changes nothing until it is false".into(),
+        state(
+            false,
+            Reason::Paused,
+            "spec.paused is true: the operator changes nothing until it is false",
+        ),
         generation,
         now,
     );
@@ -242,6 +396,42 @@ pub fn paused_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/troubleshooting.md's condition and reason tables name exactly
+    /// the condition types and reasons the code gives.
+    #[test]
+    fn the_troubleshooting_tables_list_every_condition_and_reason() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/troubleshooting.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+        // Backticked CamelCase words of the tables' rows.
+        let named: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|row| row.split('`').skip(1).step_by(2))
+            .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric()))
+            .collect();
+        for reason in Reason::ALL {
+            assert!(named.contains(reason.as_str()), "{reason} is not in {path}");
+        }
+        for (type_, _) in CONDITIONS {
+            assert!(named.contains(type_), "condition {type_} is not in {path}");
+        }
+        // The reason column of the problems table holds reasons only.
+        for row in rows.iter().filter(|r| {
+            !CONDITIONS
+                .iter()
+                .any(|(t, _)| r.starts_with(&format!("| `{t}`")))
+        }) {
+            let first = row.split('|').nth(1).unwrap_or_default();
+            for word in first.split('`').skip(1).step_by(2) {
+                assert!(
+                    Reason::ALL.iter().any(|r| r.as_str() == word),
+                    "{path} lists {word}, which no condition gives"
+                );
+            }
+        }
+    }
     use k8s_openapi::jiff::Timestamp;
 
     fn at(seconds: i64) -> Time {
@@ -303,7 +493,7 @@ mod tests {
     fn a_missing_reference_degrades_and_unreadies_with_its_reason() {
         let mut o = healthy();
         o.problems.push(Problem {
-            reason: "DatabaseSecretMissing",
+            reason: Reason::DatabaseSecretMissing,
             message: "Secret shop/pg not found".into(),
         });
         let s = next_status(None, &o, &at(100));
@@ -351,7 +541,7 @@ mod tests {
             "starting is not failing"
         );
         o.pods = Some(Problem {
-            reason: "PodNotStarting",
+            reason: Reason::PodNotStarting,
             message: "pod store-alpha-1: container store-service: ImagePullBackOff: no".into(),
         });
         let s = next_status(Some(&waiting), &o, &at(200));
@@ -379,7 +569,7 @@ mod tests {
         assert_eq!(get(&s, "Progressing"), get(&waiting, "Progressing"));
         // A missing reference comes first: the pods fail because of it.
         o.problems.push(Problem {
-            reason: "DatabaseSecretMissing",
+            reason: Reason::DatabaseSecretMissing,
             message: "Secret shop/pg not found".into(),
         });
         let s = next_status(Some(&s), &o, &at(300));
@@ -392,7 +582,7 @@ mod tests {
     fn monitoring_not_applied_is_not_ready() {
         let mut o = healthy();
         o.problems = vec![Problem {
-            reason: "ApplyFailed",
+            reason: Reason::ApplyFailed,
             message: "admission webhook denied the request".into(),
         }];
         o.monitoring = Monitoring::Applied.after_failed_apply();

@@ -14,6 +14,7 @@ use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
 use operator::discovery;
+use operator::reconcile::kinds;
 use serde_json::{Value, json};
 use testenv::collector::Collector;
 use testenv::operator::{NAMESPACE, Operator, USER};
@@ -221,17 +222,13 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
     let monitors: Api<DynamicObject> = Api::namespaced_with(
         cluster.client.clone(),
         "shop",
-        &ApiResource::from_gvk(&GroupVersionKind::gvk(
-            "monitoring.coreos.com",
-            "v1",
-            "ServiceMonitor",
-        )),
+        &kinds::api_resource(&kinds::SERVICE_MONITOR),
     );
     // With no CRD, then with the ServiceMonitor CRD alone (half the
     // prometheus-operator's CRDs, given two polls to be seen), nothing
     // monitoring is applied (no apply that fails on every retry) and the
     // condition names the missing CRDs.
-    for installed in [None, Some("servicemonitors")] {
+    for installed in [None, Some(kinds::SERVICE_MONITOR.plural)] {
         if let Some(plural) = installed {
             cluster.install_monitoring_crd(plural).await;
             tokio::time::sleep(discovery::POLL * 2).await;
@@ -254,7 +251,9 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
         );
     }
 
-    cluster.install_monitoring_crd("prometheusrules").await;
+    cluster
+        .install_monitoring_crd(kinds::PROMETHEUS_RULE.plural)
+        .await;
     let installed = Instant::now();
     cluster
         .wait_condition("shop", "alpha", "MonitoringReady", "True", Some("Applied"))
@@ -275,11 +274,7 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
     let rules: Api<DynamicObject> = Api::namespaced_with(
         cluster.client.clone(),
         "shop",
-        &ApiResource::from_gvk(&GroupVersionKind::gvk(
-            "monitoring.coreos.com",
-            "v1",
-            "PrometheusRule",
-        )),
+        &kinds::api_resource(&kinds::PROMETHEUS_RULE),
     );
     let rule = rules
         .get("store-alpha")
@@ -702,11 +697,10 @@ async fn the_chart_installs_for_real_and_its_operator_reconciles_a_store() {
         !upgraded.contains("MonitoringReady=False"),
         "NOTES: {upgraded}"
     );
-    let gvk = GroupVersionKind::gvk("monitoring.coreos.com", "v1", "ServiceMonitor");
     let monitors: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         NAMESPACE,
-        &ApiResource::from_gvk_with_plural(&gvk, "servicemonitors"),
+        &kinds::api_resource(&kinds::SERVICE_MONITOR),
     );
     let monitor = monitors.get("storeops-operator").await.unwrap();
     assert_eq!(

@@ -2,8 +2,9 @@
 //! `shop`) and every dashboard the operator makes for it and the fleet.
 
 use operator::api::Store;
+use operator::config::OperatorConfig;
 use operator::monitoring::dashboards::{self, Dashboard};
-use operator::monitoring::rules::Target;
+use operator::reconcile::resolve::{ResolvedStore, resolve};
 
 /// The Store the rules and dashboards are built for.
 pub fn store() -> Store {
@@ -14,12 +15,16 @@ pub fn store() -> Store {
     .unwrap()
 }
 
+/// A Store resolved as the reconcile resolves it (default operator
+/// configuration); panics on a Store admission would refuse.
+pub fn resolved(store: &Store) -> ResolvedStore {
+    resolve(store, &OperatorConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The Store's dashboard, then the fleet's.
 pub fn all_dashboards() -> Vec<Dashboard> {
-    let store = store();
     let mut all = vec![operator::reconcile::build::dashboard::store_dashboard(
-        &store,
-        &Target::of(&store),
+        &resolved(&store()),
     )];
     all.extend(dashboards::fleet());
     all

@@ -5,6 +5,7 @@
 //! (`crd`, `render`), and the operator itself against a real control plane
 //! (`cluster`).
 
+mod admission;
 mod backends;
 mod cluster;
 mod crd;

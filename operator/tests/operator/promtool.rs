@@ -37,7 +37,7 @@ fn target_named(name: &str) -> rules::Target {
         "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{storeId: alpha_store}}\n",
     ))
     .unwrap();
-    rules::Target::of(&store)
+    crate::fixtures::resolved(&store).monitored
 }
 
 #[test]
@@ -111,6 +111,28 @@ fn every_alert_has_a_runbook_and_every_runbook_an_alert() {
         .collect();
     runbooks.sort();
     assert_eq!(names, runbooks, "alerts and docs/runbooks/*.md differ");
+    // The written-out names are the built ones, in the rule's order.
+    let built: Vec<String> = alerts::alerts(&target())
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect();
+    assert_eq!(
+        built,
+        alerts::names::ALL,
+        "alerts::names::ALL is not the alerts built"
+    );
+    // The runbook index lists each alert once, in that order.
+    let index = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let listed: Vec<&str> = index
+        .lines()
+        .filter_map(|l| l.strip_prefix("| ["))
+        .filter_map(|l| l.split(']').next())
+        .collect();
+    assert_eq!(
+        listed,
+        alerts::names::ALL,
+        "docs/runbooks/README.md's table"
+    );
     for alert in alerts::alerts(&target()) {
         for rule in &alert.rules {
             let url = &rule.annotations["runbook_url"];

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use kube::CustomResourceExt;
 use operator::api::Store;
 use operator::config::OperatorConfig;
+use operator::reconcile::kinds::{self, *};
 use serde::Deserialize;
 
 fn sample(name: &str) -> String {
@@ -26,11 +27,29 @@ fn render(name: &str) -> Vec<serde_json::Value> {
     documents(&out)
 }
 
-fn kinds(objects: &[serde_json::Value]) -> Vec<&str> {
+/// The managed-kinds rows of the rendered objects, in order (panics on a
+/// kind the table does not hold).
+fn kinds(objects: &[serde_json::Value]) -> Vec<&'static ManagedKind> {
     objects
         .iter()
-        .map(|o| o["kind"].as_str().unwrap())
+        .map(|o| {
+            let (version, kind) = (o["apiVersion"].as_str(), o["kind"].as_str());
+            kinds::of(version.unwrap(), kind.unwrap())
+                .unwrap_or_else(|| panic!("{kind:?} is not in the managed-kinds table"))
+        })
         .collect()
+}
+
+/// The rendered object of a kind and name.
+fn find<'a>(
+    objects: &'a [serde_json::Value],
+    kind: &ManagedKind,
+    name: &str,
+) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind.kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {} {name}", kind.kind))
 }
 
 #[test]
@@ -39,15 +58,15 @@ fn alpha_renders_every_object_of_an_inline_catalog_store() {
     assert_eq!(
         kinds(&objects),
         [
-            "ServiceAccount",
-            "Secret",
-            "ConfigMap",
-            "PersistentVolumeClaim",
-            "Deployment",
-            "Service",
-            "ServiceMonitor",
-            "PrometheusRule",
-            "ConfigMap"
+            &SERVICE_ACCOUNT,
+            &SECRET,
+            &CONFIG_MAP,
+            &PERSISTENT_VOLUME_CLAIM,
+            &DEPLOYMENT,
+            &SERVICE,
+            &SERVICE_MONITOR,
+            &PROMETHEUS_RULE,
+            &CONFIG_MAP
         ]
     );
     for o in &objects {
@@ -57,7 +76,9 @@ fn alpha_renders_every_object_of_an_inline_catalog_store() {
         );
         assert_eq!(o["metadata"]["namespace"], "shop");
     }
-    let catalog = objects[2]["data"]["catalog.json"].as_str().unwrap();
+    let catalog = find(&objects, &CONFIG_MAP, "store-alpha-catalog")["data"]["catalog.json"]
+        .as_str()
+        .unwrap();
     assert_eq!(
         serde_json::from_str::<Vec<serde_json::Value>>(catalog)
             .unwrap()
@@ -72,17 +93,17 @@ fn beta_reads_its_catalog_from_the_users_config_map() {
     assert_eq!(
         kinds(&objects),
         [
-            "ServiceAccount",
-            "Secret",
-            "PersistentVolumeClaim",
-            "Deployment",
-            "Service",
-            "ServiceMonitor",
-            "PrometheusRule",
-            "ConfigMap"
+            &SERVICE_ACCOUNT,
+            &SECRET,
+            &PERSISTENT_VOLUME_CLAIM,
+            &DEPLOYMENT,
+            &SERVICE,
+            &SERVICE_MONITOR,
+            &PROMETHEUS_RULE,
+            &CONFIG_MAP
         ]
     );
-    let pod = &objects[3]["spec"]["template"]["spec"];
+    let pod = &find(&objects, &DEPLOYMENT, "store-beta")["spec"]["template"]["spec"];
     let volume = pod["volumes"]
         .as_array()
         .unwrap()
@@ -90,7 +111,8 @@ fn beta_reads_its_catalog_from_the_users_config_map() {
         .find(|v| v["name"] == "catalog");
     assert_eq!(volume.unwrap()["configMap"]["name"], "beta-products");
     assert_eq!(
-        objects[2]["spec"]["resources"]["requests"]["storage"],
+        find(&objects, &PERSISTENT_VOLUME_CLAIM, "store-beta-data")["spec"]["resources"]["requests"]
+            ["storage"],
         "2Gi"
     );
 }

@@ -5,6 +5,7 @@
 
 mod chart;
 mod dockerfiles;
+mod docs_lists;
 mod licences;
 mod makefile;
 mod modules;

@@ -26,11 +26,6 @@ pub const CATALOG: &str = r#"
 /// Waiting and ports: testenv's, shared by every test crate.
 pub use testenv::wait::wait_until;
 
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    testenv::wait::free_port().expect("no free loopback port")
-}
-
 /// A running store-service with its own directory (database, catalog, log),
 /// configured through its environment (as the operator's pods are).
 pub struct Server {
@@ -72,7 +67,7 @@ impl Server {
 
     /// Starts (or restarts) the process on a new port and waits for /readyz.
     pub fn start(&mut self) {
-        self.start_on(free_port());
+        self.start_on(testenv::wait::free_port().unwrap());
     }
 
     /// Starts (or restarts) the process on `port` and waits for /readyz;
@@ -300,9 +295,13 @@ impl Prometheus {
         let program = testenv::programs::PROMETHEUS
             .path()
             .unwrap_or_else(|e| panic!("{e}"));
-        let inner =
-            testenv::prometheus::Prometheus::start(&program, dir.path(), &config, free_port())
-                .unwrap_or_else(|e| panic!("{e}"));
+        let inner = testenv::prometheus::Prometheus::start(
+            &program,
+            dir.path(),
+            &config,
+            testenv::wait::free_port().unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         Prometheus { inner, _dir: dir }
     }
 

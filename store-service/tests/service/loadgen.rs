@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{ADMIN_TOKEN, Client, Server, free_port};
+use crate::harness::{ADMIN_TOKEN, Client, Server};
 
 #[test]
 fn loadgen_runs_weighted_scenarios_and_summarizes() {
@@ -158,7 +158,7 @@ fn a_purchase_beyond_stock_never_sells() {
 /// fails at once, naming the target.
 #[test]
 fn loadgen_waits_for_a_target_that_is_not_up_yet() {
-    let port = free_port();
+    let port = testenv::wait::free_port().unwrap();
     let target = format!("http://127.0.0.1:{port}");
     let loadgen = |wait: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_store-service"));

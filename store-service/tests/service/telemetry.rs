@@ -6,9 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use storeops_contract::{labels, metrics, resource, spans};
 
-use crate::harness::{
-    ADMIN_TOKEN, Client, Collector, Prometheus, Server, free_port, sample, wait_until,
-};
+use crate::harness::{ADMIN_TOKEN, Client, Collector, Prometheus, Server, sample, wait_until};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN: &str = "00f067aa0ba902b7";
@@ -375,7 +373,7 @@ async fn traces_and_logs_reach_a_collector_over_http() {
 /// With the backend gone, requests still succeed and the loss is counted.
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_otlp_port_costs_requests_nothing_and_drops_are_counted() {
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    let closed = format!("http://127.0.0.1:{}", testenv::wait::free_port().unwrap());
     let server = Server::sqlite_with(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", &closed),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),

@@ -466,12 +466,11 @@ pub fn fleet() -> Vec<Dashboard> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitoring::rules::Target;
 
     fn all() -> Vec<Dashboard> {
         let store = crate::api::Store::test();
         let mut all = vec![store::dashboard(&store::StoreView {
-            target: Target::of(&store),
+            target: store.resolved().monitored,
             display_name: "Alpha".into(),
             currency: "USD".into(),
             name: "alpha".into(),

@@ -4,59 +4,30 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::ResourceExt;
 use sha2::{Digest, Sha256};
 
-use super::{Dereferenced, Error, meta};
-use crate::api::Store;
-
-/// Key of the inline catalog in its ConfigMap, and its file name in the pod.
-pub const INLINE_CATALOG_KEY: &str = "catalog.json";
-
-/// Where the pods read the catalog from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogSource {
-    /// The ConfigMap.
-    pub config_map: String,
-    /// Its key, also the file name under the catalog mount.
-    pub key: String,
-}
-
-/// The ConfigMap and key holding the Store's catalog: ours for an inline
-/// catalog, the user's for `configMapRef`; `None` without a catalog.
-pub fn catalog_source(store: &Store) -> Option<CatalogSource> {
-    let catalog = store.spec.catalog.as_ref()?;
-    Some(match &catalog.config_map_ref {
-        Some(r) => CatalogSource {
-            config_map: r.name.clone(),
-            key: r.key.clone(),
-        },
-        None => CatalogSource {
-            config_map: meta::catalog_config_map_name(store),
-            key: INLINE_CATALOG_KEY.to_string(),
-        },
-    })
-}
+use super::{Dereferenced, Error};
+pub use crate::reconcile::resolve::INLINE_CATALOG_KEY;
+use crate::reconcile::resolve::ResolvedStore;
 
 /// The ConfigMap of an inline catalog: the products as a JSON list, the
 /// format the store-service's `CATALOG_FILE` reads.
-pub fn catalog(store: &Store) -> Result<Option<ConfigMap>, Error> {
-    let Some(products) = store
-        .spec
+pub fn catalog(store: &ResolvedStore) -> Result<Option<ConfigMap>, Error> {
+    let Some((catalog, products)) = store
         .catalog
         .as_ref()
-        .and_then(|c| c.products.as_ref())
+        .and_then(|c| Some((c, c.inline.as_ref()?)))
     else {
         return Ok(None);
     };
     let json =
         serde_json::to_string_pretty(products).map_err(|source| Error::SerializeCatalog {
-            store: store.name_any(),
+            store: store.id.name.clone(),
             source,
         })?;
     Ok(Some(ConfigMap {
-        metadata: meta::object_meta(store, meta::catalog_config_map_name(store)),
-        data: Some(BTreeMap::from([(INLINE_CATALOG_KEY.to_string(), json)])),
+        metadata: store.id.object_meta(&catalog.config_map),
+        data: Some(BTreeMap::from([(catalog.key.clone(), json)])),
         ..ConfigMap::default()
     }))
 }
@@ -64,8 +35,12 @@ pub fn catalog(store: &Store) -> Result<Option<ConfigMap>, Error> {
 /// A short digest of the catalog the pods will read: the inline ConfigMap,
 /// else the referenced content found by dereference, else the reference
 /// itself (`render` without a cluster). Empty without a catalog.
-pub fn catalog_hash(store: &Store, inline: Option<&ConfigMap>, found: &Dereferenced) -> String {
-    let content = match (inline, &found.catalog, catalog_source(store)) {
+pub fn catalog_hash(
+    store: &ResolvedStore,
+    inline: Option<&ConfigMap>,
+    found: &Dereferenced,
+) -> String {
+    let content = match (inline, &found.catalog, &store.catalog) {
         (Some(cm), _, _) => cm
             .data
             .as_ref()
@@ -86,10 +61,11 @@ pub fn catalog_hash(store: &Store, inline: Option<&ConfigMap>, found: &Dereferen
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
 
     #[test]
     fn an_inline_catalog_becomes_a_json_list_the_store_service_reads() {
-        let cm = catalog(&Store::test().with_inline_catalog())
+        let cm = catalog(&Store::test().with_inline_catalog().resolved())
             .unwrap()
             .unwrap();
         assert_eq!(cm.metadata.name.as_deref(), Some("store-alpha-catalog"));
@@ -103,19 +79,18 @@ mod tests {
 
     #[test]
     fn a_referenced_or_missing_catalog_makes_no_config_map() {
-        assert_eq!(catalog(&Store::test()).unwrap(), None);
-        assert_eq!(catalog(&Store::test().with_catalog_ref()).unwrap(), None);
-        let src = catalog_source(&Store::test().with_catalog_ref()).unwrap();
+        assert_eq!(catalog(&Store::test().resolved()).unwrap(), None);
         assert_eq!(
-            (src.config_map.as_str(), src.key.as_str()),
-            ("beta-products", "products.yaml")
+            catalog(&Store::test().with_catalog_ref().resolved()).unwrap(),
+            None
         );
     }
 
     #[test]
     fn the_hash_follows_the_catalog_content() {
         let hash = |store: &Store, found: &Dereferenced| {
-            catalog_hash(store, catalog(store).unwrap().as_ref(), found)
+            let store = store.resolved();
+            catalog_hash(&store, catalog(&store).unwrap().as_ref(), found)
         };
         let none = Dereferenced::default();
         assert_eq!(hash(&Store::test(), &none), "");

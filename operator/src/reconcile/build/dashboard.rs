@@ -6,54 +6,33 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::ResourceExt;
 use kube::api::ObjectMeta;
 
-use super::meta;
-use crate::api::Store;
 use crate::monitoring::dashboards::{self, Dashboard, store::StoreView};
-use crate::monitoring::rules::Target;
+use crate::reconcile::identity::{PART_OF, add_labels};
+use crate::reconcile::resolve::ResolvedStore;
 
 /// The label the Grafana sidecar looks for.
 pub const SIDECAR_LABEL: &str = "grafana_dashboard";
 /// The annotation naming the Grafana folder.
 pub const FOLDER_ANNOTATION: &str = "grafana_folder";
 
-/// The Store's dashboard model, about `monitored` (the validated Store's
-/// view, or [`Target::of`] the Store).
-pub fn store_dashboard(store: &Store, monitored: &Target) -> Dashboard {
+/// The Store's dashboard model, about its monitored view.
+pub fn store_dashboard(store: &ResolvedStore) -> Dashboard {
     dashboards::store::dashboard(&StoreView {
-        target: monitored.clone(),
-        display_name: store
-            .spec
-            .display_name
-            .clone()
-            .unwrap_or_else(|| store.name_any()),
-        currency: store.spec.currency.clone(),
-        name: store.name_any(),
+        target: store.monitored.clone(),
+        display_name: store.display_name.clone(),
+        currency: store.currency.clone(),
+        name: store.id.name.clone(),
     })
 }
 
-/// Uids of the Store's dashboards, for its status.
-pub fn store_dashboard_uids(store: &Store) -> Vec<String> {
-    if store.spec.monitoring.dashboards.enabled {
-        // The uid alone: building the whole dashboard for it is not needed.
-        let namespace = store.namespace().unwrap_or_default();
-        vec![dashboards::store::uid(&namespace, &store.name_any())]
-    } else {
-        vec![]
-    }
-}
-
 /// The Store's dashboard ConfigMap; `None` when dashboards are disabled.
-pub fn store_config_map(store: &Store, monitored: &Target) -> Option<ConfigMap> {
-    let settings = &store.spec.monitoring.dashboards;
-    if !settings.enabled {
-        return None;
-    }
-    let mut metadata = meta::object_meta(store, format!("{}-dashboard", meta::object_name(store)));
+pub fn store_config_map(store: &ResolvedStore) -> Option<ConfigMap> {
+    let settings = store.dashboards.as_ref()?;
+    let mut metadata = store.id.object_meta(&store.id.dashboard_config_map_name);
     sidecar_labels(&mut metadata, &settings.folder, &settings.labels);
-    Some(config_map(metadata, &store_dashboard(store, monitored)))
+    Some(config_map(metadata, &store_dashboard(store)))
 }
 
 /// The fleet dashboards' ConfigMaps in `namespace`.
@@ -84,13 +63,10 @@ pub fn fleet_labels() -> BTreeMap<String, String> {
             "app.kubernetes.io/component".to_string(),
             "dashboards".to_string(),
         ),
-        (
-            "app.kubernetes.io/part-of".to_string(),
-            meta::PART_OF.to_string(),
-        ),
+        ("app.kubernetes.io/part-of".to_string(), PART_OF.to_string()),
         (
             "app.kubernetes.io/managed-by".to_string(),
-            meta::PART_OF.to_string(),
+            PART_OF.to_string(),
         ),
     ])
 }
@@ -100,7 +76,7 @@ fn sidecar_labels(metadata: &mut ObjectMeta, folder: &str, extra: &BTreeMap<Stri
         .labels
         .get_or_insert_default()
         .insert(SIDECAR_LABEL.to_string(), "1".to_string());
-    meta::add_labels(metadata, extra);
+    add_labels(metadata, extra);
     metadata
         .annotations
         .get_or_insert_default()
@@ -119,10 +95,12 @@ fn config_map(metadata: ObjectMeta, dashboard: &Dashboard) -> ConfigMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
+    use kube::ResourceExt;
 
     #[test]
     fn the_store_dashboard_is_labelled_for_the_sidecar_in_its_folder() {
-        let cm = store_config_map(&Store::test(), &Target::of(&Store::test())).unwrap();
+        let cm = store_config_map(&Store::test().resolved()).unwrap();
         assert_eq!(cm.metadata.name.as_deref(), Some("store-alpha-dashboard"));
         assert_eq!(cm.labels()[SIDECAR_LABEL], "1");
         assert_eq!(cm.annotations()[FOLDER_ANNOTATION], "Stores");
@@ -130,15 +108,13 @@ mod tests {
         assert_eq!(key, "store-shop-alpha.json");
         let model: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(model["uid"], "store-shop-alpha");
-        assert_eq!(store_dashboard_uids(&Store::test()), ["store-shop-alpha"]);
     }
 
     #[test]
     fn disabled_dashboards_build_nothing() {
         let mut store = Store::test();
         store.spec.monitoring.dashboards.enabled = false;
-        assert!(store_config_map(&store, &Target::of(&store)).is_none());
-        assert!(store_dashboard_uids(&store).is_empty());
+        assert!(store_config_map(&store.resolved()).is_none());
     }
 
     #[test]

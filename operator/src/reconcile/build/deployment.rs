@@ -9,19 +9,17 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
     HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretVolumeSource, SecurityContext, SleepAction, Volume, VolumeMount,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, SeccompProfile, SecretVolumeSource,
+    SecurityContext, SleepAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::config_map::catalog_source;
-use super::env::{ADMIN_DIR, CATALOG_DIR, CONTAINER_PORT, DATA_DIR, environment, image};
+use super::env::{ADMIN_DIR, CATALOG_DIR, CONTAINER_PORT, DATA_DIR, environment};
+use super::secret;
 use super::service::HTTP_PORT_NAME;
-use super::{meta, secret};
-use crate::api::Store;
-use crate::config::OperatorConfig;
+use crate::reconcile::resolve::{Database, ResolvedStore};
 
 /// Name of the store-service container.
 pub const CONTAINER_NAME: &str = "store-service";
@@ -32,8 +30,8 @@ pub const RUN_AS_USER: i64 = 65532;
 
 /// The store-service Deployment. Embedded SQLite is replaced with the
 /// Recreate strategy (two pods never share the file); PostgreSQL rolls.
-pub fn deployment(store: &Store, config: &OperatorConfig, catalog_hash: &str) -> Deployment {
-    let embedded = store.spec.database.embedded.is_some();
+pub fn deployment(store: &ResolvedStore, catalog_hash: &str) -> Deployment {
+    let embedded = matches!(store.database, Database::Embedded { .. });
     let strategy = if embedded {
         DeploymentStrategy {
             type_: Some("Recreate".into()),
@@ -56,19 +54,19 @@ pub fn deployment(store: &Store, config: &OperatorConfig, catalog_hash: &str) ->
         annotations.insert(CATALOG_HASH_ANNOTATION.into(), catalog_hash.into());
     }
     Deployment {
-        metadata: meta::object_meta(store, meta::object_name(store)),
+        metadata: store.id.object_meta(&store.id.object_name),
         spec: Some(DeploymentSpec {
-            replicas: Some(store.spec.replicas),
+            replicas: Some(store.replicas),
             revision_history_limit: Some(3),
-            selector: meta::selector(store),
+            selector: store.id.selector(),
             strategy: Some(strategy),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(meta::labels(store)),
+                    labels: Some(store.id.labels()),
                     annotations: Some(annotations),
                     ..ObjectMeta::default()
                 }),
-                spec: Some(pod_spec(store, config)),
+                spec: Some(pod_spec(store)),
             },
             ..DeploymentSpec::default()
         }),
@@ -76,10 +74,10 @@ pub fn deployment(store: &Store, config: &OperatorConfig, catalog_hash: &str) ->
     }
 }
 
-fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
+fn pod_spec(store: &ResolvedStore) -> PodSpec {
     let (volumes, mounts) = volumes(store);
     PodSpec {
-        service_account_name: Some(meta::object_name(store)),
+        service_account_name: Some(store.id.object_name.clone()),
         automount_service_account_token: Some(false),
         enable_service_links: Some(false),
         security_context: Some(PodSecurityContext {
@@ -93,7 +91,7 @@ fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
         }),
         containers: vec![Container {
             name: CONTAINER_NAME.into(),
-            image: Some(image(store, config).into()),
+            image: Some(store.image.clone()),
             image_pull_policy: Some("IfNotPresent".into()),
             args: Some(vec!["serve".into()]),
             ports: Some(vec![ContainerPort {
@@ -102,14 +100,8 @@ fn pod_spec(store: &Store, config: &OperatorConfig) -> PodSpec {
                 protocol: Some("TCP".into()),
                 ..ContainerPort::default()
             }]),
-            env: Some(environment(store, config)),
-            resources: Some(
-                store
-                    .spec
-                    .resources
-                    .as_ref()
-                    .map_or_else(default_resources, |r| r.to_requirements()),
-            ),
+            env: Some(environment(store)),
+            resources: Some(store.resources.clone()),
             startup_probe: Some(probe("/livez", 2, 30)),
             liveness_probe: Some(probe("/livez", 10, 3)),
             readiness_probe: Some(probe("/readyz", 5, 2)),
@@ -170,23 +162,8 @@ fn probe(path: &str, period_seconds: i32, failure_threshold: i32) -> Probe {
     }
 }
 
-/// Requests 50m / 64Mi, limits 500m / 256Mi.
-pub fn default_resources() -> ResourceRequirements {
-    let q = |cpu: &str, memory: &str| {
-        BTreeMap::from([
-            ("cpu".to_string(), Quantity(cpu.into())),
-            ("memory".to_string(), Quantity(memory.into())),
-        ])
-    };
-    ResourceRequirements {
-        requests: Some(q("50m", "64Mi")),
-        limits: Some(q("500m", "256Mi")),
-        ..ResourceRequirements::default()
-    }
-}
-
 /// A writable /tmp, the admin token, the catalog and the database volume.
-fn volumes(store: &Store) -> (Vec<Volume>, Vec<VolumeMount>) {
+fn volumes(store: &ResolvedStore) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mount = |name: &str, path: &str, read_only: bool| VolumeMount {
         name: name.into(),
         mount_path: path.into(),
@@ -205,7 +182,7 @@ fn volumes(store: &Store) -> (Vec<Volume>, Vec<VolumeMount>) {
         Volume {
             name: "admin-token".into(),
             secret: Some(SecretVolumeSource {
-                secret_name: Some(meta::admin_secret_name(store)),
+                secret_name: Some(store.id.admin_secret_name.clone()),
                 items: Some(vec![key_to_path(secret::TOKEN_KEY)]),
                 default_mode: Some(0o440),
                 optional: Some(false),
@@ -217,11 +194,11 @@ fn volumes(store: &Store) -> (Vec<Volume>, Vec<VolumeMount>) {
         mount("tmp", "/tmp", false),
         mount("admin-token", ADMIN_DIR, true),
     ];
-    if let Some(src) = catalog_source(store) {
+    if let Some(src) = &store.catalog {
         volumes.push(Volume {
             name: "catalog".into(),
             config_map: Some(ConfigMapVolumeSource {
-                name: src.config_map,
+                name: src.config_map.clone(),
                 items: Some(vec![key_to_path(&src.key)]),
                 default_mode: Some(0o444),
                 optional: Some(false),
@@ -230,11 +207,11 @@ fn volumes(store: &Store) -> (Vec<Volume>, Vec<VolumeMount>) {
         });
         mounts.push(mount("catalog", CATALOG_DIR, true));
     }
-    if store.spec.database.embedded.is_some() {
+    if matches!(store.database, Database::Embedded { .. }) {
         volumes.push(Volume {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: meta::data_claim_name(store),
+                claim_name: store.id.data_claim_name.clone(),
                 read_only: Some(false),
             }),
             ..Volume::default()

@@ -1,7 +1,10 @@
 use super::*;
+use crate::api::Store;
+use crate::config::OperatorConfig;
+use crate::reconcile::identity::Identity;
 
 fn build(store: &Store) -> Deployment {
-    deployment(store, &OperatorConfig::default(), "")
+    deployment(&store.resolved(), "")
 }
 
 fn pod(store: &Store) -> PodSpec {
@@ -138,7 +141,7 @@ fn the_catalog_is_mounted_from_our_config_map_or_the_users() {
 fn a_new_catalog_hash_changes_the_pod_template() {
     let store = Store::test().with_inline_catalog();
     let annotations = |hash: &str| {
-        let d = deployment(&store, &OperatorConfig::default(), hash);
+        let d = deployment(&store.resolved(), hash);
         d.spec
             .unwrap()
             .template
@@ -154,12 +157,15 @@ fn a_new_catalog_hash_changes_the_pod_template() {
 #[test]
 fn replicas_image_and_selector_follow_the_store() {
     let config = OperatorConfig::default();
-    let d = deployment(&Store::test().with_replicas(4).with_postgres(), &config, "");
+    let d = deployment(
+        &Store::test().with_replicas(4).with_postgres().resolved(),
+        "",
+    );
     let spec = d.spec.unwrap();
     assert_eq!(spec.replicas, Some(4));
-    assert_eq!(spec.selector, meta::selector(&Store::test()));
+    assert_eq!(spec.selector, Identity::of(&Store::test()).selector());
     let labels = spec.template.metadata.unwrap().labels.unwrap();
-    assert_eq!(labels, meta::labels(&Store::test()));
+    assert_eq!(labels, Identity::of(&Store::test()).labels());
     assert_eq!(
         container(&Store::test()).image.as_deref(),
         Some(config.default_image.as_str())

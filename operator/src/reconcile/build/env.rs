@@ -1,13 +1,11 @@
 //! The environment of the store-service container: the contract of
-//! `storeops_contract::env`, filled from the Store and the operator's
-//! configuration.
+//! `storeops_contract::env`, filled from the resolved Store (the operator's
+//! defaults already applied).
 
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector};
 use storeops_contract::{env, resource};
 
-use super::config_map::catalog_source;
-use crate::api::Store;
-use crate::config::OperatorConfig;
+use crate::reconcile::resolve::{Database, ResolvedStore};
 
 /// Downward-API variable with the pod's name (referenced as `$(POD_NAME)`).
 pub const POD_NAME: &str = "POD_NAME";
@@ -21,11 +19,6 @@ pub const DATA_DIR: &str = "/data";
 pub const CATALOG_DIR: &str = "/etc/store";
 /// Mount of the admin token.
 pub const ADMIN_DIR: &str = "/etc/store-admin";
-
-/// The image the Store runs.
-pub fn image<'a>(store: &'a Store, config: &'a OperatorConfig) -> &'a str {
-    store.spec.image.as_deref().unwrap_or(&config.default_image)
-}
 
 /// `service.version`: the image's tag, `latest` without one.
 pub fn image_version(image: &str) -> &str {
@@ -61,15 +54,11 @@ fn field(name: &str, path: &str) -> EnvVar {
 
 /// The container's environment. The downward-API variables come first so
 /// later values can reference them.
-pub fn environment(store: &Store, config: &OperatorConfig) -> Vec<EnvVar> {
-    let spec = &store.spec;
-    let id = store.store_id();
+pub fn environment(store: &ResolvedStore) -> Vec<EnvVar> {
+    let id = store.id.store_id.as_str();
     let attributes = [
         (resource::STORE_ID, id),
-        (
-            resource::SERVICE_VERSION,
-            image_version(image(store, config)),
-        ),
+        (resource::SERVICE_VERSION, image_version(&store.image)),
         (resource::SERVICE_INSTANCE_ID, "$(POD_NAME)"),
         (resource::K8S_NAMESPACE_NAME, "$(POD_NAMESPACE)"),
         (resource::K8S_POD_NAME, "$(POD_NAME)"),
@@ -82,11 +71,11 @@ pub fn environment(store: &Store, config: &OperatorConfig) -> Vec<EnvVar> {
         field(POD_NAMESPACE, "metadata.namespace"),
         value(env::STORE_ID, id),
         value(env::PORT, CONTAINER_PORT.to_string()),
-        value(env::CURRENCY, &spec.currency),
-        value(env::LOG_LEVEL, spec.telemetry.log_level.as_str()),
+        value(env::CURRENCY, &store.currency),
+        value(env::LOG_LEVEL, store.telemetry.log_level.as_str()),
         database_url(store),
     ];
-    if let Some(src) = catalog_source(store) {
+    if let Some(src) = &store.catalog {
         vars.push(value(
             env::CATALOG_FILE,
             format!("{CATALOG_DIR}/{}", src.key),
@@ -98,54 +87,48 @@ pub fn environment(store: &Store, config: &OperatorConfig) -> Vec<EnvVar> {
     ));
     vars.push(value(env::OTEL_SERVICE_NAME, resource::STORE_SERVICE_NAME));
     vars.push(value(env::OTEL_RESOURCE_ATTRIBUTES, attributes));
-    if let Some(endpoint) = otlp_endpoint(store, config) {
+    if let Some(endpoint) = &store.telemetry.otlp_endpoint {
         vars.push(value(env::OTEL_EXPORTER_OTLP_ENDPOINT, endpoint));
     }
     vars.push(value(env::OTEL_EXPORTER_OTLP_PROTOCOL, "grpc"));
     vars.push(value(env::OTEL_TRACES_SAMPLER, "parentbased_traceidratio"));
     vars.push(value(
         env::OTEL_TRACES_SAMPLER_ARG,
-        spec.telemetry.trace_sample_ratio.to_string(),
+        store.telemetry.trace_sample_ratio.to_string(),
     ));
     vars
 }
 
 /// SQLite on the volume, or the URL from the user's Secret.
-fn database_url(store: &Store) -> EnvVar {
-    match &store.spec.database.postgres {
-        Some(pg) => EnvVar {
+fn database_url(store: &ResolvedStore) -> EnvVar {
+    match &store.database {
+        Database::Postgres(secret) => EnvVar {
             name: env::DATABASE_URL.into(),
             value: None,
             value_from: Some(EnvVarSource {
                 secret_key_ref: Some(SecretKeySelector {
-                    name: pg.secret_ref.name.clone(),
-                    key: pg.secret_ref.key.clone(),
+                    name: secret.name.clone(),
+                    key: secret.key.clone(),
                     optional: Some(false),
                 }),
                 ..EnvVarSource::default()
             }),
         },
-        None => value(env::DATABASE_URL, format!("sqlite://{DATA_DIR}/store.db")),
+        Database::Embedded { .. } => {
+            value(env::DATABASE_URL, format!("sqlite://{DATA_DIR}/store.db"))
+        }
     }
-}
-
-/// The OTLP endpoint the store exports to: `spec.telemetry.otlpEndpoint`,
-/// else the operator's default; `None`: no export.
-pub fn otlp_endpoint<'a>(store: &'a Store, config: &'a OperatorConfig) -> Option<&'a str> {
-    store
-        .spec
-        .telemetry
-        .otlp_endpoint
-        .as_deref()
-        .or(config.default_otlp_endpoint.as_deref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
+    use crate::config::OperatorConfig;
+    use crate::reconcile::resolve::resolve;
 
     fn env_of(store: &Store, config: &OperatorConfig) -> Vec<(String, String)> {
-        environment(store, config)
+        environment(&resolve(store, config).unwrap())
             .into_iter()
             .map(|v| {
                 let shown = v
@@ -206,7 +189,7 @@ mod tests {
         let at = |n: &str| names.iter().position(|x| x == n).unwrap();
         assert!(at(POD_NAME) < at("OTEL_RESOURCE_ATTRIBUTES"));
         assert!(at(POD_NAMESPACE) < at("OTEL_RESOURCE_ATTRIBUTES"));
-        let pod_name = &environment(&Store::test(), &OperatorConfig::default())[0];
+        let pod_name = &environment(&Store::test().resolved())[0];
         let field = pod_name
             .value_from
             .as_ref()
@@ -235,7 +218,7 @@ mod tests {
     #[test]
     fn postgres_url_comes_from_the_secret_and_catalogs_from_their_key() {
         let store = Store::test().with_postgres().with_catalog_ref();
-        let vars = environment(&store, &OperatorConfig::default());
+        let vars = environment(&store.resolved());
         let db = vars.iter().find(|v| v.name == "DATABASE_URL").unwrap();
         let key = db
             .value_from

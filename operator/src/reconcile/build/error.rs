@@ -1,9 +1,10 @@
-//! What can stop the validate and build steps (a leaf: the validate step
-//! returns it without using the build step).
+//! What can stop the resolve and build steps (the resolve step returns it
+//! without using the build step).
 
 use crate::api::validation::InvalidStore;
+use crate::reconcile::status::Reason;
 
-/// What can stop the validate or build step.
+/// What can stop the resolve or build step.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The Store lacks metadata every object needs.
@@ -43,10 +44,10 @@ impl Error {
     }
 
     /// The condition reason and event reason of the failure.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            Error::InvalidRules(_) => "PrometheusRuleInvalid",
-            _ => "InvalidSpec",
+            Error::InvalidRules(_) => Reason::PrometheusRuleInvalid,
+            _ => Reason::InvalidSpec,
         }
     }
 }

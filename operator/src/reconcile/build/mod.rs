@@ -2,7 +2,7 @@
 //! clock; one file per kind of object.
 //!
 //! ```text
-//! ValidatedStore + OperatorConfig + Dereferenced
+//! ResolvedStore + OperatorConfig + Dereferenced
 //!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
 //!      PersistentVolumeClaim (embedded database), Deployment, Service,
 //!      PodDisruptionBudget (replicas > 1), NetworkPolicy (enabled),
@@ -15,7 +15,6 @@ pub mod dashboard;
 pub mod deployment;
 pub mod env;
 pub mod error;
-pub mod meta;
 pub mod network_policy;
 pub mod pdb;
 pub mod prometheus_rule;
@@ -35,7 +34,7 @@ use kube::ResourceExt;
 use serde::Serialize;
 
 use super::kinds::{self, ManagedKind};
-use super::validate::ValidatedStore;
+use super::resolve::ResolvedStore;
 use crate::config::OperatorConfig;
 pub use error::Error;
 pub use prometheus_rule::PrometheusRule;
@@ -99,7 +98,7 @@ impl Object {
         }
     }
 
-    /// The object's kind, e.g. `Deployment`.
+    /// The object's kind, e.g. `Deployment` (its row's).
     pub fn kind(&self) -> &'static str {
         self.managed_kind().kind
     }
@@ -130,8 +129,8 @@ pub struct Desired {
 
 impl Desired {
     /// The kinds of the objects, in order.
-    pub fn kinds(&self) -> Vec<&'static str> {
-        self.objects.iter().map(Object::kind).collect()
+    pub fn kinds(&self) -> Vec<&'static ManagedKind> {
+        self.objects.iter().map(Object::managed_kind).collect()
     }
 
     /// Whether the object needs the monitoring.coreos.com CRDs.
@@ -141,32 +140,30 @@ impl Desired {
 
     /// The objects but those of one kind (what is applied while that kind is
     /// held back; the orphan sweep still sees them all).
-    pub fn without(&self, kind: &str) -> Desired {
+    pub fn without(&self, kind: &ManagedKind) -> Desired {
         Desired {
             objects: self
                 .objects
                 .iter()
-                .filter(|o| o.kind() != kind)
+                .filter(|o| o.managed_kind() != kind)
                 .cloned()
                 .collect(),
         }
     }
 
     /// The first object of a kind.
-    pub fn find(&self, kind: &str) -> Option<&Object> {
-        self.objects.iter().find(|o| o.kind() == kind)
+    pub fn find(&self, kind: &ManagedKind) -> Option<&Object> {
+        self.objects.iter().find(|o| o.managed_kind() == kind)
     }
 }
 
-/// Builds every object the validated Store wants. Errors: its inline
+/// Builds every object the resolved Store wants. Errors: its inline
 /// catalog cannot be written, or its rules would not load in Prometheus.
 pub fn build(
-    valid: &ValidatedStore<'_>,
+    store: &ResolvedStore,
     config: &OperatorConfig,
     found: &Dereferenced,
 ) -> Result<Desired, Error> {
-    let store = valid.store;
-
     let catalog = config_map::catalog(store)?;
     let catalog_hash = config_map::catalog_hash(store, catalog.as_ref(), found);
     let mut objects = vec![
@@ -177,18 +174,17 @@ pub fn build(
     objects.extend(pvc::data_volume(store).map(Object::PersistentVolumeClaim));
     objects.push(Object::Deployment(Box::new(deployment::deployment(
         store,
-        config,
         &catalog_hash,
     ))));
     objects.push(Object::Service(service::service(store)));
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
     objects.extend(network_policy::network_policy(store, config, found).map(Object::NetworkPolicy));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
-    if let Some(rule) = prometheus_rule::prometheus_rule(store, &valid.monitored) {
+    if let Some(rule) = prometheus_rule::prometheus_rule(store) {
         crate::monitoring::check::check(&rule.spec.groups)?;
         objects.push(Object::PrometheusRule(rule));
     }
-    objects.extend(dashboard::store_config_map(store, &valid.monitored).map(Object::ConfigMap));
+    objects.extend(dashboard::store_config_map(store).map(Object::ConfigMap));
     Ok(Desired { objects })
 }
 
@@ -197,13 +193,14 @@ mod tests {
     use super::*;
     use crate::api::Store;
 
-    /// The reconcile's path: validate, then build.
+    /// The reconcile's path: resolve, then build.
     fn build_store(store: &Store) -> Result<Desired, Error> {
-        let valid = super::super::validate::validate(store)?;
-        build(&valid, &OperatorConfig::default(), &Dereferenced::default())
+        let config = OperatorConfig::default();
+        let resolved = super::super::resolve::resolve(store, &config)?;
+        build(&resolved, &config, &Dereferenced::default())
     }
 
-    fn kinds(store: &Store) -> Vec<&'static str> {
+    fn built_kinds(store: &Store) -> Vec<&'static ManagedKind> {
         build_store(store).unwrap().kinds()
     }
 
@@ -215,29 +212,30 @@ mod tests {
             rules: vec![planted[0].0.clone()],
         }];
         let err = Error::from(crate::monitoring::check::check(&groups).unwrap_err());
-        assert_eq!(err.reason(), "PrometheusRuleInvalid");
+        assert_eq!(err.reason().as_str(), "PrometheusRuleInvalid");
         assert_eq!(err.metric_label(), "invalid_rules");
         assert!(err.to_string().contains("group \"planted\""), "{err}");
         let spec = Error::MissingMetadata {
             name: "a".into(),
             field: "namespace",
         };
-        assert_eq!(spec.reason(), "InvalidSpec");
+        assert_eq!(spec.reason().as_str(), "InvalidSpec");
     }
 
     #[test]
     fn a_default_store_gets_its_pods_volume_service_and_scrape_config() {
+        use kinds::*;
         assert_eq!(
-            kinds(&Store::test()),
+            built_kinds(&Store::test()),
             [
-                "ServiceAccount",
-                "Secret",
-                "PersistentVolumeClaim",
-                "Deployment",
-                "Service",
-                "ServiceMonitor",
-                "PrometheusRule",
-                "ConfigMap"
+                &SERVICE_ACCOUNT,
+                &SECRET,
+                &PERSISTENT_VOLUME_CLAIM,
+                &DEPLOYMENT,
+                &SERVICE,
+                &SERVICE_MONITOR,
+                &PROMETHEUS_RULE,
+                &CONFIG_MAP
             ]
         );
     }
@@ -251,15 +249,16 @@ mod tests {
             .without_service_monitor();
         store.spec.monitoring.alerts.enabled = false;
         store.spec.monitoring.dashboards.enabled = false;
+        use kinds::*;
         assert_eq!(
-            kinds(&store),
+            built_kinds(&store),
             [
-                "ServiceAccount",
-                "Secret",
-                "ConfigMap",
-                "Deployment",
-                "Service",
-                "PodDisruptionBudget"
+                &SERVICE_ACCOUNT,
+                &SECRET,
+                &CONFIG_MAP,
+                &DEPLOYMENT,
+                &SERVICE,
+                &POD_DISRUPTION_BUDGET
             ]
         );
     }
@@ -273,10 +272,10 @@ mod tests {
             .with_postgres()
             .with_inline_catalog();
         everything.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
-        let mut built: Vec<&str> = kinds(&everything);
-        built.extend(kinds(&Store::test()));
+        let mut built = built_kinds(&everything);
+        built.extend(built_kinds(&Store::test()));
         for kind in kinds::ALL {
-            assert!(built.contains(&kind.kind), "{} is never built", kind.kind);
+            assert!(built.contains(&kind), "{} is never built", kind.kind);
         }
     }
 
@@ -305,6 +304,39 @@ mod tests {
             );
             assert!(value["apiVersion"].is_string() && value["kind"] == object.kind());
         }
+    }
+
+    /// The resolved model is the builders' only input: no builder names the
+    /// Store type or the api module, so none can read `spec` beside it.
+    #[test]
+    fn no_builder_reads_the_store() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/reconcile/build");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with("_tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                // Identifiers outside string literals.
+                let outside: String = line.split('"').step_by(2).collect();
+                let mut words = outside.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+                assert!(
+                    !words.any(|w| w == "Store" || w == "StoreSpec"),
+                    "{name}:{}: a builder names the Store; resolve what it needs in \
+                     reconcile/resolve.rs instead: {line}",
+                    n + 1
+                );
+            }
+            files += 1;
+        }
+        assert!(files >= 14, "{files} builder files read");
     }
 
     #[test]

@@ -20,9 +20,9 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Dereferenced, env, meta, service};
-use crate::api::Store;
+use super::{Dereferenced, service};
 use crate::config::OperatorConfig;
+use crate::reconcile::resolve::{Database, ResolvedStore};
 
 /// The label every namespace carries with its own name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -139,19 +139,14 @@ fn dns() -> NetworkPolicyEgressRule {
 /// the policy allows no database traffic, and the store says so by failing
 /// its readiness.
 pub fn network_policy(
-    store: &Store,
+    store: &ResolvedStore,
     config: &OperatorConfig,
     found: &Dereferenced,
 ) -> Option<NetworkPolicy> {
-    if !store
-        .spec
-        .network_policy
-        .as_ref()
-        .is_some_and(|n| n.enabled)
-    {
+    if !store.network_policy {
         return None;
     }
-    let namespace = store.metadata.namespace.as_deref().unwrap_or_default();
+    let namespace = store.id.namespace.as_str();
     let http = NetworkPolicyPort {
         protocol: Some("TCP".into()),
         port: Some(IntOrString::String(service::HTTP_PORT_NAME.into())),
@@ -166,7 +161,7 @@ pub fn network_policy(
         Some(config.prometheus_pod_labels.clone()),
     );
     let mut egress = vec![dns()];
-    if store.spec.database.postgres.is_some() {
+    if matches!(store.database, Database::Postgres(_)) {
         egress.extend(
             found
                 .database_endpoint
@@ -175,14 +170,14 @@ pub fn network_policy(
         );
     }
     egress.extend(
-        env::otlp_endpoint(store, config)
+        (store.telemetry.otlp_endpoint.as_deref())
             .and_then(|url| Endpoint::from_url(url, 4317))
             .map(|e| e.egress(namespace)),
     );
     Some(NetworkPolicy {
-        metadata: meta::object_meta(store, meta::object_name(store)),
+        metadata: store.id.object_meta(&store.id.object_name),
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(meta::selector(store)),
+            pod_selector: Some(store.id.selector()),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: Some(vec![NetworkPolicyIngressRule {
                 from: Some(vec![own_namespace, prometheus]),
@@ -198,7 +193,9 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::api::NetworkPolicySettings;
+    use crate::api::{NetworkPolicySettings, Store};
+    use crate::reconcile::identity::Identity;
+    use crate::reconcile::resolve::resolve;
 
     fn enabled(mut store: Store) -> Store {
         store.spec.network_policy = Some(NetworkPolicySettings { enabled: true });
@@ -206,7 +203,8 @@ mod tests {
     }
 
     fn spec_of(store: &Store, config: &OperatorConfig, found: &Dereferenced) -> Value {
-        let policy = network_policy(store, config, found).expect("a policy");
+        let policy =
+            network_policy(&resolve(store, config).unwrap(), config, found).expect("a policy");
         serde_json::to_value(policy.spec).unwrap()
     }
 
@@ -218,10 +216,13 @@ mod tests {
     fn none_unless_enabled() {
         let found = Dereferenced::default();
         let config = OperatorConfig::default();
-        assert_eq!(network_policy(&Store::test(), &config, &found), None);
+        assert_eq!(
+            network_policy(&Store::test().resolved(), &config, &found),
+            None
+        );
         let mut off = Store::test();
         off.spec.network_policy = Some(NetworkPolicySettings { enabled: false });
-        assert_eq!(network_policy(&off, &config, &found), None);
+        assert_eq!(network_policy(&off.resolved(), &config, &found), None);
     }
 
     #[test]
@@ -230,7 +231,7 @@ mod tests {
         let spec = spec_of(&store, &OperatorConfig::default(), &Dereferenced::default());
         assert_eq!(
             spec["podSelector"],
-            serde_json::to_value(meta::selector(&store)).unwrap()
+            serde_json::to_value(Identity::of(&store).selector()).unwrap()
         );
         assert_eq!(spec["policyTypes"], json!(["Ingress", "Egress"]));
         assert_eq!(

@@ -4,12 +4,9 @@
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
-use super::meta;
-use crate::api::Store;
-use crate::monitoring::{
-    self,
-    rules::{RuleGroup, Target},
-};
+use crate::monitoring::{self, rules::RuleGroup};
+use crate::reconcile::identity::add_labels;
+use crate::reconcile::resolve::ResolvedStore;
 
 /// `spec` of a PrometheusRule: its groups.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -28,17 +25,14 @@ pub struct PrometheusRuleSpec {
 
 /// The Store's rules; `None` when `spec.monitoring.alerts` is disabled. The
 /// spec's alert labels are added (they are how Prometheus selects rules).
-pub fn prometheus_rule(store: &Store, monitored: &Target) -> Option<PrometheusRule> {
-    let alerts = &store.spec.monitoring.alerts;
-    if !alerts.enabled {
-        return None;
-    }
-    let mut metadata = meta::object_meta(store, meta::object_name(store));
-    meta::add_labels(&mut metadata, &alerts.labels);
+pub fn prometheus_rule(store: &ResolvedStore) -> Option<PrometheusRule> {
+    let labels = store.alert_labels.as_ref()?;
+    let mut metadata = store.id.object_meta(&store.id.object_name);
+    add_labels(&mut metadata, labels);
     Some(PrometheusRule {
         metadata,
         spec: PrometheusRuleSpec {
-            groups: monitoring::groups(monitored),
+            groups: monitoring::groups(&store.monitored),
         },
     })
 }
@@ -46,10 +40,11 @@ pub fn prometheus_rule(store: &Store, monitored: &Target) -> Option<PrometheusRu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
 
     #[test]
     fn the_rules_select_the_store_by_namespace_and_store_id() {
-        let rule = prometheus_rule(&Store::test(), &Target::of(&Store::test())).unwrap();
+        let rule = prometheus_rule(&Store::test().resolved()).unwrap();
         let value = serde_json::to_value(&rule).unwrap();
         assert_eq!(value["kind"], "PrometheusRule");
         assert_eq!(value["metadata"]["name"], "store-alpha");
@@ -78,13 +73,13 @@ mod tests {
             .alerts
             .labels
             .insert("release".into(), "kube-prometheus-stack".into());
-        let labels = prometheus_rule(&store, &Target::of(&store))
+        let labels = prometheus_rule(&store.resolved())
             .unwrap()
             .metadata
             .labels
             .unwrap();
         assert_eq!(labels["release"], "kube-prometheus-stack");
         store.spec.monitoring.alerts.enabled = false;
-        assert_eq!(prometheus_rule(&store, &Target::of(&store)), None);
+        assert_eq!(prometheus_rule(&store.resolved()), None);
     }
 }

@@ -6,20 +6,25 @@ use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimSpec, VolumeResourceRequirements,
 };
 
-use super::meta;
-use crate::api::Store;
+use crate::reconcile::resolve::{Database, ResolvedStore};
 
 /// One ReadWriteOnce volume of `spec.database.embedded.size`; `None` with
 /// PostgreSQL.
-pub fn data_volume(store: &Store) -> Option<PersistentVolumeClaim> {
-    let embedded = store.spec.database.embedded.as_ref()?;
+pub fn data_volume(store: &ResolvedStore) -> Option<PersistentVolumeClaim> {
+    let Database::Embedded {
+        size,
+        storage_class_name,
+    } = &store.database
+    else {
+        return None;
+    };
     Some(PersistentVolumeClaim {
-        metadata: meta::object_meta(store, meta::data_claim_name(store)),
+        metadata: store.id.object_meta(&store.id.data_claim_name),
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
-            storage_class_name: embedded.storage_class_name.clone(),
+            storage_class_name: storage_class_name.clone(),
             resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([("storage".into(), embedded.size.clone())])),
+                requests: Some(BTreeMap::from([("storage".into(), size.clone())])),
                 ..VolumeResourceRequirements::default()
             }),
             ..PersistentVolumeClaimSpec::default()
@@ -31,6 +36,7 @@ pub fn data_volume(store: &Store) -> Option<PersistentVolumeClaim> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
     #[test]
@@ -43,7 +49,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .storage_class_name = Some("fast".into());
-        let pvc = data_volume(&store).unwrap();
+        let pvc = data_volume(&store.resolved()).unwrap();
         assert_eq!(pvc.metadata.name.as_deref(), Some("store-alpha-data"));
         let spec = pvc.spec.unwrap();
         assert_eq!(spec.access_modes, Some(vec!["ReadWriteOnce".into()]));
@@ -54,6 +60,6 @@ mod tests {
 
     #[test]
     fn postgres_needs_no_volume() {
-        assert_eq!(data_volume(&Store::test().with_postgres()), None);
+        assert_eq!(data_volume(&Store::test().with_postgres().resolved()), None);
     }
 }

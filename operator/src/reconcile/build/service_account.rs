@@ -2,13 +2,12 @@
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 
-use super::meta;
-use crate::api::Store;
+use crate::reconcile::resolve::ResolvedStore;
 
 /// A ServiceAccount whose token is never mounted.
-pub fn service_account(store: &Store) -> ServiceAccount {
+pub fn service_account(store: &ResolvedStore) -> ServiceAccount {
     ServiceAccount {
-        metadata: meta::object_meta(store, meta::object_name(store)),
+        metadata: store.id.object_meta(&store.id.object_name),
         automount_service_account_token: Some(false),
         ..ServiceAccount::default()
     }
@@ -17,10 +16,11 @@ pub fn service_account(store: &Store) -> ServiceAccount {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
 
     #[test]
     fn the_token_is_not_mounted() {
-        let sa = service_account(&Store::test());
+        let sa = service_account(&Store::test().resolved());
         assert_eq!(sa.metadata.name.as_deref(), Some("store-alpha"));
         assert_eq!(sa.automount_service_account_token, Some(false));
     }

@@ -9,8 +9,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
-use super::{meta, service::HTTP_PORT_NAME};
-use crate::api::Store;
+use super::service::HTTP_PORT_NAME;
+use crate::reconcile::identity::add_labels;
+use crate::reconcile::resolve::ResolvedStore;
 
 /// `spec` of a ServiceMonitor: the fields we set.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -74,17 +75,14 @@ fn store_id_relabeling() -> RelabelConfig {
 
 /// The store's ServiceMonitor; `None` when `spec.monitoring.serviceMonitor`
 /// is disabled. Its labels are the Store's, plus the ones the spec adds.
-pub fn service_monitor(store: &Store) -> Option<ServiceMonitor> {
-    let settings = &store.spec.monitoring.service_monitor;
-    if !settings.enabled {
-        return None;
-    }
-    let mut metadata = meta::object_meta(store, meta::object_name(store));
-    meta::add_labels(&mut metadata, &settings.labels);
+pub fn service_monitor(store: &ResolvedStore) -> Option<ServiceMonitor> {
+    let settings = store.service_monitor.as_ref()?;
+    let mut metadata = store.id.object_meta(&store.id.object_name);
+    add_labels(&mut metadata, &settings.labels);
     Some(ServiceMonitor {
         metadata,
         spec: ServiceMonitorSpec {
-            selector: meta::selector(store),
+            selector: store.id.selector(),
             endpoints: vec![Endpoint {
                 port: HTTP_PORT_NAME.into(),
                 path: "/metrics".into(),
@@ -99,13 +97,15 @@ pub fn service_monitor(store: &Store) -> Option<ServiceMonitor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Store;
 
     #[test]
     fn prometheus_scrapes_metrics_on_the_http_port_at_the_spec_interval() {
         let mut store = Store::test();
         store.spec.monitoring.service_monitor.interval = "15s".into();
+        let store = store.resolved();
         let sm = service_monitor(&store).unwrap();
-        assert_eq!(sm.spec.selector, meta::selector(&store));
+        assert_eq!(sm.spec.selector, store.id.selector());
         assert_eq!(
             sm.spec.endpoints,
             [Endpoint {
@@ -137,7 +137,11 @@ mod tests {
             ("release", "kube-prometheus-stack"),
             ("app.kubernetes.io/name", "hijack"),
         ]);
-        let labels = service_monitor(&store).unwrap().metadata.labels.unwrap();
+        let labels = service_monitor(&store.resolved())
+            .unwrap()
+            .metadata
+            .labels
+            .unwrap();
         assert_eq!(labels["release"], "kube-prometheus-stack");
         assert_eq!(labels["app.kubernetes.io/name"], "store-service");
         assert_eq!(labels["storeops.dev/store-id"], "alpha");
@@ -146,7 +150,7 @@ mod tests {
     #[test]
     fn a_disabled_service_monitor_is_not_built() {
         assert_eq!(
-            service_monitor(&Store::test().without_service_monitor()),
+            service_monitor(&Store::test().without_service_monitor().resolved()),
             None
         );
     }
