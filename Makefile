@@ -35,7 +35,8 @@ HELM = helm --kube-context $(KUBE_CONTEXT)
 # lacks (hack/tools.sh: a Docker engine where none answers; the others built
 # from source once and linked into target/tools/bin, last on PATH so that the
 # user's own come first); any other missing tool stops it, named.
-export PATH := $(PATH):$(CURDIR)/target/tools/bin
+STOREOPS_TOOLS_BIN ?= $(CURDIR)/target/tools/bin
+export PATH := $(PATH):$(STOREOPS_TOOLS_BIN)
 need = @bash hack/need.sh $@ $(1)
 
 # Where no image registry answers (hack/airgap/detect.sh, asked once and only

@@ -193,8 +193,12 @@ pub fn condition(object: &DynamicObject, type_: &str) -> Option<(String, String,
         })
 }
 
-/// The time the tests give the operator to converge.
-pub const CONVERGE: Duration = Duration::from_secs(60);
+/// The time the tests give the operator to converge: room for one failed
+/// volume provisioning, which kind's local-path provisioner retries only
+/// after its helper pod's 120 s timeout (seen in CI: a helper pod whose
+/// container runc failed to start, under load). Converging stores pass as
+/// soon as they converge; only a failure waits this long.
+pub const CONVERGE: Duration = Duration::from_secs(180);
 
 /// `Ok(object)` if it exists, `Err` naming it otherwise.
 pub async fn exists<K>(api: &Api<K>, name: &str) -> Result<K, String>

@@ -254,10 +254,14 @@ fn a_target_that_cannot_get_its_tools_stops_naming_each() {
     // No engine can answer there (CI's would): nothing is linked or started.
     let nowhere = Path::new("unix:///nonexistent/docker.sock");
     let bin = tempfile::tempdir().unwrap();
+    // An empty testbin cache: tools built there earlier (the kind tier's
+    // prebuild, beside this test in CI) would be linked without Go.
+    let cache = tempfile::tempdir().unwrap();
     let env = [
         ("DOCKER_HOST", nowhere),
         ("STOREOPS_TOOLS_BIN", bin.path()),
         ("STOREOPS_TOOLS_LOGS", bin.path()),
+        ("STOREOPS_TESTBIN_DIR", cache.path()),
     ];
     let cases: [(&str, &[&str]); 6] = [
         ("down", &["kind"]),
