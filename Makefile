@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export STOREOPS_TESTBIN_DIR ?= $(HOME)/.cache/storeops/testbin
 
-.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local e2e-kind e2e-images \
+.PHONY: all build run test unit lint fmt bench testbin deps clean help crds cluster-local cluster-local-down e2e e2e-local e2e-kind e2e-images e2e-image-builds \
 	up down cluster images image-builds stack stack-images deploy demo grafana urls drills engine
 
 all: build
@@ -94,9 +94,14 @@ image-builds:
 # The images only the e2e tests run (PostgreSQL), built and loaded into the node.
 e2e-images:
 	$(call need,docker kind)
+	$(MAKE) --no-print-directory STOREOPS_AIRGAP=$(STOREOPS_AIRGAP) e2e-image-builds
+	kind load docker-image --name $(KIND_CLUSTER) $(POSTGRES_IMAGE)
+
+# Those images built by docker, without a cluster.
+e2e-image-builds:
+	$(call need,docker)
 	$(call airgap,bash hack/airgap/base-images.sh debian)
 	$(call airgap,DOCKER_BUILDKIT=0 )docker build -f e2e/postgres/Dockerfile -t $(POSTGRES_IMAGE) $(call airgap,--build-arg BASE_IMAGE=storeops/debian:bookworm )e2e/postgres
-	kind load docker-image --name $(KIND_CLUSTER) $(POSTGRES_IMAGE)
 
 # A docker engine where none answers (Debian's docker.io, with what a
 # capability-limited VM needs: hack/airgap/README.md); a running Docker is left alone.
