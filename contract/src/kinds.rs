@@ -105,7 +105,8 @@ pub const SERVICE_MONITOR: ManagedKind = monitoring("ServiceMonitor", "servicemo
 /// The store's recording rules and alerts.
 pub const PROMETHEUS_RULE: ManagedKind = monitoring("PrometheusRule", "prometheusrules");
 
-/// Every managed kind, in the order a Store's objects are applied.
+/// Every managed kind, in the order a Store's objects are applied (but the
+/// dashboards' ConfigMap, applied last: `operator::reconcile::build`).
 pub const ALL: [&ManagedKind; 10] = [
     &SERVICE_ACCOUNT,
     &SECRET,
@@ -124,6 +125,22 @@ pub const ALL: [&ManagedKind; 10] = [
 pub fn swept(monitoring: bool) -> impl Iterator<Item = &'static ManagedKind> {
     ALL.into_iter()
         .filter(move |k| k.swept && (monitoring || !k.needs_monitoring_crds))
+}
+
+/// Where a kind stands in [`ALL`]; `None` for a row not in it.
+pub fn position(kind: &ManagedKind) -> Option<usize> {
+    ALL.iter().position(|k| *k == kind)
+}
+
+/// The kinds sorted into [`ALL`]'s order, repeats kept side by side: what a
+/// test compares when which kinds (and how many of each) a Store gets is the
+/// point, not the order the build emits them in.
+pub fn in_table_order(
+    kinds: impl IntoIterator<Item = &'static ManagedKind>,
+) -> Vec<&'static ManagedKind> {
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by_key(|k| position(k));
+    kinds
 }
 
 /// The row of a kind named in an object (`kind` and `apiVersion`, as in its
@@ -156,5 +173,14 @@ mod tests {
         for k in ALL {
             assert_eq!(of(&k.api_version(), k.kind), Some(k));
         }
+    }
+
+    #[test]
+    fn kinds_sort_into_the_tables_order_with_repeats_together() {
+        assert_eq!(position(&SERVICE_ACCOUNT), Some(0));
+        assert_eq!(
+            in_table_order([&PROMETHEUS_RULE, &CONFIG_MAP, &SECRET, &CONFIG_MAP]),
+            [&SECRET, &CONFIG_MAP, &CONFIG_MAP, &PROMETHEUS_RULE]
+        );
     }
 }

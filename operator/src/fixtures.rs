@@ -1,38 +1,34 @@
 //! Test Stores that read as prose: `Store::test().with_replicas(3).with_postgres()`.
+//!
+//! The typed view of `testenv::fixtures`, which holds the data (the Store
+//! `alpha`, the catalog, the Secret and ConfigMap a Store names) for every
+//! crate's tests; built for the operator's unit tests and, with the
+//! `fixtures` feature, its integration tests.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use kube::api::ObjectMeta;
+use testenv::fixtures as data;
 
 use crate::api::{
     Amounts, Catalog, ConfigMapKeyRef, Database, PostgresDatabase, Product, Resources,
-    SecretKeyRef, Store, StoreSpec,
+    SecretKeyRef, Store,
 };
+use crate::monitoring::dashboards::{self, Dashboard};
+use crate::reconcile::resolve::ResolvedStore;
 
 impl Store {
     /// The Store resolved with the operator's default configuration, as the
     /// build step gets it; panics on a Store admission would refuse.
-    pub fn resolved(&self) -> crate::reconcile::resolve::ResolvedStore {
+    pub fn resolved(&self) -> ResolvedStore {
         crate::reconcile::resolve::resolve(self, &crate::config::OperatorConfig::default())
-            .expect("a valid test Store")
+            .unwrap_or_else(|e| panic!("a valid test Store: {e}"))
     }
 
     /// Store `alpha` in namespace `shop`, with every default, as the API
-    /// server would return it (uid and generation set).
+    /// server would return it (uid and generation set): `testenv::fixtures::alpha`.
     pub fn test() -> Store {
-        let spec: StoreSpec = serde_json::from_value(serde_json::json!({})).expect("defaults");
-        Store {
-            metadata: ObjectMeta {
-                name: Some("alpha".into()),
-                namespace: Some("shop".into()),
-                uid: Some("0b6c9a8e-3f7d-4d2a-9e51-7a1f0c2b9d11".into()),
-                generation: Some(1),
-                ..ObjectMeta::default()
-            },
-            spec,
-            status: None,
-        }
+        serde_json::from_value(data::alpha()).expect("testenv's alpha is a Store")
     }
 
     /// Without a uid, as read from a file by `operator render`.
@@ -47,51 +43,54 @@ impl Store {
         self
     }
 
+    /// With `spec.displayName`.
+    pub fn with_display_name(mut self, name: &str) -> Store {
+        self.spec.display_name = Some(name.into());
+        self
+    }
+
     /// With `spec.replicas`.
     pub fn with_replicas(mut self, n: i32) -> Store {
         self.spec.replicas = n;
         self
     }
 
-    /// With PostgreSQL from Secret `pg`, key `url`, instead of SQLite.
+    /// With PostgreSQL instead of SQLite, its URL in the fixtures' Secret
+    /// (`testenv::fixtures::POSTGRES_SECRET`).
     pub fn with_postgres(mut self) -> Store {
+        let (name, key) = data::POSTGRES_SECRET;
         self.spec.database = Database {
             embedded: None,
             postgres: Some(PostgresDatabase {
                 secret_ref: SecretKeyRef {
-                    name: "pg".into(),
-                    key: "url".into(),
+                    name: name.into(),
+                    key: key.into(),
                 },
             }),
         };
         self
     }
 
-    /// With two products inline.
+    /// With the fixtures' catalog inline (`testenv::fixtures::products`).
     pub fn with_inline_catalog(mut self) -> Store {
-        let product = |name: &str, price, stock| Product {
-            name: name.into(),
-            category: "fruit".into(),
-            price,
-            stock,
-        };
+        let products: Vec<Product> =
+            serde_json::from_value(data::products()).expect("testenv's products are Products");
         self.spec.catalog = Some(Catalog {
-            products: Some(vec![
-                product("apple", 0.5, 500),
-                product("banana", 0.25, 800),
-            ]),
+            products: Some(products),
             config_map_ref: None,
         });
         self
     }
 
-    /// With the catalog in key `products.yaml` of ConfigMap `beta-products`.
+    /// With the catalog in the fixtures' ConfigMap
+    /// (`testenv::fixtures::CATALOG_CONFIG_MAP`).
     pub fn with_catalog_ref(mut self) -> Store {
+        let (name, key) = data::CATALOG_CONFIG_MAP;
         self.spec.catalog = Some(Catalog {
             products: None,
             config_map_ref: Some(ConfigMapKeyRef {
-                name: "beta-products".into(),
-                key: "products.yaml".into(),
+                name: name.into(),
+                key: key.into(),
             }),
         });
         self
@@ -133,6 +132,24 @@ impl Store {
         });
         self
     }
+}
+
+/// Store `alpha` as the rules, dashboards and backends tests see it: store
+/// id `alpha_store` (not its name, so a query that mixes the two up finds
+/// nothing) and display name `Alpha`.
+pub fn monitored() -> Store {
+    Store::test()
+        .with_store_id("alpha_store")
+        .with_display_name("Alpha")
+}
+
+/// The dashboard of [`monitored`], then the fleet's.
+pub fn all_dashboards() -> Vec<Dashboard> {
+    let mut all = vec![crate::reconcile::build::dashboard::store_dashboard(
+        &monitored().resolved(),
+    )];
+    all.extend(dashboards::fleet());
+    all
 }
 
 fn to_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

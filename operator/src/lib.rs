@@ -39,5 +39,5 @@ pub mod reconcile;
 pub mod render;
 pub mod telemetry;
 
-#[cfg(test)]
-mod fixtures;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;

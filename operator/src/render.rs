@@ -204,15 +204,14 @@ mod tests {
         "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata:\n  name: gamma\n";
     const EMPTY_SPEC: &str = "spec: {}\n";
 
-    /// The managed-kinds rows of the rendered objects, in order.
+    /// The managed-kinds rows of the rendered objects, in the table's order
+    /// (the build's own order is tested in `reconcile::build`).
     fn kinds(out: &str) -> Vec<&'static ManagedKind> {
-        serde_yaml_ng::Deserializer::from_str(out)
-            .map(|d| {
-                let v = serde_yaml_ng::Value::deserialize(d).unwrap();
-                let (version, kind) = (v["apiVersion"].as_str(), v["kind"].as_str());
-                kinds::of(version.unwrap(), kind.unwrap()).expect("a managed kind")
-            })
-            .collect()
+        kinds::in_table_order(serde_yaml_ng::Deserializer::from_str(out).map(|d| {
+            let v = serde_yaml_ng::Value::deserialize(d).unwrap();
+            let (version, kind) = (v["apiVersion"].as_str(), v["kind"].as_str());
+            kinds::of(version.unwrap(), kind.unwrap()).expect("a managed kind")
+        }))
     }
 
     #[test]
@@ -224,12 +223,12 @@ mod tests {
             [
                 &SERVICE_ACCOUNT,
                 &SECRET,
+                &CONFIG_MAP,
                 &PERSISTENT_VOLUME_CLAIM,
                 &DEPLOYMENT,
                 &SERVICE,
                 &SERVICE_MONITOR,
                 &PROMETHEUS_RULE,
-                &CONFIG_MAP
             ]
         );
         assert!(out.contains("namespace: shop"));

@@ -5,20 +5,51 @@
 
 use serde_json::{Value, json};
 
-/// A small valid Store: inline catalog, embedded database, every default.
+/// The catalog every fixture Store sells, as `spec.catalog.products` holds
+/// it: an apple (fruit, 0.5, 100 in stock) and a laptop (electronics,
+/// 999.99, 3 in stock: few enough to sell out).
+pub fn products() -> Value {
+    json!([
+        {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
+        {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
+    ])
+}
+
+/// A small valid Store for a cluster: inline catalog ([`products`]),
+/// embedded database, every default.
 pub fn store(name: &str) -> Value {
     json!({
         "metadata": {"name": name},
         "spec": {
             "displayName": format!("Store {name}"),
-            "catalog": {"products": [
-                {"name": "apple", "category": "fruit", "price": 0.5, "stock": 100},
-                {"name": "laptop", "category": "electronics", "price": 999.99, "stock": 3}
-            ]},
+            "catalog": {"products": products()},
             "telemetry": {"traceSampleRatio": 0.5}
         }
     })
 }
+
+/// Store `alpha` in namespace `shop` with every default, as the API server
+/// returns it (uid and generation set): where the operator's own tests start
+/// (`operator::fixtures`, the typed view of this module).
+pub fn alpha() -> Value {
+    json!({
+        "apiVersion": "storeops.dev/v1alpha1",
+        "kind": "Store",
+        "metadata": {
+            "name": "alpha",
+            "namespace": "shop",
+            "uid": "0b6c9a8e-3f7d-4d2a-9e51-7a1f0c2b9d11",
+            "generation": 1
+        },
+        "spec": {}
+    })
+}
+
+/// Secret and key of the database URL of a fixture Store on PostgreSQL.
+pub const POSTGRES_SECRET: (&str, &str) = ("pg", "url");
+
+/// ConfigMap and key of a fixture Store's referenced catalog.
+pub const CATALOG_CONFIG_MAP: (&str, &str) = ("beta-products", "products.yaml");
 
 /// `base` with a JSON merge patch (RFC 7386) applied: a `null` removes the
 /// key, an object merges into an object, anything else replaces.

@@ -311,17 +311,22 @@ mod tests {
             .with_postgres()
             .with_catalog_ref());
         assert!(r.disruption_budget);
-        assert!(matches!(r.database, Database::Postgres(ref s) if s.name == "pg"));
+        let (secret, _) = testenv::fixtures::POSTGRES_SECRET;
+        assert!(matches!(r.database, Database::Postgres(ref s) if s.name == secret));
         let c = r.catalog.unwrap();
         assert_eq!(
             (c.config_map.as_str(), c.key.as_str()),
-            ("beta-products", "products.yaml")
+            testenv::fixtures::CATALOG_CONFIG_MAP
         );
         assert_eq!(c.inline, None);
         let inline = of(&Store::test().with_inline_catalog()).catalog.unwrap();
         assert_eq!(inline.config_map, "store-alpha-catalog");
         assert_eq!(inline.key, INLINE_CATALOG_KEY);
-        assert_eq!(inline.inline.map(|p| p.len()), Some(2));
+        let products = testenv::fixtures::products();
+        assert_eq!(
+            inline.inline.map(|p| p.len()),
+            products.as_array().map(Vec::len)
+        );
     }
 
     #[test]

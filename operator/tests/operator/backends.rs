@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::fixtures::{all_dashboards, store};
+use operator::fixtures::{all_dashboards, monitored};
 use operator::monitoring::dashboards::{Backend, Variable};
 use operator::monitoring::{
     self,
@@ -255,7 +255,7 @@ fn loaded() -> &'static Loaded {
     static LOADED: std::sync::OnceLock<Loaded> = std::sync::OnceLock::new();
     LOADED.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let t = crate::fixtures::resolved(&store()).monitored;
+        let t = monitored().resolved().monitored;
         let store = Store::start(dir.path(), &[]);
         let load = store.load(dir.path(), 900);
         let prometheus = Prometheus::start(dir.path(), &store.url, &t);
@@ -602,7 +602,7 @@ fn traceql_fields(expr: &str) -> Vec<(String, String)> {
 async fn an_exemplar_names_an_exported_trace_whose_logs_were_exported_and_spans_make_the_service_map()
  {
     let dir = tempfile::tempdir().unwrap();
-    let t = crate::fixtures::resolved(&store()).monitored;
+    let t = monitored().resolved().monitored;
     let prometheus_port = testenv::wait::free_port().unwrap();
     let collector = stack_collector(dir.path(), prometheus_port);
     let store = Store::start(

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use crate::fixtures::all_dashboards;
+use operator::fixtures::all_dashboards;
 use operator::monitoring::dashboards;
 use testenv::programs::GRAFANA_DASHBOARD_VALIDATE;
 

@@ -9,7 +9,6 @@ mod admission;
 mod backends;
 mod cluster;
 mod crd;
-mod fixtures;
 mod grafana_schema;
 mod promtool;
 mod queries;

@@ -33,11 +33,9 @@ fn target() -> rules::Target {
 }
 
 fn target_named(name: &str) -> rules::Target {
-    let store: operator::api::Store = serde_yaml_ng::from_str(&format!(
-        "apiVersion: storeops.dev/v1alpha1\nkind: Store\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{storeId: alpha_store}}\n",
-    ))
-    .unwrap();
-    crate::fixtures::resolved(&store).monitored
+    let mut store = operator::fixtures::monitored();
+    store.metadata.name = Some(name.into());
+    store.resolved().monitored
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::fixtures::all_dashboards;
+use operator::fixtures::all_dashboards;
 use operator::monitoring::dashboards::{self, Backend, Dashboard};
 use serde_json::{Value, json};
 use storeops_contract::{log_fields, resource, spans};

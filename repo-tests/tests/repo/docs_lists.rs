@@ -1,8 +1,8 @@
 //! Lists the docs copy from the code stay equal to it: the Store's printer
-//! columns, wherever a page shows what `kubectl get stores` prints. (The
-//! runbook index and the alert list are checked by the operator's promtool
-//! tests, the condition reasons by its status tests, the reference by
-//! `make crds`.)
+//! columns, wherever a page shows what `kubectl get stores` prints; the
+//! alerts, wherever a page counts them, and every alert name a page says.
+//! (The runbook index is checked by the operator's promtool tests, the
+//! condition reasons by its status tests, the reference by `make crds`.)
 
 use kube::CustomResourceExt;
 
@@ -63,4 +63,41 @@ fn every_page_shows_the_printer_columns_kubectl_prints() {
         }
     }
     assert!(seen >= 3, "the columns are shown on {seen} pages' lines");
+}
+
+/// A page that counts the alerts ("11 alerts:") has the code's count and
+/// names each one; any `Store…` name a page says is an alert's or a
+/// condition reason's, so a renamed alert leaves no page behind.
+#[test]
+fn every_page_names_the_alerts_the_operator_builds() {
+    use operator::monitoring::alerts::names;
+    use operator::reconcile::status::Reason;
+    let count = regex::Regex::new(r"(\d+)\s+alerts:").unwrap();
+    let named = regex::Regex::new(r"\bStore[A-Z][A-Za-z0-9]+\b").unwrap();
+    let reasons: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    let mut counted = 0;
+    for (path, text) in pages() {
+        for c in count.captures_iter(&text) {
+            assert_eq!(
+                c[1].parse::<usize>().unwrap(),
+                names::ALL.len(),
+                "{path}: {}",
+                &c[0]
+            );
+            for name in names::ALL {
+                assert!(
+                    text.contains(&format!("`{name}`")),
+                    "{path} counts the alerts but leaves out {name}"
+                );
+            }
+            counted += 1;
+        }
+        for name in named.find_iter(&text).map(|m| m.as_str()) {
+            assert!(
+                names::ALL.contains(&name) || reasons.contains(&name),
+                "{path}: {name} is neither an alert the operator builds nor a condition reason"
+            );
+        }
+    }
+    assert!(counted >= 1, "no page counts the alerts");
 }

@@ -71,10 +71,7 @@ mod tests {
         assert_eq!(cm.metadata.name.as_deref(), Some("store-alpha-catalog"));
         let json = &cm.data.unwrap()[INLINE_CATALOG_KEY];
         let products: serde_json::Value = serde_json::from_str(json).unwrap();
-        assert_eq!(
-            products[0],
-            serde_json::json!({"name": "apple", "category": "fruit", "price": 0.5, "stock": 500})
-        );
+        assert_eq!(products, testenv::fixtures::products());
     }
 
     #[test]

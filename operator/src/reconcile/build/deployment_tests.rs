@@ -129,10 +129,8 @@ fn the_catalog_is_mounted_from_our_config_map_or_the_users() {
         ("store-alpha-catalog".into(), "catalog.json".into())
     );
     let referenced = Store::test().with_catalog_ref();
-    assert_eq!(
-        source(&referenced),
-        ("beta-products".into(), "products.yaml".into())
-    );
+    let (name, key) = testenv::fixtures::CATALOG_CONFIG_MAP;
+    assert_eq!(source(&referenced), (name.into(), key.into()));
     assert!(mounts(&inline).contains(&("catalog".into(), "/etc/store".into())));
     assert!(!mounts(&Store::test()).iter().any(|(n, _)| n == "catalog"));
 }

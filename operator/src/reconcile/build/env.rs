@@ -227,7 +227,10 @@ mod tests {
             .secret_key_ref
             .as_ref()
             .unwrap();
-        assert_eq!((key.name.as_str(), key.key.as_str()), ("pg", "url"));
+        assert_eq!(
+            (key.name.as_str(), key.key.as_str()),
+            testenv::fixtures::POSTGRES_SECRET
+        );
         assert_eq!(db.value, None);
         let vars = env_of(&store, &OperatorConfig::default());
         assert_eq!(

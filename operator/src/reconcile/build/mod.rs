@@ -222,22 +222,49 @@ mod tests {
         assert_eq!(spec.reason().as_str(), "InvalidSpec");
     }
 
+    /// Which kinds, and how many of each: in the table's order.
+    fn built_kinds_in_table_order(store: &Store) -> Vec<&'static ManagedKind> {
+        kinds::in_table_order(built_kinds(store))
+    }
+
     #[test]
     fn a_default_store_gets_its_pods_volume_service_and_scrape_config() {
         use kinds::*;
         assert_eq!(
-            built_kinds(&Store::test()),
+            built_kinds_in_table_order(&Store::test()),
             [
                 &SERVICE_ACCOUNT,
                 &SECRET,
+                &CONFIG_MAP,
                 &PERSISTENT_VOLUME_CLAIM,
                 &DEPLOYMENT,
                 &SERVICE,
                 &SERVICE_MONITOR,
                 &PROMETHEUS_RULE,
-                &CONFIG_MAP
             ]
         );
+    }
+
+    /// The one test of the order: the table's (a Deployment after the
+    /// Secret, ConfigMap and volume its pods mount), the dashboards'
+    /// ConfigMap last, as nothing the pods need waits on it.
+    #[test]
+    fn objects_are_built_in_the_tables_order_the_dashboards_last() {
+        let mut store = Store::test()
+            .with_replicas(2)
+            .with_postgres()
+            .with_inline_catalog();
+        store.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
+        let built = built_kinds(&store);
+        let (last, rest) = built.split_last().unwrap();
+        assert_eq!(*last, &kinds::CONFIG_MAP);
+        assert!(
+            rest.is_sorted_by_key(|k| kinds::position(k)),
+            "{:?}",
+            rest.iter().map(|k| k.kind).collect::<Vec<_>>()
+        );
+        // Every kind but the volume (PostgreSQL holds the data).
+        assert_eq!(rest.len(), kinds::ALL.len() - 1);
     }
 
     #[test]
@@ -251,7 +278,7 @@ mod tests {
         store.spec.monitoring.dashboards.enabled = false;
         use kinds::*;
         assert_eq!(
-            built_kinds(&store),
+            built_kinds_in_table_order(&store),
             [
                 &SERVICE_ACCOUNT,
                 &SECRET,
