@@ -222,6 +222,17 @@ mod tests {
         assert_eq!(spec.reason().as_str(), "InvalidSpec");
     }
 
+    /// Replicated on PostgreSQL, with an inline catalog and a
+    /// NetworkPolicy: a Store of every kind but the volume.
+    fn everything_but_a_volume() -> Store {
+        let mut store = Store::test()
+            .with_replicas(2)
+            .with_postgres()
+            .with_inline_catalog();
+        store.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
+        store
+    }
+
     /// Which kinds, and how many of each: in the table's order.
     fn built_kinds_in_table_order(store: &Store) -> Vec<&'static ManagedKind> {
         kinds::in_table_order(built_kinds(store))
@@ -250,12 +261,7 @@ mod tests {
     /// ConfigMap last, as nothing the pods need waits on it.
     #[test]
     fn objects_are_built_in_the_tables_order_the_dashboards_last() {
-        let mut store = Store::test()
-            .with_replicas(2)
-            .with_postgres()
-            .with_inline_catalog();
-        store.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
-        let built = built_kinds(&store);
+        let built = built_kinds(&everything_but_a_volume());
         let (last, rest) = built.split_last().unwrap();
         assert_eq!(*last, &kinds::CONFIG_MAP);
         assert!(
@@ -294,12 +300,7 @@ mod tests {
     /// every kind the sweep and the watches know is one the build makes.
     #[test]
     fn the_stores_between_them_build_every_managed_kind() {
-        let mut everything = Store::test()
-            .with_replicas(2)
-            .with_postgres()
-            .with_inline_catalog();
-        everything.spec.network_policy = Some(crate::api::NetworkPolicySettings { enabled: true });
-        let mut built = built_kinds(&everything);
+        let mut built = built_kinds(&everything_but_a_volume());
         built.extend(built_kinds(&Store::test()));
         for kind in kinds::ALL {
             assert!(built.contains(&kind), "{} is never built", kind.kind);
