@@ -164,6 +164,29 @@ pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             spec(json!({"monitoring": {"alerts": {"slo": {"availabilityTarget": 1.5}}}})),
             "spec.monitoring.alerts.slo.availabilityTarget",
         ),
+        // Integer-valued numbers at a fractional bound: the API server's
+        // OpenAPI check cuts 0.9 to 0 for them, so only the CEL rule beside
+        // it refuses these.
+        (
+            "availability target 0",
+            spec(json!({"monitoring": {"alerts": {"slo": {"availabilityTarget": 0}}}})),
+            "spec.monitoring.alerts.slo.availabilityTarget",
+        ),
+        (
+            "availability target -0",
+            spec(json!({"monitoring": {"alerts": {"slo": {"availabilityTarget": -0.0}}}})),
+            "spec.monitoring.alerts.slo.availabilityTarget",
+        ),
+        (
+            "latency target 0",
+            spec(json!({"monitoring": {"alerts": {"slo": {"latencyTarget": 0}}}})),
+            "spec.monitoring.alerts.slo.latencyTarget",
+        ),
+        (
+            "latency target 1",
+            spec(json!({"monitoring": {"alerts": {"slo": {"latencyTarget": 1}}}})),
+            "spec.monitoring.alerts.slo.latencyTarget",
+        ),
         (
             "latency threshold between buckets",
             spec(json!({"monitoring": {"alerts": {"slo": {"latencyThresholdSeconds": 0.3}}}})),

@@ -30,6 +30,18 @@ pub fn latency_threshold_rule() -> Rule {
     )
 }
 
+/// CEL: an SLO target at `field` (of `spec.monitoring.alerts.slo`) is from
+/// [`MIN_TARGET`] to [`MAX_TARGET`]. Beside the schema's own `minimum` and
+/// `maximum`, which the API server checks against an integer-valued number
+/// with the bound cut to an integer (Kubernetes 1.37: `0` passes `minimum:
+/// 0.9`, and `1` is refused as "less than or equal to 0").
+pub fn target_range_rule(field: &str) -> Rule {
+    Rule::new(format!("self >= {MIN_TARGET:?} && self <= {MAX_TARGET:?}")).message(
+        format!("spec.monitoring.alerts.slo.{field} must be from {MIN_TARGET} to {MAX_TARGET}")
+            .as_str(),
+    )
+}
+
 /// Schema of the extra-labels map at `field`: Kubernetes label syntax,
 /// checked at admission, the messages naming the field.
 fn labels_schema(field: &str) -> schemars::Schema {
@@ -142,6 +154,7 @@ pub struct Slo {
     /// Share of requests that must not fail with a 5xx, from 0.9 to 0.99999.
     #[serde(default = "default_availability")]
     #[schemars(range(min = MIN_TARGET, max = MAX_TARGET))]
+    #[x_kube(validation = target_range_rule("availabilityTarget"))]
     pub availability_target: f64,
     /// A request slower than this many seconds misses the latency objective.
     /// Must be a bucket boundary of the request duration histogram: 0.005,
@@ -153,6 +166,7 @@ pub struct Slo {
     /// from 0.9 to 0.99999.
     #[serde(default = "default_latency_target")]
     #[schemars(range(min = MIN_TARGET, max = MAX_TARGET))]
+    #[x_kube(validation = target_range_rule("latencyTarget"))]
     pub latency_target: f64,
 }
 

@@ -642,7 +642,7 @@ mod tests {
     fn nested_fields_have_their_section_enum_and_defaults() {
         let md = reference();
         let slo = row_of(&md, "spec.monitoring.alerts.slo", "availabilityTarget");
-        assert!(slo.contains("| `0.995` | no | 0.9 to 0.99999 |"), "{slo}");
+        assert!(slo.contains("| `0.995` | no | 0.9 to 0.99999<br>"), "{slo}");
         let level = row_of(&md, "spec.telemetry", "logLevel");
         assert!(
             level.contains("one of `error`, `warn`, `info`, `debug`, `trace`"),

@@ -422,7 +422,7 @@ fn every_cel_rule_message_names_its_field() {
     }
     let mut found = Vec::new();
     walk("", &schema(), &mut found);
-    assert_eq!(found.len(), 20, "{found:?}");
+    assert_eq!(found.len(), 22, "{found:?}");
     for (path, message) in found {
         assert!(
             message.starts_with("spec.") || message.starts_with("metadata."),
@@ -507,6 +507,58 @@ fn extra_labels_follow_kubernetes_label_syntax() {
             json!({"team": "ends-"}),
         ] {
             assert!(!accepted(set(bad.clone()), None), "{field}: {bad} accepted");
+        }
+    }
+}
+
+/// The API server checks an integer-valued number against a fractional
+/// `minimum` or `maximum` cut to an integer (0 passes `minimum: 0.9`): every
+/// such bound has a CEL rule beside it, which compares as a double.
+#[test]
+fn every_fractional_bound_has_a_cel_rule_beside_it() {
+    fn walk(path: &str, node: &Value, bare: &mut Vec<String>) {
+        let fractional = ["minimum", "maximum"]
+            .iter()
+            .filter_map(|b| node[*b].as_f64())
+            .any(|b| b.fract() != 0.0);
+        if fractional
+            && node["x-kubernetes-validations"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        {
+            bare.push(path.to_string());
+        }
+        for (name, child) in node["properties"].as_object().into_iter().flatten() {
+            walk(&format!("{path}.{name}"), child, bare);
+        }
+        if node["items"].is_object() {
+            walk(&format!("{path}[]"), &node["items"], bare);
+        }
+    }
+    let mut bare = Vec::new();
+    walk("", &schema(), &mut bare);
+    assert!(
+        bare.is_empty(),
+        "fractional bounds without a CEL rule: {bare:?}"
+    );
+}
+
+#[test]
+fn a_target_of_zero_or_one_is_refused_by_the_cel_rules_as_by_rust() {
+    let store = Store::test();
+    for field in ["availabilityTarget", "latencyTarget"] {
+        let at = format!("/spec/monitoring/alerts/slo/{field}");
+        for bad in [json!(0), json!(-0.0), json!(1), json!(0.89999)] {
+            assert!(
+                !accepted(with(&store, &at, bad.clone()), None),
+                "{field}: {bad}"
+            );
+        }
+        for good in [json!(0.9), json!(0.99999)] {
+            assert!(
+                accepted(with(&store, &at, good.clone()), None),
+                "{field}: {good}"
+            );
         }
     }
 }

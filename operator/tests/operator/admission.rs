@@ -43,3 +43,24 @@ fn every_invalid_store_of_the_table_is_refused_by_the_rust_rules_naming_its_fiel
         );
     }
 }
+
+/// The docs that count the invalid Stores give the table's count.
+#[test]
+fn the_docs_count_the_invalid_stores_of_the_table() {
+    let count = regex::Regex::new(r"(\d+) invalid Stores").unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut seen = 0;
+    for page in ["docs/testing.md", "docs/reliability.md"] {
+        let text = std::fs::read_to_string(format!("{root}/{page}")).unwrap();
+        for c in count.captures_iter(&text) {
+            assert_eq!(
+                c[1].parse::<usize>().unwrap(),
+                invalid_stores().len(),
+                "{page}: {}",
+                &c[0]
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "{seen} counts found");
+}
