@@ -62,8 +62,14 @@ else
     echo "engine.sh: CAP_SYS_RESOURCE is missing from CapBnd ($capbnd): default runtime $wrapper"
   fi
   echo "engine.sh: starting dockerd ${args[*]} (log: $log)"
-  # Its own session: a Ctrl-C in make, or the end of a CI step, does not stop it.
-  setsid dockerd "${args[@]}" >>"$log" 2>&1 </dev/null &
+  # Its own session: a Ctrl-C in make, or the end of a CI step, does not stop
+  # it. And the system's PATH, not the caller's: dockerd looks its shims up
+  # on PATH for as long as it lives, and the kind tier's PATH is a directory
+  # of links in the clone (a dockerd started there, its clone deleted, failed
+  # every build: "fork/exec .../bare-path/containerd-shim-runc-v2: no such
+  # file or directory").
+  setsid env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    dockerd "${args[@]}" >>"$log" 2>&1 </dev/null &
 fi
 
 for _ in $(seq 60); do
