@@ -72,8 +72,11 @@ cluster:
 	$(call airgap,bash hack/airgap/node-image.sh)
 	$(call airgap,mkdir -p target && bash hack/airgap/kind-config.sh kind-config.yaml >$(KIND_CONFIG))
 	$(call airgap,bash hack/airgap/sysctls.sh save)
-	kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || \
-	  kind create cluster --name $(KIND_CLUSTER) --config $(KIND_CONFIG) --wait 120s
+	@# A cluster already there (an earlier make up) gets its context written
+	@# again: a kubeconfig replaced or a HOME changed since would leave none.
+	if kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)'; then \
+	  kind export kubeconfig --name $(KIND_CLUSTER); \
+	else kind create cluster --name $(KIND_CLUSTER) --config $(KIND_CONFIG) --wait 120s; fi
 	$(KUBECTL) apply -f manifests/namespaces.yaml
 
 # Both images, built by docker and loaded into the kind node (no registry).

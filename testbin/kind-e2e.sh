@@ -74,6 +74,12 @@ main() {
   # A newcomer's machine: no engine answers (one that hack/airgap/engine.sh
   # started is stopped: make up starts it again; its images stay cached), and
   # PATH has links to every program on ours but these four.
+  # A cluster left by a run that was killed (its containers outlive the
+  # engine) is removed: make up would reuse it, with no context for it in
+  # this run's kubeconfig.
+  if docker info >/dev/null 2>&1; then
+    docker ps -aq --filter label=io.x-k8s.kind.cluster=storeops | xargs -r docker rm -fv
+  fi
   step engine-stopped bash hack/airgap/engine.sh stop
   bare_path "$out/bare-path" docker kind helm kubectl
   # What `make up` gets where they are missing, first for this script too.
