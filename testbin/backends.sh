@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the telemetry backends the tests send to (Prometheus, promtool,
-# Alertmanager) from
+# Alertmanager), and Sloth for `make bench` only (not CI), from
 # source through the Go module proxy (no GitHub releases, no
 # images), once, into the same versioned cache as testbin/k8s.sh:
 #   ${STOREOPS_TESTBIN_DIR:-~/.cache/storeops/testbin}/<program>-<version>/<program>
 # Each build_* function prints the binary's path on stdout, progress on stderr.
 # Loki, Tempo and Grafana are AGPL: never built here (testbin/licences.tsv).
 # Source it (source testbin/backends.sh; build_prometheus) or run it:
-#   bash testbin/backends.sh prometheus|promtool|alertmanager|all
+#   bash testbin/backends.sh prometheus|promtool|alertmanager|sloth|all
+# (all: what CI builds; sloth is not in it.)
 # How to start them for loopback tests: testbin/README-backends.md.
 set -euo pipefail
 
@@ -21,6 +22,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/k8s.sh"
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-3.15.0} # github.com/prometheus/prometheus v0.315.0
 # kube-prometheus-stack 88.6.1's tag (charts/stack/kube-prometheus-stack.yaml).
 ALERTMANAGER_VERSION=${ALERTMANAGER_VERSION:-0.34.0} # github.com/prometheus/alertmanager
+# Sloth: SLO specs to Prometheus rules, for `make bench`'s rule-cost
+# comparison only (not built by CI).
+SLOTH_VERSION=${SLOTH_VERSION:-0.16.0} # github.com/slok/sloth
 
 # Prometheus 3.x.y is Go module version v0.3xx.y (3.16.0 -> v0.316.0).
 _backends_prom_module_version() {
@@ -125,13 +129,27 @@ build_alertmanager() {
     "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" _backends_am_ldflags _backends_gomod_alertmanager
 }
 
+# Sloth's go.mod has no replace directives; its build script stamps the
+# version (`git describe --tags`) into internal/info.
+_backends_gomod_sloth() {
+  _backends_wrapper_gomod sloth "github.com/slok/sloth@v$SLOTH_VERSION"
+}
+_backends_sloth_ldflags() {
+  echo "-X github.com/slok/sloth/internal/info.Version=v$SLOTH_VERSION"
+}
+build_sloth() {
+  _backends_build sloth "$SLOTH_VERSION" github.com/slok/sloth/cmd/sloth \
+    "github.com/slok/sloth@v$SLOTH_VERSION" _backends_sloth_ldflags _backends_gomod_sloth
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   case "${1:-}" in
     prometheus) build_prometheus ;;
     promtool) build_promtool ;;
     alertmanager) build_alertmanager ;;
+    sloth) build_sloth ;; # make bench only: not in all (CI)
     all) build_prometheus; build_promtool; build_alertmanager ;;
-    *) echo "usage: $0 prometheus|promtool|alertmanager|all" >&2; exit 2 ;;
+    *) echo "usage: $0 prometheus|promtool|alertmanager|sloth|all" >&2; exit 2 ;;
   esac
   # bash parses this whole block before running it; exiting here means an edit
   # of this file during a long build cannot make bash read on at a stale offset.

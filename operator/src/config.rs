@@ -21,8 +21,11 @@ pub struct OperatorConfig {
     /// OTLP endpoint when `spec.telemetry.otlpEndpoint` is unset; `None`:
     /// no export.
     pub default_otlp_endpoint: Option<String>,
-    /// Namespace of the fleet dashboards.
+    /// Namespace of the fleet dashboards and of the fleet's PrometheusRule
+    /// (the SLI recording rules and alerts of every Store).
     pub dashboard_namespace: String,
+    /// Labels of the fleet's PrometheusRule (how Prometheus selects rules).
+    pub fleet_rule_labels: BTreeMap<String, String>,
     /// Field manager of server-side apply.
     pub field_manager: String,
     /// Namespace of the Prometheus that scrapes the Stores: a Store's
@@ -38,6 +41,7 @@ impl Default for OperatorConfig {
             default_image: DEFAULT_IMAGE.to_string(),
             default_otlp_endpoint: None,
             dashboard_namespace: "storeops-system".to_string(),
+            fleet_rule_labels: BTreeMap::new(),
             field_manager: FIELD_MANAGER.to_string(),
             prometheus_namespace: DEFAULT_PROMETHEUS_NAMESPACE.to_string(),
             prometheus_pod_labels: parse_labels(DEFAULT_PROMETHEUS_POD_LABELS)

@@ -47,13 +47,17 @@ struct ConfigArgs {
     /// OTLP gRPC endpoint for Stores that set no spec.telemetry.otlpEndpoint.
     #[arg(long, env = "STOREOPS_OTLP_ENDPOINT")]
     otlp_endpoint: Option<String>,
-    /// Namespace of the fleet dashboards.
+    /// Namespace of the fleet dashboards and the fleet's PrometheusRule.
     #[arg(
         long,
         env = "STOREOPS_DASHBOARD_NAMESPACE",
         default_value = "storeops-system"
     )]
     dashboard_namespace: String,
+    /// Labels of the fleet's PrometheusRule, `key=value,...` (e.g. the
+    /// release label a Prometheus selects rules by).
+    #[arg(long, env = "STOREOPS_FLEET_RULE_LABELS", default_value = "", value_parser = parse_labels)]
+    fleet_rule_labels: BTreeMap<String, String>,
     /// Namespace of the Prometheus that scrapes the Stores (a Store's
     /// NetworkPolicy lets it in).
     #[arg(
@@ -78,6 +82,7 @@ impl ConfigArgs {
             default_image: self.image,
             default_otlp_endpoint: self.otlp_endpoint.filter(|e| !e.is_empty()),
             dashboard_namespace: self.dashboard_namespace,
+            fleet_rule_labels: self.fleet_rule_labels,
             field_manager: FIELD_MANAGER.to_string(),
             prometheus_namespace: self.prometheus_namespace,
             prometheus_pod_labels: self.prometheus_pod_labels,
@@ -207,8 +212,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
 
     let fleet = tokio::spawn(operator::reconcile::fleet::keep_fleet(
         client.clone(),
-        config.dashboard_namespace.clone(),
-        config.field_manager.clone(),
+        config.clone(),
     ));
     // One discovery poller for the reconciles, the drift watches and the
     // controllers' "reconcile every Store" when the CRDs come or go.

@@ -147,79 +147,100 @@ async fn every_store_pod_and_the_operator_are_up_targets_of_their_service_monito
     }
 }
 
-#[tokio::test]
-async fn each_stores_rules_are_loaded_and_evaluate_without_failures() {
-    let client = client().await;
+/// The groups of the PrometheusRule `name` in `namespace`, once Prometheus
+/// has loaded every one of them and each rule evaluated healthy; returns
+/// its rules.
+async fn loaded_rules(client: &kube::Client, namespace: &str, name: &str) -> Vec<Value> {
     let rules_api = Api::<DynamicObject>::namespaced_with(
         client.clone(),
-        SHOP,
+        namespace,
         &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
             "monitoring.coreos.com",
             "v1",
             "PrometheusRule",
         )),
     );
+    let rule = eventually(
+        &format!("the PrometheusRule {namespace}/{name}"),
+        SCRAPED,
+        || async { rules_api.get(name).await.map_err(|e| e.to_string()) },
+    )
+    .await;
+    let want: BTreeSet<String> = rule.data["spec"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect();
+    // The Prometheus Operator writes each PrometheusRule to `<namespace>-<name>-<uid>.yaml`.
+    let file = format!("{namespace}-{name}-");
+    eventually(
+        &format!("the rule groups of {namespace}/{name} loaded and evaluated"),
+        SCRAPED,
+        || async {
+            let body = stack::api_json(client, stack::PROMETHEUS, "/api/v1/rules").await?;
+            let groups: Vec<Value> = body["data"]["groups"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|g| g["file"].as_str().unwrap_or_default().contains(&file))
+                .collect();
+            let loaded: BTreeSet<String> = groups
+                .iter()
+                .map(|g| g["name"].as_str().unwrap_or_default().to_string())
+                .collect();
+            if loaded != want {
+                return Err(format!("loaded {loaded:?}, want {want:?}"));
+            }
+            let rules: Vec<Value> = groups
+                .iter()
+                .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+                .collect();
+            if let Some(r) = rules.iter().find(|r| r["health"] != "ok") {
+                return Err(format!(
+                    "rule {} is {}: {}",
+                    r["name"], r["health"], r["lastError"]
+                ));
+            }
+            Ok(rules)
+        },
+    )
+    .await
+}
+
+/// The fleet's rules (SLIs and alerts, in the operator's namespace) and each
+/// Store's (its objectives: 2 recording rules) are loaded and healthy.
+#[tokio::test]
+async fn the_fleets_and_each_stores_rules_are_loaded_and_evaluate_without_failures() {
+    let client = client().await;
+    let fleet = loaded_rules(&client, OPERATOR_NAMESPACE, "storeops-fleet").await;
+    let alerting = fleet.iter().filter(|r| r["type"] == "alerting").count();
+    eprintln!(
+        "the fleet: {} recording and {alerting} alerting rules, all healthy",
+        fleet.len() - alerting
+    );
+    assert_eq!(alerting, 17, "alerting rules of the fleet");
+    assert!(
+        fleet.len() <= 40,
+        "{} rules in the fleet's PrometheusRule",
+        fleet.len()
+    );
     for (name, _) in demo_stores(&client).await {
-        let rule = rules_api
-            .get(&format!("store-{name}"))
-            .await
-            .unwrap_or_else(|e| panic!("the PrometheusRule of Store {name}: {e}"));
-        let want: BTreeSet<String> = rule.data["spec"]["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["name"].as_str().unwrap().to_string())
-            .collect();
-        let file = format!("{SHOP}-store-{name}-");
-        let (groups, rules) = eventually(
-            &format!("the rule groups of Store {name} loaded and evaluated"),
-            SCRAPED,
-            || async {
-                let body = stack::api_json(&client, stack::PROMETHEUS, "/api/v1/rules").await?;
-                let groups: Vec<Value> = body["data"]["groups"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|g| g["file"].as_str().unwrap_or_default().contains(&file))
-                    .collect();
-                let loaded: BTreeSet<String> = groups
-                    .iter()
-                    .map(|g| g["name"].as_str().unwrap_or_default().to_string())
-                    .collect();
-                if loaded != want {
-                    return Err(format!("loaded {loaded:?}, want {want:?}"));
-                }
-                let rules: Vec<Value> = groups
-                    .iter()
-                    .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
-                    .collect();
-                if let Some(r) = rules.iter().find(|r| r["health"] != "ok") {
-                    return Err(format!(
-                        "rule {} is {}: {}",
-                        r["name"], r["health"], r["lastError"]
-                    ));
-                }
-                Ok((groups.len(), rules))
-            },
-        )
-        .await;
+        let rules = loaded_rules(&client, SHOP, &format!("store-{name}")).await;
         let alerting = rules.iter().filter(|r| r["type"] == "alerting").count();
-        eprintln!(
-            "Store {name}: {groups} groups, {} recording and {alerting} alerting rules, all healthy",
-            rules.len() - alerting
-        );
-        assert!(alerting > 5, "{alerting} alerting rules");
+        eprintln!("Store {name}: {} rules, all healthy", rules.len());
+        assert_eq!((rules.len(), alerting), (2, 0), "rules of Store {name}");
     }
     // Prometheus scrapes its own counters every 30 s: a group just loaded
     // may have none yet.
     let failures = eventually(
-        "evaluation counters for the Stores' groups",
+        "evaluation counters for the fleet's and the Stores' groups",
         SCRAPED,
         || async {
             let failures = stack::query(
                 &client,
-                &format!(r#"prometheus_rule_evaluation_failures_total{{rule_group=~".*{SHOP}-store-.*"}}"#),
+                &format!(r#"prometheus_rule_evaluation_failures_total{{rule_group=~".*({SHOP}-store-|{OPERATOR_NAMESPACE}-storeops-fleet-).*"}}"#),
             )
             .await?;
             if failures.is_empty() { Err("none yet".to_string()) } else { Ok(failures) }

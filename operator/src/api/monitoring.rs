@@ -17,6 +17,13 @@ pub const MIN_TARGET: f64 = 0.9;
 /// Highest SLO target (five nines).
 pub const MAX_TARGET: f64 = 0.99999;
 
+/// Shortest SLO window (days): longer than the slowest burn-rate window (3 days).
+pub const MIN_WINDOW_DAYS: u32 = 7;
+/// Longest SLO window (days).
+pub const MAX_WINDOW_DAYS: u32 = 90;
+/// Largest minimum-events guard.
+pub const MAX_MIN_EVENTS: u32 = 1_000_000;
+
 /// CEL: the latency threshold is a bucket boundary of the request histogram.
 pub fn latency_threshold_rule() -> Rule {
     let buckets: Vec<String> = LATENCY_BUCKETS.iter().map(|b| format!("{b:?}")).collect();
@@ -147,7 +154,7 @@ impl Default for Alerts {
     }
 }
 
-/// Service level objectives of the store over 30 days.
+/// Service level objectives of the store over its SLO window (30 days by default).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Slo {
@@ -168,6 +175,19 @@ pub struct Slo {
     #[schemars(range(min = MIN_TARGET, max = MAX_TARGET))]
     #[x_kube(validation = target_range_rule("latencyTarget"))]
     pub latency_target: f64,
+    /// The SLO window in days, from 7 to 90: the error budget is the bad
+    /// requests the targets allow over it, and the burn-rate alerts' factors
+    /// follow from it (14.4, 6, 3, 1 for 30 days).
+    #[serde(default = "default_window_days")]
+    #[schemars(range(min = MIN_WINDOW_DAYS, max = MAX_WINDOW_DAYS))]
+    pub window_days: u32,
+    /// The fewest API requests in a burn-rate, error-rate or latency alert's
+    /// long window for it to fire, from 0 (no guard) to 1000000: below it,
+    /// one failed request of a quiet store would be a large share of its
+    /// requests and page for nothing.
+    #[serde(default = "default_min_events")]
+    #[schemars(range(max = MAX_MIN_EVENTS))]
+    pub min_events: u32,
 }
 
 impl Default for Slo {
@@ -176,6 +196,8 @@ impl Default for Slo {
             availability_target: default_availability(),
             latency_threshold_seconds: default_latency_threshold(),
             latency_target: default_latency_target(),
+            window_days: default_window_days(),
+            min_events: default_min_events(),
         }
     }
 }
@@ -226,6 +248,12 @@ fn default_latency_threshold() -> f64 {
 }
 fn default_latency_target() -> f64 {
     0.99
+}
+fn default_window_days() -> u32 {
+    30
+}
+fn default_min_events() -> u32 {
+    20
 }
 fn default_folder() -> String {
     "Stores".to_string()

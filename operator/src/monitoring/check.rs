@@ -200,7 +200,7 @@ mod tests {
             long,
             Store::test().with_replicas(3).with_postgres(),
         ] {
-            assert_eq!(check(&groups(&store.resolved().monitored)), Ok(()));
+            assert_eq!(check(&groups(&[store.resolved().monitored])), Ok(()));
         }
     }
 

@@ -3,14 +3,15 @@
 //! dashboard ConfigMaps); `operator render` prints them; the tests run them
 //! through promtool and a real Prometheus.
 //!
-//! Modules use each other one way: `rules` (types, SLIs) <- `alerts` (with
-//! their `proof`) <- [`groups`] <- `check`, `promtool`.
+//! Modules use each other one way: `rules` (types, SLIs, objectives) <- `alerts` (with
+//! their `proof`) <- [`fleet_groups`], [`store_group`] <- `check`, `promtool`.
 //!
 //! ```text
-//! Store ─> rules::Target ─┬─> groups ───────> PrometheusRule: SLI recording rules, alerts
-//!                         │                    (check::check: would Prometheus load them?)
-//!                         └─> alerts::alerts ─> each alert, proven (feature `proofs`, the tests': Alert::prove) by a case that fires it and
-//!                                               one that keeps it quiet (promtool::unit_tests)
+//! Store ─> rules::Target ─> store_group ──> the Store's PrometheusRule: its objectives and facts as series
+//! operator ─> fleet_groups ─────────────> the fleet's PrometheusRule: SLI recording rules, alerts joined
+//!                                          to the objectives (check::check: would Prometheus load them?)
+//! alerts::alerts ─> each alert, proven (feature `proofs`, the tests': Alert::prove) over several
+//!                   Stores by cases that fire it for some and keep it quiet for others (promtool)
 //! Store ─> dashboards::store ──> the Store's Grafana dashboard
 //! operator ─> dashboards::fleet ─> overview, APM, business insights, workbench
 //! ```
@@ -23,19 +24,33 @@ pub mod promtool;
 pub mod proof;
 pub mod rules;
 
-/// Every rule group of the Store: SLIs, then alerts.
-pub fn groups(t: &rules::Target) -> Vec<rules::RuleGroup> {
+/// The fleet's rule groups, the same for every Store: the SLI recording
+/// rules, then the alerts. Applied once, in the operator's namespace.
+pub fn fleet_groups() -> Vec<rules::RuleGroup> {
     vec![
         rules::RuleGroup {
-            name: format!("storeops.{}.{}.sli", t.namespace, t.store_id),
-            rules: rules::sli_rules(t),
+            name: "storeops.fleet.sli".into(),
+            rules: rules::fleet_sli_rules(),
         },
         rules::RuleGroup {
-            name: format!("storeops.{}.{}.alerts", t.namespace, t.store_id),
-            rules: alerts::alerts(t)
-                .into_iter()
-                .flat_map(|a| a.rules)
-                .collect(),
+            name: "storeops.fleet.alerts".into(),
+            rules: alerts::alerts().into_iter().flat_map(|a| a.rules).collect(),
         },
     ]
+}
+
+/// The Store's own rule group: its objectives and facts (2 rules).
+pub fn store_group(t: &rules::Target) -> rules::RuleGroup {
+    rules::RuleGroup {
+        name: format!("storeops.{}.{}.objectives", t.namespace, t.store_id),
+        rules: rules::objective_rules(t),
+    }
+}
+
+/// The rule groups of the fleet and of `stores`: what Prometheus loads from
+/// the fleet's PrometheusRule and theirs.
+pub fn groups(stores: &[rules::Target]) -> Vec<rules::RuleGroup> {
+    let mut groups = fleet_groups();
+    groups.extend(stores.iter().map(store_group));
+    groups
 }

@@ -1,10 +1,20 @@
-//! The Prometheus rules of one Store: SLI recording rules per window, the
-//! multi-window multi-burn-rate SLO alerts of the SRE workbook, and the
-//! store's operational and business alerts. Monitoring-mixin style: one
-//! `Store` prefix, `severity`, `summary`, `description`, `runbook_url`.
+//! The Prometheus rules of the fleet and of each Store.
 //!
-//! Every series is selected by `namespace` and `store_id`, so two Stores
-//! never see each other's traffic; every alert carries both as labels.
+//! The heavy rules are the fleet's, written once and evaluated over every
+//! Store (`sum by (namespace, store_id, ...)`): per-pod sums of the request
+//! counters, the SLI ratios per window, and the alerts. A Store contributes
+//! two rules of its own ([`objective_rules`]): its objectives as series
+//! (`storeops:store:objective`, one per objective) and its facts
+//! (`storeops:store:info`). The alerts join both on `namespace, store_id`, so
+//! per-Store thresholds differ side by side, a Store's objective change takes
+//! effect at the next evaluation, and the rule count does not grow with the
+//! fleet (40 at most, plus 2 per Store).
+//!
+//! Why per-pod sums first: every window's `rate()` then reads one series per
+//! pod (per bucket for latency) instead of one per route, method and status
+//! code, and a counter reset stays a reset of that pod. Monitoring-mixin
+//! style: one `Store` prefix, `severity`, `summary`, `description`,
+//! `runbook_url`.
 
 use std::collections::BTreeMap;
 
@@ -45,28 +55,121 @@ pub struct Rule {
 /// The windows of the SLI recording rules.
 pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 
-/// The SRE workbook's burn-rate alerts: (long window, short window, burn
-/// factor, for, severity). Two page, two open a ticket.
-pub const BURN_RATES: [(&str, &str, f64, &str, &str); 4] = [
-    ("1h", "5m", 14.4, "2m", "critical"),
-    ("6h", "30m", 6.0, "15m", "critical"),
-    ("1d", "2h", 3.0, "1h", "warning"),
-    ("3d", "6h", 1.0, "3h", "warning"),
+/// One row of the SRE workbook's burn-rate table (ch. 5, "Multiwindow,
+/// Multi-Burn-Rate Alerts"): alert when `budget_share` of the SLO window's
+/// error budget is spent within `long` (and still being spent over `short`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurnRate {
+    /// The long window, e.g. `1h`.
+    pub long: &'static str,
+    /// The short window, 1/12 of the long one.
+    pub short: &'static str,
+    /// `long` in hours.
+    pub long_hours: f64,
+    /// Share of the whole window's budget spent within `long` (0.02: 2 %).
+    pub budget_share: f64,
+    /// `critical` pages, `warning` opens a ticket.
+    pub severity: &'static str,
+}
+
+impl BurnRate {
+    /// The burn factor for an SLO window of `window_days`: how many times
+    /// faster than "exactly the budget over the window" the budget burns
+    /// when `budget_share` of it goes in `long` (14.4 for 2 % in 1h of 30
+    /// days).
+    pub fn factor(&self, window_days: u32) -> f64 {
+        // Rounded to 1e-9: 0.02 * 720 is 14.400000000000002 in floats.
+        (self.budget_share * f64::from(window_days) * 24.0 / self.long_hours * 1e9).round() / 1e9
+    }
+}
+
+/// The workbook's four rows: two page, two open a ticket. No `for`: the
+/// short window already ends an alert soon after the burn stops and keeps a
+/// blip from firing, and a `for` would page later than Sloth's alerts (which
+/// have none) for nothing; the minimum-events guard keeps quiet stores quiet.
+pub const BURN_RATES: [BurnRate; 4] = [
+    BurnRate {
+        long: "1h",
+        short: "5m",
+        long_hours: 1.0,
+        budget_share: 0.02,
+        severity: "critical",
+    },
+    BurnRate {
+        long: "6h",
+        short: "30m",
+        long_hours: 6.0,
+        budget_share: 0.05,
+        severity: "critical",
+    },
+    BurnRate {
+        long: "1d",
+        short: "2h",
+        long_hours: 24.0,
+        budget_share: 0.10,
+        severity: "warning",
+    },
+    BurnRate {
+        long: "3d",
+        short: "6h",
+        long_hours: 72.0,
+        budget_share: 0.10,
+        severity: "warning",
+    },
 ];
 
-/// Recorded ratio of failed (5xx) requests over a window.
+/// Recorded ratio of failed (5xx) API requests over a window, by
+/// `namespace, store_id`.
 pub fn errors_ratio(window: &str) -> String {
     format!("storeops:slo_errors:ratio_rate{window}")
 }
 
-/// Recorded ratio of requests slower than the latency threshold over a window.
+/// Recorded ratio of API requests slower than the Store's latency threshold
+/// over a window, by `namespace, store_id`.
 pub fn slow_ratio(window: &str) -> String {
     format!("storeops:slo_latency_slow:ratio_rate{window}")
 }
 
-/// Recorded request rate (per second) over a window.
-pub fn requests_rate(window: &str) -> String {
-    format!("storeops:http_requests:rate{window}")
+/// Recorded API request rate (per second) over 5 minutes, by `namespace, store_id`.
+pub const REQUESTS_RATE5M: &str = "storeops:http_requests:rate5m";
+
+/// Recorded per-pod sum of the API request counter (a counter: read it with
+/// `rate()`), by `namespace, store_id, pod, instance`.
+pub const POD_REQUESTS: &str = "storeops_pod:http_requests:sum";
+/// The same, of the failed (5xx) requests.
+pub const POD_ERRORS: &str = "storeops_pod:http_requests_errors:sum";
+/// The same, of the request duration histogram's buckets, by `le` too.
+pub const POD_BUCKETS: &str = "storeops_pod:http_request_duration_seconds_bucket:sum";
+
+/// A Store's objectives, one series each, told apart by the `objective`
+/// label (and `le`, `long` where named), labelled `namespace, store_id`.
+pub const OBJECTIVE: &str = "storeops:store:objective";
+/// A Store's facts, value 1, labelled `namespace, store_id` and
+/// [`INFO_LABELS`].
+pub const INFO: &str = "storeops:store:info";
+/// The labels of [`INFO`]: the scrape job (the Service), the Deployment, the
+/// runbooks' base URL, and whether Prometheus scrapes it (`true`/`false`).
+pub const INFO_LABELS: [&str; 4] = ["job", "deployment", "runbook_base", "scraped"];
+
+/// The values of the `objective` label of [`OBJECTIVE`].
+pub mod objective {
+    /// `spec.monitoring.alerts.slo.availabilityTarget`, e.g. 0.995.
+    pub const AVAILABILITY_TARGET: &str = "availability_target";
+    /// `spec.monitoring.alerts.slo.latencyTarget`, e.g. 0.99.
+    pub const LATENCY_TARGET: &str = "latency_target";
+    /// `spec.monitoring.alerts.slo.latencyThresholdSeconds`, with the `le`
+    /// label of the histogram bucket it selects.
+    pub const LATENCY_THRESHOLD_SECONDS: &str = "latency_threshold_seconds";
+    /// `spec.monitoring.alerts.slo.windowDays`: the SLO window in days.
+    pub const WINDOW_DAYS: &str = "window_days";
+    /// `spec.monitoring.alerts.slo.minEvents`: the fewest API requests in
+    /// an alert's long window for it to fire.
+    pub const MIN_EVENTS: &str = "min_events";
+    /// The burn factor of each row of the burn-rate table, with its `long`
+    /// window as a label (it follows from the SLO window).
+    pub const BURN_FACTOR: &str = "burn_factor";
+    /// `spec.monitoring.alerts.lowStockThreshold`.
+    pub const LOW_STOCK_THRESHOLD: &str = "low_stock_threshold";
 }
 
 /// Routes that are not the store's API: probes and the metrics scrape.
@@ -76,7 +179,7 @@ pub const NOT_API: &str = "/livez|/readyz|/metrics";
 pub const DEFAULT_RUNBOOK_BASE: &str =
     "https://github.com/storeops/storeops/blob/main/docs/runbooks";
 
-/// What the rules of one Store are about.
+/// What the rules of one Store are about: read from its spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// The Store's namespace (the `namespace` label Prometheus gives its series).
@@ -93,6 +196,11 @@ pub struct Target {
     pub latency_threshold: f64,
     /// Share of requests that must be faster than the threshold.
     pub latency_target: f64,
+    /// The SLO window in days (30 by default).
+    pub window_days: u32,
+    /// The fewest API requests in an alert's long window for a burn-rate,
+    /// error or latency alert to fire.
+    pub min_events: u32,
     /// Products at or below this stock are low.
     pub low_stock_threshold: i64,
     /// Base URL of the runbooks.
@@ -100,6 +208,17 @@ pub struct Target {
     /// Prometheus scrapes the store (a ServiceMonitor is applied): only then
     /// can it be missing or down.
     pub scraped: bool,
+}
+
+/// One series of [`OBJECTIVE`]: the `objective` label, more labels, the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// The `objective` label: one of [`objective`].
+    pub name: &'static str,
+    /// Labels beside it (`le`, `long`).
+    pub labels: Vec<(&'static str, String)>,
+    /// Its value.
+    pub value: f64,
 }
 
 impl Target {
@@ -113,7 +232,7 @@ impl Target {
         format!("{prefix}x2v8k")
     }
 
-    /// `namespace="...",store_id="..."`: the matchers of every query.
+    /// `namespace="...",store_id="..."`: selects the store's series.
     pub fn matchers(&self) -> String {
         format!(
             r#"namespace="{}",{}="{}""#,
@@ -123,62 +242,189 @@ impl Target {
         )
     }
 
-    /// The matchers plus the exclusion of probes and scrapes: the kubelet and
-    /// Prometheus are not customers, and their requests would dilute the SLIs.
+    /// The matchers plus the API's (probes and scrapes left out): for the
+    /// dashboard's panels by route.
     pub fn api_matchers(&self) -> String {
-        format!(r#"{},{}!~"{NOT_API}""#, self.matchers(), l::HTTP_ROUTE)
-    }
-
-    /// `sum by (namespace, store_id) (<inner>)`.
-    fn sum(&self, inner: &str) -> String {
-        format!("sum by (namespace, {}) ({inner})", l::STORE_ID)
-    }
-
-    fn rate(&self, metric: &str, extra: &str, window: &str) -> String {
-        let sep = if extra.is_empty() { "" } else { "," };
-        self.sum(&format!(
-            "rate({metric}{{{}{sep}{extra}}}[{window}])",
-            self.api_matchers()
-        ))
+        format!("{},{}", self.matchers(), api_matcher())
     }
 
     /// The `le` label value of the latency threshold, as Prometheus stores it.
-    fn le(&self) -> String {
+    pub fn le(&self) -> String {
         format!("{:?}", self.latency_threshold)
+    }
+
+    /// The Store's objectives: the series of its [`OBJECTIVE`] rule, and
+    /// what the alerts' annotations read back.
+    pub fn objectives(&self) -> Vec<Objective> {
+        let one = |name, value| Objective {
+            name,
+            labels: vec![],
+            value,
+        };
+        let mut all = vec![
+            one(objective::AVAILABILITY_TARGET, self.availability_target),
+            one(objective::LATENCY_TARGET, self.latency_target),
+            Objective {
+                name: objective::LATENCY_THRESHOLD_SECONDS,
+                labels: vec![("le", self.le())],
+                value: self.latency_threshold,
+            },
+            one(objective::WINDOW_DAYS, f64::from(self.window_days)),
+            one(objective::MIN_EVENTS, f64::from(self.min_events)),
+            one(
+                objective::LOW_STOCK_THRESHOLD,
+                self.low_stock_threshold as f64,
+            ),
+        ];
+        all.extend(BURN_RATES.iter().map(|b| Objective {
+            name: objective::BURN_FACTOR,
+            labels: vec![("long", b.long.to_string())],
+            value: b.factor(self.window_days),
+        }));
+        all
+    }
+
+    /// The value of the objective `name` (with `long` for the burn factor).
+    pub fn objective(&self, name: &str, long: Option<&str>) -> Option<f64> {
+        self.objectives()
+            .into_iter()
+            .find(|o| {
+                o.name == name
+                    && long.is_none_or(|w| o.labels.iter().any(|(k, v)| *k == "long" && v == w))
+            })
+            .map(|o| o.value)
+    }
+
+    /// The labels of the Store's [`INFO`] series, [`INFO_LABELS`] in order.
+    pub fn info(&self) -> [(&'static str, String); 4] {
+        [
+            ("job", self.job.clone()),
+            ("deployment", self.deployment.clone()),
+            ("runbook_base", self.runbook_base.clone()),
+            ("scraped", self.scraped.to_string()),
+        ]
+    }
+
+    fn store_labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("namespace".to_string(), self.namespace.clone()),
+            (l::STORE_ID.to_string(), self.store_id.clone()),
+        ])
     }
 }
 
-fn record(name: String, expr: String) -> Rule {
+fn record(name: &str, expr: String) -> Rule {
     Rule {
-        record: Some(name),
+        record: Some(name.to_string()),
         expr,
         ..Rule::default()
     }
 }
 
-/// The SLI recording rules: request rate, error ratio and slow ratio per
-/// window of [`WINDOWS`].
-pub fn sli_rules(t: &Target) -> Vec<Rule> {
+/// `label_replace(<expr>, "<label>", "<value>", "", "")`: `expr` with one label more.
+fn with_label(expr: String, label: &str, value: &str) -> String {
+    format!(r#"label_replace({expr}, "{label}", "{value}", "", "")"#)
+}
+
+/// The two rules of one Store: its objectives and its facts, as series
+/// labelled with its `namespace` and `store_id` (the rule's labels, which a
+/// Prometheus enforcing a namespace label per PrometheusRule sets the same).
+pub fn objective_rules(t: &Target) -> Vec<Rule> {
+    let series: Vec<String> = t
+        .objectives()
+        .into_iter()
+        .map(|o| {
+            let mut expr = with_label(format!("vector({:?})", o.value), "objective", o.name);
+            for (label, value) in &o.labels {
+                expr = with_label(expr, label, value);
+            }
+            expr
+        })
+        .collect();
+    let mut objectives = record(OBJECTIVE, series.join("\nor\n"));
+    objectives.labels = t.store_labels();
+    let mut info = record(INFO, "vector(1)".into());
+    info.labels = t.store_labels();
+    info.labels
+        .extend(t.info().map(|(k, v)| (k.to_string(), v)));
+    vec![objectives, info]
+}
+
+/// `{http_route!~"/livez|/readyz|/metrics"}`'s matcher: the kubelet and
+/// Prometheus are not customers, and their requests would dilute the SLIs.
+pub fn api_matcher() -> String {
+    format!(r#"{}!~"{NOT_API}""#, l::HTTP_ROUTE)
+}
+
+/// `sum by (namespace, store_id<, more>) (<inner>)`.
+pub fn by_store(more: &str, inner: &str) -> String {
+    format!("sum by (namespace, {}{more}) ({inner})", l::STORE_ID)
+}
+
+/// `sum by (namespace, store_id) (rate(<recorded>[<window>]))`.
+fn store_rate(recorded: &str, window: &str) -> String {
+    by_store("", &format!("rate({recorded}[{window}])"))
+}
+
+/// The API requests of each store over `window` (a count, for the
+/// minimum-events guard), from the per-pod sums.
+pub fn requests_in(window: &str) -> String {
+    by_store("", &format!("increase({POD_REQUESTS}[{window}])"))
+}
+
+/// The fleet's SLI recording rules: per-pod sums of the API request
+/// counters, the 5-minute request rate, and the error and slow ratios per
+/// window of [`WINDOWS`]. The slow ratio selects, per store, the bucket of
+/// its own threshold (`and on (namespace, store_id, le)` its objective).
+pub fn fleet_sli_rules() -> Vec<Rule> {
     let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let bucket = format!("{}_bucket", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
-    let errors = format!(r#"{}=~"5..""#, l::HTTP_RESPONSE_STATUS_CODE);
-    let fast = format!(r#"le="{}""#, t.le());
-    let mut rules = Vec::new();
-    for w in WINDOWS {
-        let all = t.rate(&count, "", w);
-        rules.push(record(requests_rate(w), all.clone()));
-        // Without a single 5xx the numerator has no series; `or ... * 0`
-        // makes a healthy store's ratio 0 rather than absent.
-        rules.push(record(
-            errors_ratio(w),
+    let per_pod = |le: &str, selector: String| {
+        format!(
+            "sum by (namespace, {}, pod, instance{le}) ({selector})",
+            l::STORE_ID
+        )
+    };
+    let api = api_matcher();
+    let mut rules = vec![
+        record(POD_REQUESTS, per_pod("", format!("{count}{{{api}}}"))),
+        // A pod without a single 5xx yet has no 5xx series: `or ... * 0`
+        // makes its sum 0 rather than absent (its first failures then count
+        // as an increase from 0).
+        record(
+            POD_ERRORS,
             format!(
-                "(\n{}\nor\n{all} * 0\n)\n/\n{all}",
-                t.rate(&count, &errors, w)
+                "{}\nor\n{} * 0",
+                per_pod(
+                    "",
+                    format!(
+                        r#"{count}{{{api},{}=~"5.."}}"#,
+                        l::HTTP_RESPONSE_STATUS_CODE
+                    )
+                ),
+                per_pod("", format!("{count}{{{api}}}"))
             ),
-        ));
+        ),
+        record(POD_BUCKETS, per_pod(", le", format!("{bucket}{{{api}}}"))),
+        record(REQUESTS_RATE5M, store_rate(POD_REQUESTS, "5m")),
+    ];
+    for w in WINDOWS {
+        let all = store_rate(POD_REQUESTS, w);
         rules.push(record(
-            slow_ratio(w),
-            format!("1 - (\n{}\n/\n{all}\n)", t.rate(&bucket, &fast, w)),
+            &errors_ratio(w),
+            format!("{}\n/\n{all}", store_rate(POD_ERRORS, w)),
+        ));
+        let fast = by_store(
+            "",
+            &format!(
+                r#"rate({POD_BUCKETS}[{w}]) and on (namespace, {}, le) {OBJECTIVE}{{objective="{}"}}"#,
+                l::STORE_ID,
+                objective::LATENCY_THRESHOLD_SECONDS
+            ),
+        );
+        rules.push(record(
+            &slow_ratio(w),
+            format!("1 - (\n{fast}\n/\n{all}\n)"),
         ));
     }
     rules
@@ -186,16 +432,16 @@ pub fn sli_rules(t: &Target) -> Vec<Rule> {
 
 #[cfg(test)]
 mod tests {
-    use super::BURN_RATES;
+    use super::*;
 
     /// The SRE workbook's table (ch. 5, "Multiwindow, Multi-Burn-Rate
-    /// Alerts"): the promtool cases prove the rules follow BURN_RATES; this
-    /// pins BURN_RATES to the book.
+    /// Alerts") for its 30-day window: the promtool cases prove the alerts
+    /// follow BURN_RATES; this pins BURN_RATES to the book.
     #[test]
     fn burn_rates_are_the_workbooks() {
         let table: Vec<(&str, &str, f64, &str)> = BURN_RATES
             .iter()
-            .map(|(long, short, factor, _, severity)| (*long, *short, *factor, *severity))
+            .map(|b| (b.long, b.short, b.factor(30), b.severity))
             .collect();
         assert_eq!(
             table,
@@ -206,5 +452,36 @@ mod tests {
                 ("3d", "6h", 1.0, "warning"),
             ]
         );
+        // A 7-day window spends the same share of a smaller budget: slower burns page.
+        assert_eq!(BURN_RATES[0].factor(7), 3.36);
+    }
+
+    #[test]
+    fn the_fleet_rules_do_not_grow_with_the_fleet_and_a_store_adds_two() {
+        // Recording rules: 3 per-pod sums, the 5m request rate, 2 ratios per window.
+        assert_eq!(fleet_sli_rules().len(), 4 + 2 * WINDOWS.len());
+        let t = Target {
+            namespace: "shop".into(),
+            store_id: "alpha".into(),
+            job: "store-alpha".into(),
+            deployment: "store-alpha".into(),
+            availability_target: 0.995,
+            latency_threshold: 1.0,
+            latency_target: 0.99,
+            window_days: 30,
+            min_events: 20,
+            low_stock_threshold: 5,
+            runbook_base: DEFAULT_RUNBOOK_BASE.into(),
+            scraped: true,
+        };
+        let rules = objective_rules(&t);
+        assert_eq!(rules.len(), 2);
+        assert!(
+            rules[0].expr.contains(r#""le", "1.0""#),
+            "{}",
+            rules[0].expr
+        );
+        assert_eq!(t.objective(objective::BURN_FACTOR, Some("6h")), Some(6.0));
+        assert_eq!(rules[1].labels["scraped"], "true");
     }
 }

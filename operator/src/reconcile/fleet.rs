@@ -1,6 +1,8 @@
-//! The fleet dashboards (overview, APM, business insights, workbench): kept
-//! once in the operator's namespace by the leader, re-applied every few
-//! minutes so that a deleted or edited one comes back.
+//! What the fleet shares, kept once in the operator's namespace by the
+//! leader: the fleet dashboards (overview, APM, business insights,
+//! workbench) and the fleet's PrometheusRule (the SLI recording rules and
+//! alerts of every Store). Re-applied every few minutes so that a deleted or
+//! edited one comes back.
 
 use std::time::Duration;
 
@@ -8,10 +10,15 @@ use kube::Client;
 
 use super::Error;
 use super::apply;
-use super::build::{Desired, Object, dashboard};
+use super::build::{Desired, Object, dashboard, prometheus_rule};
+use crate::config::OperatorConfig;
 
-/// How often the fleet dashboards are checked.
+/// How often the fleet's objects are checked.
 pub const EVERY: Duration = Duration::from_secs(120);
+/// The first wait after a failed apply (doubled on each failure up to
+/// [`EVERY`]): monitoring CRDs installed after the operator get the fleet's
+/// rules within seconds, and a cluster without them is not asked every few.
+pub const RETRY: Duration = Duration::from_secs(5);
 
 /// Applies the fleet dashboards in `namespace`; returns what changed.
 pub async fn apply_fleet(
@@ -30,16 +37,66 @@ pub async fn apply_fleet(
         .changed)
 }
 
-/// Keeps the fleet dashboards in place until the task is dropped.
-pub async fn keep_fleet(client: Client, namespace: String, field_manager: String) {
+/// Applies the fleet's PrometheusRule in the config's namespace, with its
+/// labels; returns what changed. Errors where the monitoring.coreos.com
+/// CRDs are not installed.
+pub async fn apply_fleet_rules(
+    client: &Client,
+    config: &OperatorConfig,
+) -> Result<Vec<String>, Error> {
+    let namespace = &config.dashboard_namespace;
+    let desired = Desired {
+        objects: vec![Object::PrometheusRule(
+            prometheus_rule::fleet_prometheus_rule(namespace, &config.fleet_rule_labels),
+        )],
+    };
+    Ok(
+        apply::apply(client, namespace, &desired, &config.field_manager)
+            .await?
+            .changed,
+    )
+}
+
+/// Keeps the fleet's dashboards and rules in place until the task is dropped.
+pub async fn keep_fleet(client: Client, config: OperatorConfig) {
+    let namespace = config.dashboard_namespace.clone();
+    let mut retry = RETRY;
     loop {
-        match apply_fleet(&client, &namespace, &field_manager).await {
+        let mut failed = false;
+        match apply_fleet(&client, &namespace, &config.field_manager).await {
             Ok(changed) if !changed.is_empty() => {
                 tracing::info!(namespace, ?changed, "applied the fleet dashboards")
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!(namespace, %error, "could not apply the fleet dashboards"),
+            Err(error) => {
+                failed = true;
+                tracing::warn!(namespace, %error, "could not apply the fleet dashboards")
+            }
         }
-        tokio::time::sleep(EVERY).await;
+        match apply_fleet_rules(&client, &config).await {
+            Ok(changed) if !changed.is_empty() => {
+                tracing::info!(
+                    namespace,
+                    ?changed,
+                    "applied the fleet's SLO rules and alerts"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => {
+                failed = true;
+                tracing::warn!(
+                    namespace,
+                    %error,
+                    "could not apply the fleet's PrometheusRule (are the monitoring.coreos.com CRDs installed?)"
+                )
+            }
+        }
+        if failed {
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(EVERY);
+        } else {
+            retry = RETRY;
+            tokio::time::sleep(EVERY).await;
+        }
     }
 }

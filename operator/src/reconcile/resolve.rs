@@ -230,6 +230,8 @@ fn monitored(store: &Store, id: &Identity) -> Target {
         availability_target: alerts.slo.availability_target,
         latency_threshold: alerts.slo.latency_threshold_seconds,
         latency_target: alerts.slo.latency_target,
+        window_days: alerts.slo.window_days,
+        min_events: alerts.slo.min_events,
         low_stock_threshold: alerts.low_stock_threshold,
         runbook_base: alerts
             .runbook_base_url

@@ -6,7 +6,9 @@
 
 use super::names::{bucket, count, l, m};
 use super::{Dashboard, Kind, Panel, logql, prom, prom_now, row, traceql};
-use crate::monitoring::rules::Target;
+use crate::monitoring::rules::{
+    POD_BUCKETS, POD_ERRORS, POD_REQUESTS, REQUESTS_RATE5M, Target, errors_ratio,
+};
 
 /// What the store dashboard needs to know of its Store.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +54,11 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
     let api = t.api_matchers();
     let count = count();
     let bucket = bucket();
-    let errors = format!(r#"{api},{}=~"5..""#, l::HTTP_RESPONSE_STATUS_CODE);
+    // The SLO window's availability, from the fleet's per-pod sums.
+    let window = format!("{}d", t.window_days);
+    let availability = format!(
+        "1 - (\n(sum(increase({POD_ERRORS}{{{s}}}[{window}])) or vector(0))\n/\nsum(increase({POD_REQUESTS}{{{s}}}[{window}]))\n)"
+    );
     let money = currency_unit(&v.currency);
     // Percentiles of the API's requests (probes and scrapes left out), of
     // the whole store or `by` route.
@@ -81,17 +87,17 @@ pub fn dashboard(v: &StoreView) -> Dashboard {
         variables: vec![super::Variable::Constant("store_id", t.store_id.clone())],
         rows: vec![
             row("Health", vec![
-                Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum(rate({count}{{{api}}}[5m]))"), "")]).unit("reqps").size(4, 4),
+                // The SLIs as the alerts read them: the fleet's recording rules.
+                Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum({REQUESTS_RATE5M}{{{s}}})"), "")]).unit("reqps").size(4, 4),
                 Panel::new(Kind::Stat, "Error ratio (5xx)", vec![prom_now(
-                    format!("(sum(rate({count}{{{errors}}}[5m])) or vector(0))\n/\nsum(rate({count}{{{api}}}[5m]))"), "")]).unit("percentunit").size(4, 4),
+                    format!("sum({}{{{s}}})", errors_ratio("5m")), "")]).unit("percentunit").size(4, 4),
                 Panel::new(Kind::Stat, "p95 latency", vec![prom_now(
-                    format!("histogram_quantile(0.95, sum by (le) (rate({bucket}{{{api}}}[5m])))"), "")]).unit("s").size(4, 4),
-                Panel::new(Kind::Stat, "Availability (30d)", vec![prom_now(
-                    format!("1 - (\n(sum(increase({count}{{{errors}}}[30d])) or vector(0))\n/\nsum(increase({count}{{{api}}}[30d]))\n)"), "")])
+                    format!("histogram_quantile(0.95, sum by (le) (rate({POD_BUCKETS}{{{s}}}[5m])))"), "")]).unit("s").size(4, 4),
+                Panel::new(Kind::Stat, &format!("Availability ({window})"), vec![prom_now(availability.clone(), "")])
                     .unit("percentunit").size(4, 4)
                     .describe(&format!("Objective: {}", t.availability_target)),
-                Panel::new(Kind::Stat, "Error budget left (30d)", vec![prom_now(
-                    format!("1 - (\n(sum(increase({count}{{{errors}}}[30d])) or vector(0))\n/\nsum(increase({count}{{{api}}}[30d]))\n) / {:.5}", 1.0 - t.availability_target), "")])
+                Panel::new(Kind::Stat, &format!("Error budget left ({window})"), vec![prom_now(
+                    format!("1 - (\n1 - {availability}\n) / {:.5}", 1.0 - t.availability_target), "")])
                     .unit("percentunit").size(4, 4),
                 Panel::new(Kind::Stat, "Pods up", vec![prom_now(
                     format!(r#"sum(up{{namespace="{}",job="{}"}})"#, t.namespace, t.job), "")]).size(4, 4),

@@ -1,6 +1,10 @@
-//! The PrometheusRule (monitoring.coreos.com/v1) holding the Store's SLI
-//! recording rules and alerts, from [`crate::monitoring::rules`].
+//! The PrometheusRules (monitoring.coreos.com/v1): each Store's, holding its
+//! objectives as series, and the fleet's, holding the SLI recording rules and
+//! alerts of every Store ([`crate::monitoring`]).
 
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +27,10 @@ pub struct PrometheusRuleSpec {
     pub groups: Vec<RuleGroup>,
 }
 
-/// The Store's rules; `None` when `spec.monitoring.alerts` is disabled. The
-/// spec's alert labels are added (they are how Prometheus selects rules).
+/// The Store's rules (its objectives and facts, 2 rules); `None` when
+/// `spec.monitoring.alerts` is disabled, and then the fleet's alerts leave
+/// the Store alone. The spec's alert labels are added (they are how
+/// Prometheus selects rules).
 pub fn prometheus_rule(store: &ResolvedStore) -> Option<PrometheusRule> {
     let labels = store.alert_labels.as_ref()?;
     let mut metadata = store.id.object_meta(&store.id.object_name);
@@ -32,9 +38,34 @@ pub fn prometheus_rule(store: &ResolvedStore) -> Option<PrometheusRule> {
     Some(PrometheusRule {
         metadata,
         spec: PrometheusRuleSpec {
-            groups: monitoring::groups(&store.monitored),
+            groups: vec![monitoring::store_group(&store.monitored)],
         },
     })
+}
+
+/// Name of the fleet's PrometheusRule, in the operator's namespace.
+pub const FLEET_RULE_NAME: &str = "storeops-fleet";
+
+/// The fleet's rules (SLI recording rules and alerts of every Store), named
+/// [`FLEET_RULE_NAME`] in `namespace`, with `labels` (how Prometheus selects
+/// rules) and the operator's managed-by label.
+pub fn fleet_prometheus_rule(namespace: &str, labels: &BTreeMap<String, String>) -> PrometheusRule {
+    let mut all = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "storeops".to_string(),
+    )]);
+    all.extend(labels.clone());
+    PrometheusRule {
+        metadata: ObjectMeta {
+            name: Some(FLEET_RULE_NAME.into()),
+            namespace: Some(namespace.into()),
+            labels: Some(all),
+            ..ObjectMeta::default()
+        },
+        spec: PrometheusRuleSpec {
+            groups: monitoring::fleet_groups(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -43,25 +74,28 @@ mod tests {
     use crate::api::Store;
 
     #[test]
-    fn the_rules_select_the_store_by_namespace_and_store_id() {
+    fn a_store_adds_two_rules_labelled_with_its_namespace_and_store_id() {
         let rule = prometheus_rule(&Store::test().resolved()).unwrap();
         let value = serde_json::to_value(&rule).unwrap();
         assert_eq!(value["kind"], "PrometheusRule");
         assert_eq!(value["metadata"]["name"], "store-alpha");
-        let exprs: Vec<&str> = rule
-            .spec
-            .groups
-            .iter()
-            .flat_map(|g| &g.rules)
-            .map(|r| r.expr.as_str())
-            .collect();
-        assert!(exprs.len() > 30, "{}", exprs.len());
-        for expr in exprs {
-            assert!(
-                expr.contains(r#"namespace="shop""#),
-                "an expression without the store's namespace: {expr}"
-            );
+        let rules: Vec<_> = rule.spec.groups.iter().flat_map(|g| &g.rules).collect();
+        assert_eq!(rules.len(), 2);
+        for r in rules {
+            assert_eq!(r.labels["namespace"], "shop");
+            assert_eq!(r.labels["store_id"], "alpha");
         }
+    }
+
+    #[test]
+    fn the_fleet_rule_has_at_most_40_rules_and_no_store_in_it() {
+        let rule = fleet_prometheus_rule("storeops-system", &BTreeMap::new());
+        let rules: Vec<_> = rule.spec.groups.iter().flat_map(|g| &g.rules).collect();
+        assert!(rules.len() <= 40, "{}", rules.len());
+        for r in rules {
+            assert!(!r.expr.contains("shop"), "{}", r.expr);
+        }
+        assert_eq!(rule.metadata.name.as_deref(), Some(FLEET_RULE_NAME));
     }
 
     #[test]
