@@ -159,6 +159,46 @@ pub fn invalid_stores() -> Vec<(&'static str, Value, &'static str)> {
             spec(json!({"monitoring": {"serviceMonitor": {"interval": "30 seconds"}}})),
             "spec.monitoring.serviceMonitor.interval",
         ),
+        // Field cases: minutes after seconds, refused by the ServiceMonitor's
+        // own pattern after the Store was admitted; an interval no 5-minute
+        // rate() can read twice.
+        (
+            "scrape interval 30s1m",
+            spec(json!({"monitoring": {"serviceMonitor": {"interval": "30s1m"}}})),
+            "spec.monitoring.serviceMonitor.interval",
+        ),
+        (
+            "scrape interval 5m",
+            spec(json!({"monitoring": {"serviceMonitor": {"interval": "5m"}}})),
+            "spec.monitoring.serviceMonitor.interval",
+        ),
+        (
+            "scrape interval 0s",
+            spec(json!({"monitoring": {"serviceMonitor": {"interval": "0s"}}})),
+            "spec.monitoring.serviceMonitor.interval",
+        ),
+        (
+            "SLO window of 6 days",
+            spec(json!({"monitoring": {"alerts": {"slo": {"windowDays": 6}}}})),
+            "spec.monitoring.alerts.slo.windowDays",
+        ),
+        (
+            "SLO window of 91 days",
+            spec(json!({"monitoring": {"alerts": {"slo": {"windowDays": 91}}}})),
+            "spec.monitoring.alerts.slo.windowDays",
+        ),
+        (
+            "minimum events above a million",
+            spec(json!({"monitoring": {"alerts": {"slo": {"minEvents": 1_000_001}}}})),
+            "spec.monitoring.alerts.slo.minEvents",
+        ),
+        (
+            "a 90-day window on a 0.9 target (no critical alert could fire)",
+            spec(
+                json!({"monitoring": {"alerts": {"slo": {"windowDays": 90, "availabilityTarget": 0.9}}}}),
+            ),
+            "spec.monitoring.alerts.slo",
+        ),
         (
             "availability target above 1",
             spec(json!({"monitoring": {"alerts": {"slo": {"availabilityTarget": 1.5}}}})),
@@ -297,6 +337,103 @@ fn invalid_products() -> Vec<(&'static str, Value, &'static str)> {
             Some((what, json!({"spec": catalog}), field))
         })
         .collect()
+}
+
+/// One probe of a numeric bound of the Store's schema: what it is, a JSON
+/// merge patch of [`store`], whether the schema admits it, and the field a
+/// refusal must name.
+pub struct BoundProbe {
+    /// e.g. `spec.replicas = 11 (just past the maximum 10)`.
+    pub what: String,
+    /// The change to the valid base Store.
+    pub patch: Value,
+    /// Whether the value is within the bounds.
+    pub admitted: bool,
+    /// The field's path, e.g. `spec.replicas`.
+    pub field: String,
+}
+
+/// Every `minimum` and `maximum` of the Store schema `spec` (the CRD's
+/// `openAPIV3Schema.properties.spec`), probed at its edges: 0, -0 (numbers;
+/// an integer -0 is 0 in JSON), the bound, and just past it (1 for an
+/// integer; 1e-9 relative, at least 0.01 where two decimals are the rule,
+/// for a number). Fields under `spec.catalog.products` are probed in a
+/// one-product catalog; `spec.replicas` on PostgreSQL (SQLite allows one).
+pub fn bound_probes(spec: &Value) -> Vec<BoundProbe> {
+    let mut found = Vec::new();
+    walk_bounds(spec, "spec", &mut found);
+    let mut probes = Vec::new();
+    for (field, node) in found {
+        let integer = node["type"] == "integer";
+        let (min, max) = (node["minimum"].as_f64(), node["maximum"].as_f64());
+        let within = |v: f64| min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m);
+        let past = |bound: f64, dir: f64| {
+            if integer {
+                bound + dir
+            } else {
+                bound
+                    + dir
+                        * (bound.abs() * 1e-9).max(if field.ends_with("price") {
+                            0.01
+                        } else {
+                            1e-9
+                        })
+            }
+        };
+        let mut values = vec![("0".to_string(), 0.0)];
+        if !integer {
+            values.push(("-0".into(), -0.0));
+        }
+        if let Some(m) = min {
+            values.push((format!("the minimum {m}"), m));
+            values.push((format!("just below the minimum {m}"), past(m, -1.0)));
+        }
+        if let Some(m) = max {
+            values.push((format!("the maximum {m}"), m));
+            values.push((format!("just above the maximum {m}"), past(m, 1.0)));
+        }
+        for (what, v) in values {
+            let value = if integer { json!(v as i64) } else { json!(v) };
+            probes.push(BoundProbe {
+                what: format!("{field} = {value} ({what})"),
+                patch: bound_patch(&field, value),
+                admitted: within(v),
+                field: field.replace("[]", "[0]"),
+            });
+        }
+    }
+    probes
+}
+
+fn walk_bounds(node: &Value, path: &str, found: &mut Vec<(String, Value)>) {
+    if node.get("minimum").is_some() || node.get("maximum").is_some() {
+        found.push((path.to_string(), node.clone()));
+    }
+    if let Some(props) = node["properties"].as_object() {
+        for (k, v) in props {
+            walk_bounds(v, &format!("{path}.{k}"), found);
+        }
+    }
+    if node["items"].is_object() {
+        walk_bounds(&node["items"], &format!("{path}[]"), found);
+    }
+}
+
+/// The merge patch setting `field` (`spec.a.b`, `spec.catalog.products[].price`) to `value`.
+fn bound_patch(field: &str, value: Value) -> Value {
+    if let Some(key) = field.strip_prefix("spec.catalog.products[].") {
+        let mut product = json!({"name": "edge", "category": "c", "price": 1.0, "stock": 1});
+        product[key] = value;
+        return json!({"spec": {"catalog": {"products": [product]}}});
+    }
+    let mut patch = value;
+    for part in field.split('.').rev() {
+        patch = json!({ part: patch });
+    }
+    if field == "spec.replicas" {
+        patch["spec"]["database"] = json!({"postgres": {"secretRef": {"name": "pg"}}});
+    }
+    patch
 }
 
 #[cfg(test)]

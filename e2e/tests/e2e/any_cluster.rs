@@ -11,7 +11,40 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use storeops_contract::kinds;
-use testenv::fixtures::{invalid_stores, merged, store};
+use testenv::fixtures::{bound_probes, invalid_stores, merged, store};
+
+/// Every numeric bound of the installed CRD, at its edges (0, -0, the
+/// bound, just past it), sent to the real API server: admitted exactly when
+/// within the bounds, and a refusal names the field (Kubernetes 1.37 cut a
+/// fractional bound to an integer for an integer-valued number: `0` passed
+/// `minimum: 0.9`).
+#[tokio::test]
+async fn every_numeric_bound_of_the_schema_holds_at_its_edges() {
+    let env = Env::new("edges").await;
+    let crd: serde_json::Value =
+        serde_yaml_ng::from_str(include_str!("../../../crds/storeops.dev_stores.yaml")).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    let probes = bound_probes(spec);
+    assert!(probes.len() >= 40, "{} probes", probes.len());
+    let mut failures = Vec::new();
+    for probe in &probes {
+        let candidate = merged(store("edge"), &probe.patch);
+        match (env.dry_run_store(&candidate).await, probe.admitted) {
+            (Ok(_), true) => {}
+            (Err(kube::Error::Api(s)), false)
+                if s.code == 422 && s.message.contains(&probe.field) => {}
+            (Ok(_), false) => failures.push(format!("{}: admitted", probe.what)),
+            (Err(e), _) => failures.push(format!("{}: {e}", probe.what)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} probes:\n{}",
+        failures.len(),
+        probes.len(),
+        failures.join("\n")
+    );
+}
 
 #[tokio::test]
 async fn invalid_stores_are_refused_at_admission_naming_the_field() {

@@ -24,6 +24,38 @@ pub const MAX_WINDOW_DAYS: u32 = 90;
 /// Largest minimum-events guard.
 pub const MAX_MIN_EVENTS: u32 = 1_000_000;
 
+/// The largest `(1 - target) x windowDays` at which a critical burn-rate
+/// row can still fire at 100 % errors: a row fires above `factor x budget`,
+/// and the factor grows with the window (the 6h row: 0.2 x windowDays), so
+/// a loose target over a long window would put every critical threshold
+/// above 100 % and a total outage would never page. 5 (days), from the
+/// most reachable critical row of the table.
+pub fn reachable_budget_days() -> f64 {
+    crate::monitoring::rules::BURN_RATES
+        .iter()
+        .filter(|b| b.severity == "critical")
+        .map(|b| (b.long_hours / (b.budget_share * 24.0) * 1e9).round() / 1e9)
+        .fold(0.0, f64::max)
+}
+
+/// CEL: both targets leave a critical burn-rate row reachable over the window.
+pub fn reachable_rule() -> Rule {
+    let limit = reachable_budget_days();
+    Rule::new(format!(
+        "(1.0 - self.availabilityTarget) * double(self.windowDays) < {limit:?} && \
+         (1.0 - self.latencyTarget) * double(self.windowDays) < {limit:?}"
+    ))
+    .message(
+        format!(
+            "spec.monitoring.alerts.slo: (1 - availabilityTarget) x windowDays and (1 - latencyTarget) x windowDays \
+             must be below {limit}, or no critical burn-rate alert could fire even at 100% errors \
+             (e.g. over 90 days a target must be above {:.4})",
+            1.0 - limit / 90.0
+        )
+        .as_str(),
+    )
+}
+
 /// CEL: the latency threshold is a bucket boundary of the request histogram.
 pub fn latency_threshold_rule() -> Rule {
     let buckets: Vec<String> = LATENCY_BUCKETS.iter().map(|b| format!("{b:?}")).collect();
@@ -95,7 +127,9 @@ pub struct ServiceMonitorSettings {
     /// Create the ServiceMonitor (when the prometheus-operator CRDs exist).
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Scrape interval, e.g. 30s or 1m.
+    /// Scrape interval from 1s to 2m, e.g. 30s or 1m30s (minutes before
+    /// seconds, as the Prometheus Operator writes durations): every rate()
+    /// the alerts take over the store's own series then spans 4 scrapes.
     #[serde(default = "default_interval")]
     #[schemars(regex(pattern = INTERVAL_PATTERN))]
     pub interval: String,
@@ -154,9 +188,12 @@ impl Default for Alerts {
     }
 }
 
-/// Service level objectives of the store over its SLO window (30 days by default).
+/// Service level objectives of the store over its SLO window (30 days by
+/// default). A total outage must be able to page: (1 - target) x windowDays
+/// must stay below [`reachable_budget_days`] for both targets.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = reachable_rule())]
 pub struct Slo {
     /// Share of requests that must not fail with a 5xx, from 0.9 to 0.99999.
     #[serde(default = "default_availability")]

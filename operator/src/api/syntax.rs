@@ -18,8 +18,16 @@ pub const URL_PATTERN: &str = "^https?://[-A-Za-z0-9._~:/?#@!$&'()*+,;=%\\[\\]]+
 /// A dashboard folder: one directory name.
 pub const FOLDER_PATTERN: &str = r"^[^./\\\p{Cc}][^/\\\p{Cc}]*$";
 
-/// Pattern of a Prometheus scrape interval, e.g. 30s or 1m30s.
-pub const INTERVAL_PATTERN: &str = "^([0-9]+(ms|s|m|h))+$";
+/// Pattern of a scrape interval from 1s to 2m ([`MAX_INTERVAL_SECONDS`]),
+/// written as the Prometheus Operator's own Duration pattern takes it
+/// (minutes before seconds): 1s to 120s, 1m, 2m, 1m1s to 1m59s.
+pub const INTERVAL_PATTERN: &str =
+    "^(([1-9]|[1-9][0-9]|1[01][0-9]|120)s|[12]m|1m([1-9]|[1-5][0-9])s)$";
+/// Longest scrape interval: every `rate()` the fleet's rules take over a
+/// store's own series (10 minutes at the shortest) spans at least 4 scrapes
+/// (`monitoring::rules` tests it), and the per-pod sums see every scrape
+/// within Prometheus' 5-minute lookback.
+pub const MAX_INTERVAL_SECONDS: u64 = 120;
 /// Pattern of a label key: an optional DNS-subdomain prefix and `/`, then a
 /// name of at most 63 letters, digits, '-', '_' or '.'.
 pub const LABEL_KEY_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
@@ -75,24 +83,35 @@ pub fn is_url(s: &str) -> bool {
     rest.is_some_and(|r| !r.is_empty() && r.chars().all(url_char))
 }
 
-/// [`INTERVAL_PATTERN`]: one or more `<digits><unit>`.
+/// The seconds of an interval written as [`INTERVAL_PATTERN`] allows
+/// (`<m>m`, `<s>s` or `<m>m<s>s`), whatever its value; `None` otherwise.
+pub fn interval_seconds(s: &str) -> Option<u64> {
+    let number = |t: &str| -> Option<u64> {
+        (!t.is_empty()
+            && t.len() <= 4
+            && t.bytes().all(|b| b.is_ascii_digit())
+            && !t.starts_with('0'))
+        .then(|| t.parse().ok())
+        .flatten()
+    };
+    let (minutes, rest) = match s.split_once('m') {
+        Some((m, rest)) => (number(m)?, rest),
+        None => (0, s),
+    };
+    let seconds = match rest {
+        "" => 0,
+        r => number(r.strip_suffix('s')?)?,
+    };
+    (minutes > 0 || seconds > 0).then_some(minutes * 60 + seconds)
+}
+
+/// [`INTERVAL_PATTERN`]: a duration from 1s to 2m, minutes before seconds,
+/// seconds below 60 after minutes.
 pub fn is_interval(s: &str) -> bool {
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    !s.is_empty()
+    let seconds_part_ok = s.split_once('m').is_none_or(|(_, r)| {
+        r.is_empty() || r.trim_end_matches('s').parse::<u64>().is_ok_and(|v| v < 60)
+    });
+    interval_seconds(s).is_some_and(|v| (1..=MAX_INTERVAL_SECONDS).contains(&v)) && seconds_part_ok
 }
 
 /// Whether a key and value are valid Kubernetes label syntax (the Rust

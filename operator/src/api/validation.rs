@@ -13,7 +13,10 @@ use storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS as LATENCY_
 use storeops_contract::catalog as contract_catalog;
 
 use super::catalog::MAX_PRODUCTS;
-use super::monitoring::{MAX_TARGET, MIN_TARGET};
+use super::monitoring::{
+    MAX_MIN_EVENTS, MAX_TARGET, MAX_WINDOW_DAYS, MIN_TARGET, MIN_WINDOW_DAYS,
+    reachable_budget_days, reachable_rule,
+};
 use super::syntax::{
     FOLDER_PATTERN, MAX_LABELS, MSG_LABEL_KEY, MSG_LABEL_VALUE, STORE_ID_PATTERN, is_currency,
     is_dns_label, is_folder, is_interval, is_label, is_store_id, is_url,
@@ -253,7 +256,7 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
     if !is_interval(&m.service_monitor.interval) {
         e.push(err(
             "spec.monitoring.serviceMonitor.interval",
-            "must be a duration such as 30s or 1m",
+            "must be a duration from 1s to 2m such as 30s or 1m30s (minutes before seconds)",
         ));
     }
     let slo = &m.alerts.slo;
@@ -267,6 +270,32 @@ fn check_monitoring(e: &mut Vec<FieldError>, m: &super::Monitoring) {
                 format!("must be from {MIN_TARGET} to {MAX_TARGET}"),
             ));
         }
+    }
+    if !(MIN_WINDOW_DAYS..=MAX_WINDOW_DAYS).contains(&slo.window_days) {
+        e.push(err(
+            "spec.monitoring.alerts.slo.windowDays",
+            format!("must be from {MIN_WINDOW_DAYS} to {MAX_WINDOW_DAYS}"),
+        ));
+    }
+    if slo.min_events > MAX_MIN_EVENTS {
+        e.push(err(
+            "spec.monitoring.alerts.slo.minEvents",
+            format!("must be from 0 to {MAX_MIN_EVENTS}"),
+        ));
+    }
+    let limit = reachable_budget_days();
+    let days = f64::from(slo.window_days);
+    if (1.0 - slo.availability_target) * days >= limit || (1.0 - slo.latency_target) * days >= limit
+    {
+        let rule = reachable_rule();
+        let message = match rule.message {
+            Some(kube::core::Message::Message(m)) => m,
+            _ => rule.rule,
+        };
+        e.push(err(
+            "spec.monitoring.alerts.slo",
+            message.trim_start_matches("spec.monitoring.alerts.slo: "),
+        ));
     }
     if !LATENCY_BUCKETS.contains(&slo.latency_threshold_seconds) {
         let rule = super::monitoring::latency_threshold_rule();

@@ -303,7 +303,10 @@ fn patterns_in_the_schema_match_the_rust_checks() {
             "spec.monitoring.serviceMonitor.interval",
             crate::api::syntax::INTERVAL_PATTERN,
             is_interval,
-            &["30s", "1m30s", "500ms", "1h", "", "30", "s", "1d", "1.5s"],
+            &[
+                "30s", "1m30s", "500ms", "1h", "", "30", "s", "1d", "1.5s", "30s1m", "5m", "0s",
+                "1s", "120s", "121s", "2m", "2m1s", "1m59s", "1m60s", "1m0s", "01s", "90s", "3m",
+            ],
         ),
         (
             "spec.monitoring.alerts.runbookBaseUrl",
@@ -392,6 +395,8 @@ fn bounds_in_the_schema_match_the_rust_checks() {
             "spec.replicas",
             "spec.telemetry.traceSampleRatio",
             "spec.monitoring.alerts.slo.availabilityTarget",
+            // 0.5 over 30 days also leaves no critical burn rate reachable.
+            "spec.monitoring.alerts.slo",
         ]
     );
 }
@@ -422,7 +427,7 @@ fn every_cel_rule_message_names_its_field() {
     }
     let mut found = Vec::new();
     walk("", &schema(), &mut found);
-    assert_eq!(found.len(), 22, "{found:?}");
+    assert_eq!(found.len(), 23, "{found:?}");
     for (path, message) in found {
         assert!(
             message.starts_with("spec.") || message.starts_with("metadata."),
@@ -561,4 +566,39 @@ fn a_target_of_zero_or_one_is_refused_by_the_cel_rules_as_by_rust() {
             );
         }
     }
+}
+
+#[test]
+fn a_target_and_window_where_no_critical_alert_could_fire_are_refused() {
+    // 0.9 over 30 days: (1 - 0.9) x 30 = 3 < 5, the 6h row fires above 60 %.
+    let mut store = Store::test();
+    store.spec.monitoring.alerts.slo.availability_target = 0.9;
+    assert!(accepted(json_of(&store), None));
+    // Over 90 days every critical threshold is above 100 %.
+    store.spec.monitoring.alerts.slo.window_days = 90;
+    assert!(!accepted(json_of(&store), None));
+    store.spec.monitoring.alerts.slo.availability_target = 0.95;
+    assert!(accepted(json_of(&store), None));
+    store.spec.monitoring.alerts.slo.latency_target = 0.9;
+    assert!(!accepted(json_of(&store), None));
+    assert_eq!(monitoring::reachable_budget_days(), 5.0);
+}
+
+#[test]
+fn the_window_and_minimum_events_bounds_are_the_schemas() {
+    let window = node("spec.monitoring.alerts.slo.windowDays");
+    assert_eq!(
+        (window["minimum"].as_f64(), window["maximum"].as_f64()),
+        (Some(7.0), Some(90.0))
+    );
+    let min_events = node("spec.monitoring.alerts.slo.minEvents");
+    assert_eq!(min_events["maximum"].as_f64(), Some(1_000_000.0));
+    for (days, ok) in [(6, false), (7, true), (90, true), (91, false)] {
+        let mut store = Store::test();
+        store.spec.monitoring.alerts.slo.window_days = days;
+        assert_eq!(validate(&store).is_ok(), ok, "windowDays {days}");
+    }
+    let mut store = Store::test();
+    store.spec.monitoring.alerts.slo.min_events = 1_000_001;
+    assert!(validate(&store).is_err());
 }

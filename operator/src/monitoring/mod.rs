@@ -54,3 +54,101 @@ pub fn groups(stores: &[rules::Target]) -> Vec<rules::RuleGroup> {
     groups.extend(stores.iter().map(store_group));
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use promql_parser::parser::{Expr, parse};
+
+    /// The range selectors of `e`: (metric name, range in seconds).
+    fn ranges(e: &Expr, out: &mut Vec<(String, u64)>) {
+        match e {
+            Expr::MatrixSelector(m) => {
+                out.push((m.vs.name.clone().unwrap_or_default(), m.range.as_secs()))
+            }
+            Expr::Aggregate(a) => ranges(&a.expr, out),
+            Expr::Unary(u) => ranges(&u.expr, out),
+            Expr::Binary(b) => {
+                ranges(&b.lhs, out);
+                ranges(&b.rhs, out);
+            }
+            Expr::Paren(p) => ranges(&p.expr, out),
+            Expr::Subquery(s) => ranges(&s.expr, out),
+            Expr::Call(c) => c.args.args.iter().for_each(|a| ranges(a, out)),
+            _ => {}
+        }
+    }
+
+    /// Field case: `serviceMonitor.interval: 5m` left every 5-minute SLI
+    /// empty (a `rate()` over one scrape has no two samples). The longest
+    /// interval admission lets in still gives every `rate()` over a store's
+    /// own (scraped, not recorded) series 4 scrapes.
+    #[test]
+    fn every_rate_over_scraped_series_spans_four_of_the_longest_scrape_interval() {
+        let mut all = Vec::new();
+        for rule in super::fleet_groups().iter().flat_map(|g| &g.rules) {
+            ranges(&parse(&rule.expr).unwrap(), &mut all);
+        }
+        let scraped: Vec<_> = all
+            .iter()
+            .filter(|(name, _)| !name.starts_with("storeops"))
+            .collect();
+        let shortest = scraped.iter().map(|(_, s)| *s).min().unwrap();
+        assert!(
+            shortest >= 4 * crate::api::syntax::MAX_INTERVAL_SECONDS,
+            "{shortest} s: {scraped:?}"
+        );
+        // The recorded series are read over 5 minutes at the shortest: the
+        // evaluation interval (Prometheus' own, 30 s by default) gives 10.
+        assert_eq!(all.iter().map(|(_, s)| *s).min(), Some(300));
+    }
+
+    proptest::proptest! {
+        /// Over the admitted ranges: a Store admission accepts gets rules
+        /// that load, every burn-rate threshold above 0 (never firing on a
+        /// healthy store), and for each SLO a critical row below 100 % (a
+        /// total outage pages); the scrape interval gives every rate() over
+        /// its series 4 scrapes. promtool runs draws of it end to end
+        /// (tests/operator/promtool.rs).
+        #[test]
+        fn every_admitted_store_gets_rules_that_load_and_alerts_that_can_fire(
+            availability in 0.9f64..=0.99999,
+            latency in 0.9f64..=0.99999,
+            bucket in 0usize..14,
+            window_days in 7u32..=90,
+            min_events in 0u32..=1_000_000,
+            low_stock in 0i64..=1_000_000_000,
+            interval in 1u64..=120,
+        ) {
+            let mut store = crate::api::Store::test();
+            let slo = &mut store.spec.monitoring.alerts.slo;
+            slo.availability_target = availability;
+            slo.latency_target = latency;
+            slo.latency_threshold_seconds =
+                storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS[bucket];
+            slo.window_days = window_days;
+            slo.min_events = min_events;
+            store.spec.monitoring.alerts.low_stock_threshold = low_stock;
+            store.spec.monitoring.service_monitor.interval = if interval % 60 == 0 {
+                format!("{}m", interval / 60)
+            } else if interval > 60 {
+                format!("1m{}s", interval - 60)
+            } else {
+                format!("{interval}s")
+            };
+            proptest::prop_assume!(crate::api::validation::validate(&store).is_ok());
+            let t = store.resolved().monitored;
+            proptest::prop_assert_eq!(super::check::check(&super::groups(std::slice::from_ref(&t))), Ok(()));
+            for budget in [1.0 - t.availability_target, 1.0 - t.latency_target] {
+                let thresholds: Vec<(f64, &str)> = super::rules::BURN_RATES
+                    .iter()
+                    .map(|b| (b.factor(t.window_days) * budget, b.severity))
+                    .collect();
+                proptest::prop_assert!(thresholds.iter().all(|(th, _)| *th > 0.0));
+                proptest::prop_assert!(
+                    thresholds.iter().any(|(th, sev)| *sev == "critical" && *th < 1.0),
+                    "{thresholds:?}"
+                );
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@
 
 use operator::api::Store;
 use operator::api::validation::validate;
-use testenv::fixtures::{invalid_stores, merged, store};
+use testenv::fixtures::{bound_probes, invalid_stores, merged, store};
 
 #[test]
 fn every_invalid_store_of_the_table_is_refused_by_the_rust_rules_naming_its_field() {
@@ -63,4 +63,38 @@ fn the_docs_count_the_invalid_stores_of_the_table() {
         }
     }
     assert!(seen >= 2, "{seen} counts found");
+}
+
+/// The probes of every numeric bound (e2e sends them to the real API
+/// server): the Rust rules admit and refuse the same ones.
+#[test]
+fn the_rust_rules_hold_every_numeric_bound_at_its_edges() {
+    use kube::CustomResourceExt;
+    let crd = serde_json::to_value(Store::crd()).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    let probes = bound_probes(spec);
+    assert!(probes.len() >= 40, "{} probes", probes.len());
+    for probe in probes {
+        let mut json = merged(store("edge"), &probe.patch);
+        json["apiVersion"] = "storeops.dev/v1alpha1".into();
+        json["kind"] = "Store".into();
+        json["metadata"]["namespace"] = "shop".into();
+        let admitted = match serde_json::from_value::<Store>(json) {
+            // A negative number for an unsigned field: the type refuses it.
+            Err(_) => false,
+            Ok(store) => match validate(&store) {
+                Ok(()) => true,
+                Err(e) => {
+                    assert!(
+                        e.errors.iter().any(|e| e.field.starts_with(&probe.field)),
+                        "{}: refused, not naming {}: {e}",
+                        probe.what,
+                        probe.field
+                    );
+                    false
+                }
+            },
+        };
+        assert_eq!(admitted, probe.admitted, "{}", probe.what);
+    }
 }

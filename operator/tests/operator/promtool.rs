@@ -528,3 +528,78 @@ fn enforced_namespace_label() {
         "the fleet enforced to its own namespace:\n{text}"
     );
 }
+
+/// Any Store admission accepts: its rules load, and a total outage of it
+/// (every request failing, 600 a minute, for two hours) pages, through the
+/// fleet's rules in promtool. Stores drawn over the admitted ranges (targets,
+/// threshold, window, minimum events, low-stock threshold), the edges among
+/// them; `operator::monitoring` checks the same property without promtool
+/// over many more draws.
+#[test]
+fn a_total_outage_of_any_admitted_store_pages() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = (
+        prop_oneof![Just(0.9), Just(0.99999), 0.9f64..0.99999],
+        prop_oneof![Just(0.9), Just(0.99999), 0.9f64..0.99999],
+        proptest::sample::select(
+            storeops_contract::metrics::HTTP_SERVER_REQUEST_DURATION_BUCKETS.to_vec(),
+        ),
+        prop_oneof![Just(7u32), Just(90u32), 7u32..=90],
+        prop_oneof![Just(0u32), Just(1_000u32), 0u32..=1_000],
+    );
+    let mut stores = Vec::new();
+    while stores.len() < 6 {
+        let (availability, latency, threshold, days, min_events) =
+            strategy.new_tree(&mut runner).unwrap().current();
+        let mut store = operator::fixtures::monitored();
+        store.metadata.name = Some(format!("s{}", stores.len()));
+        store.spec.store_id = Some(format!("s{}", stores.len()));
+        let slo = &mut store.spec.monitoring.alerts.slo;
+        (
+            slo.availability_target,
+            slo.latency_target,
+            slo.latency_threshold_seconds,
+        ) = (availability, latency, threshold);
+        (slo.window_days, slo.min_events) = (days, min_events);
+        if operator::api::validation::validate(&store).is_ok() {
+            stores.push(store.resolved().monitored);
+        }
+    }
+    let groups = monitoring::groups(&stores);
+    assert_eq!(monitoring::check::check(&groups), Ok(()));
+    let mut tests = Vec::new();
+    for t in &stores {
+        let series = |code: &str, per_minute: u32| {
+            serde_json::json!({
+                "series": format!(
+                    r#"http_server_request_duration_seconds_count{{namespace="{}",store_id="{}",job="{}",pod="p",instance="i",http_request_method="GET",http_route="/products",http_response_status_code="{code}"}}"#,
+                    t.namespace, t.store_id, t.job
+                ),
+                "values": format!("0+{per_minute}x120"),
+            })
+        };
+        tests.push(serde_json::json!({
+            "name": format!("outage of {} ({:?})", t.store_id, (t.availability_target, t.window_days, t.min_events)),
+            "interval": "1m",
+            "input_series": [series("500", 600)],
+            "promql_expr_test": [{
+                "expr": format!(r#"count(ALERTS{{alertname="StoreAvailabilityBudgetBurn",alertstate="firing",severity="critical",store_id="{}"}}) > bool 0"#, t.store_id),
+                "eval_time": "2h",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            }],
+        }));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        yaml(&promtool::rules_file(&groups)),
+    )
+    .unwrap();
+    let file = serde_json::json!({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests});
+    std::fs::write(dir.path().join("tests.yaml"), yaml(&file)).unwrap();
+    run(&["test", "rules", "tests.yaml"], dir.path());
+}
