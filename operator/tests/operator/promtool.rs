@@ -603,3 +603,27 @@ fn a_total_outage_of_any_admitted_store_pages() {
     std::fs::write(dir.path().join("tests.yaml"), yaml(&file)).unwrap();
     run(&["test", "rules", "tests.yaml"], dir.path());
 }
+
+/// docs/alerts-and-dashboards.md gives the fleet's rule counts as built.
+#[test]
+fn the_docs_count_the_fleets_rules_as_built() {
+    let rules: Vec<_> = monitoring::fleet_groups()
+        .into_iter()
+        .flat_map(|g| g.rules)
+        .collect();
+    let alerting = rules.iter().filter(|r| r.alert.is_some()).count();
+    let said = format!(
+        "{} recording rules and {alerting} alerting rules\n  ({})",
+        rules.len() - alerting,
+        rules.len()
+    );
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/alerts-and-dashboards.md"),
+    )
+    .unwrap();
+    assert!(
+        doc.replace("\n  ", " ")
+            .contains(&said.replace("\n  ", " ")),
+        "docs/alerts-and-dashboards.md does not say {said:?}"
+    );
+}

@@ -4,6 +4,9 @@
 use super::FLEET_SOURCE;
 use super::names::{bucket, count, l, m};
 use super::{Dashboard, Kind, Panel, Variable, prom, prom_now, row};
+use crate::monitoring::rules::{
+    POD_BUCKETS, POD_ERRORS, POD_REQUESTS, REQUESTS_RATE5M, errors_ratio,
+};
 
 /// Matchers of the fleet dashboards' variables.
 pub(crate) const FLEET: &str = r#"namespace=~"$namespace",store_id=~"$store_id""#;
@@ -12,15 +15,6 @@ pub(crate) const FLEET: &str = r#"namespace=~"$namespace",store_id=~"$store_id""
 /// from a table row or from a series.
 const STORE_DASHBOARD_BY_FIELD: &str = "/dashboards?tag=store&tag=${__data.fields.store_id}";
 const STORE_DASHBOARD_BY_LABEL: &str = "/dashboards?tag=store&tag=${__field.labels.store_id}";
-
-/// [`FLEET`] without probes and scrapes, for the SLI panels.
-fn fleet_api() -> String {
-    format!(
-        r#"{FLEET},{}!~"{}""#,
-        l::HTTP_ROUTE,
-        crate::monitoring::rules::NOT_API
-    )
-}
 
 /// The namespace and store variables of the fleet dashboards.
 pub(crate) fn fleet_variables() -> Vec<Variable> {
@@ -38,7 +32,6 @@ pub(crate) fn fleet_variables() -> Vec<Variable> {
 /// The dashboard.
 pub fn dashboard() -> Dashboard {
     let (count, bucket, f) = (count(), bucket(), FLEET);
-    let api = fleet_api();
     let by_store = |metric: &str, per: &str| {
         prom(
             format!("sum by (store_id) (rate({metric}{{{f}}}[$__rate_interval])){per}"),
@@ -55,19 +48,19 @@ pub fn dashboard() -> Dashboard {
             row("Platform", vec![
                 Panel::new(Kind::Stat, "Revenue (24h)", vec![prom_now(format!("sum(increase({}{{{f}}}[24h]))", m::APP_REVENUE_TOTAL), "")]).size(4, 4),
                 Panel::new(Kind::Stat, "Items sold (24h)", vec![prom_now(format!("sum(increase({}{{{f}}}[24h]))", m::APP_ITEMS_SOLD_TOTAL), "")]).size(4, 4),
-                Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum(rate({count}{{{api}}}[5m]))"), "")]).unit("reqps").size(4, 4),
+                // The SLIs as the alerts read them: the fleet's recording rules.
+                Panel::new(Kind::Stat, "Requests", vec![prom_now(format!("sum({REQUESTS_RATE5M}{{{f}}})"), "")]).unit("reqps").size(4, 4),
                 Panel::new(Kind::Stat, "Error ratio (5xx)", vec![prom_now(format!(
-                    "(sum(rate({count}{{{api},{c}=~\"5..\"}}[5m])) or vector(0))\n/\nsum(rate({count}{{{api}}}[5m]))", c = l::HTTP_RESPONSE_STATUS_CODE), "")]).unit("percentunit").size(4, 4),
-                Panel::new(Kind::Stat, "p95 latency", vec![prom_now(format!("histogram_quantile(0.95, sum by (le) (rate({bucket}{{{api}}}[5m])))"), "")]).unit("s").size(4, 4),
-                Panel::new(Kind::Stat, "Stores serving", vec![prom_now(format!("count(sum by (namespace, store_id) (rate({count}{{{api}}}[5m])) > 0)"), "")]).size(4, 4),
+                    "sum(rate({POD_ERRORS}{{{f}}}[5m]))\n/\nsum(rate({POD_REQUESTS}{{{f}}}[5m]))"), "")]).unit("percentunit").size(4, 4),
+                Panel::new(Kind::Stat, "p95 latency", vec![prom_now(format!("histogram_quantile(0.95, sum by (le) (rate({POD_BUCKETS}{{{f}}}[5m])))"), "")]).unit("s").size(4, 4),
+                Panel::new(Kind::Stat, "Stores serving", vec![prom_now(format!("count({REQUESTS_RATE5M}{{{f}}} > 0)"), "")]).size(4, 4),
             ]),
             row("By store", vec![
                 Panel::new(Kind::TimeSeries, "Revenue per minute by store", vec![by_store(m::APP_REVENUE_TOTAL, " * 60")])
                     .link("Store dashboard", STORE_DASHBOARD_BY_LABEL),
                 Panel::new(Kind::TimeSeries, "Items sold per minute by store", vec![by_store(m::APP_ITEMS_SOLD_TOTAL, " * 60")]),
                 Panel::new(Kind::TimeSeries, "Error ratio (5xx) by store", vec![prom(format!(
-                    "(sum by (store_id) (rate({count}{{{f},{c}=~\"5..\"}}[$__rate_interval])) or (sum by (store_id) (rate({count}{{{f}}}[$__rate_interval])) * 0))\n/\nsum by (store_id) (rate({count}{{{f}}}[$__rate_interval]))",
-                    c = l::HTTP_RESPONSE_STATUS_CODE), "{{store_id}}")]).unit("percentunit"),
+                    "max by (store_id) ({}{{{f}}})", errors_ratio("5m")), "{{store_id}}")]).unit("percentunit"),
                 Panel::new(Kind::TimeSeries, "p95 latency by store", vec![prom(
                     format!("histogram_quantile(0.95, sum by (le, store_id) (rate({bucket}{{{f}}}[$__rate_interval])))"), "{{store_id}}")]).unit("s").exemplars(),
             ]),
