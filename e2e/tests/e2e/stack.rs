@@ -802,3 +802,71 @@ async fn the_exemplars_prometheus_stored_name_traces_the_collector_received() {
         "{matched} of {total} exemplar trace ids of the last 2 minutes are spans in the collector's log"
     );
 }
+
+/// An objective is data: a Store's changed availability target reaches
+/// Prometheus as its objective series (the Store's own 2-rule
+/// PrometheusRule, reloaded by the Prometheus Operator), and the fleet's
+/// rules are not written.
+#[tokio::test]
+async fn a_changed_objective_reaches_prometheus_and_the_fleets_rules_stay_as_they_are() {
+    let client = client().await;
+    let env = Env::new("objective").await;
+    let name = "objective";
+    let series = |target: f64| {
+        let namespace = env.namespace.clone();
+        let client = client.clone();
+        async move {
+            let got = stack::query(
+                &client,
+                &format!(
+                    r#"storeops:store:objective{{namespace="{namespace}",objective="availability_target"}}"#
+                ),
+            )
+            .await?;
+            match got.first() {
+                Some((_, v)) if (*v - target).abs() < 1e-9 => Ok(()),
+                other => Err(format!("want {target}, got {other:?}")),
+            }
+        }
+    };
+    let fleet_api = Api::<DynamicObject>::namespaced_with(
+        client.clone(),
+        OPERATOR_NAMESPACE,
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "monitoring.coreos.com",
+            "v1",
+            "PrometheusRule",
+        )),
+    );
+    let mut doc = store(name);
+    doc["spec"]["monitoring"] = json!({"alerts": {"slo": {"availabilityTarget": 0.995}}});
+    env.apply_store(&doc).await.unwrap();
+    eventually("the objective 0.995 in Prometheus", SCRAPED, || {
+        series(0.995)
+    })
+    .await;
+    let fleet_version = fleet_api
+        .get("storeops-fleet")
+        .await
+        .unwrap()
+        .metadata
+        .resource_version;
+    doc["spec"]["monitoring"]["alerts"]["slo"]["availabilityTarget"] = json!(0.99);
+    env.apply_store(&doc).await.unwrap();
+    let changed = Instant::now();
+    eventually("the objective 0.99 in Prometheus", SCRAPED, || series(0.99)).await;
+    eprintln!(
+        "availabilityTarget 0.995 -> 0.99: in Prometheus {:.0} s after the change",
+        changed.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        fleet_api
+            .get("storeops-fleet")
+            .await
+            .unwrap()
+            .metadata
+            .resource_version,
+        fleet_version,
+        "the fleet's PrometheusRule was written"
+    );
+}
