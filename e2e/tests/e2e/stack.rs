@@ -147,11 +147,9 @@ async fn every_store_pod_and_the_operator_are_up_targets_of_their_service_monito
     }
 }
 
-/// The groups of the PrometheusRule `name` in `namespace`, once Prometheus
-/// has loaded every one of them and each rule evaluated healthy; returns
-/// its rules.
-async fn loaded_rules(client: &kube::Client, namespace: &str, name: &str) -> Vec<Value> {
-    let rules_api = Api::<DynamicObject>::namespaced_with(
+/// The PrometheusRules of `namespace`.
+fn prometheus_rules(client: &kube::Client, namespace: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(
         client.clone(),
         namespace,
         &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
@@ -159,7 +157,14 @@ async fn loaded_rules(client: &kube::Client, namespace: &str, name: &str) -> Vec
             "v1",
             "PrometheusRule",
         )),
-    );
+    )
+}
+
+/// The groups of the PrometheusRule `name` in `namespace`, once Prometheus
+/// has loaded every one of them and each rule evaluated healthy; returns
+/// its rules.
+async fn loaded_rules(client: &kube::Client, namespace: &str, name: &str) -> Vec<Value> {
+    let rules_api = prometheus_rules(client, namespace);
     let rule = eventually(
         &format!("the PrometheusRule {namespace}/{name}"),
         SCRAPED,
@@ -829,15 +834,7 @@ async fn a_changed_objective_reaches_prometheus_and_the_fleets_rules_stay_as_the
             }
         }
     };
-    let fleet_api = Api::<DynamicObject>::namespaced_with(
-        client.clone(),
-        OPERATOR_NAMESPACE,
-        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "monitoring.coreos.com",
-            "v1",
-            "PrometheusRule",
-        )),
-    );
+    let fleet_api = prometheus_rules(&client, OPERATOR_NAMESPACE);
     let mut doc = store(name);
     doc["spec"]["monitoring"] = json!({"alerts": {"slo": {"availabilityTarget": 0.995}}});
     env.apply_store(&doc).await.unwrap();

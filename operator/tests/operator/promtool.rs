@@ -28,6 +28,25 @@ fn run(args: &[&str], dir: &std::path::Path) -> String {
     text
 }
 
+/// `promtool test rules` of the test file `tests` (its `rule_files` set to
+/// a file of `groups`): whether it passed, and what promtool said.
+fn test_rules(groups: &[rules::RuleGroup], mut tests: serde_json::Value) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
+    let rules_file = promtool::rules_file(groups);
+    std::fs::write(dir.path().join("rules.yaml"), yaml(&rules_file)).unwrap();
+    tests["rule_files"] = serde_json::json!(["rules.yaml"]);
+    std::fs::write(dir.path().join("tests.yaml"), yaml(&tests)).unwrap();
+    let out = Command::new(promtool_bin())
+        .args(["test", "rules", "tests.yaml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
 fn target() -> rules::Target {
     target_named("alpha")
 }
@@ -110,23 +129,11 @@ fn a_wrong_expectation_fails_promtool() {
     spike.proof.fires.expected[1]
         .annotations
         .insert("description".into(), "50% of something else".into());
-    let dir = tempfile::tempdir().unwrap();
-    let rules =
-        serde_yaml_ng::to_string(&promtool::rules_file(&monitoring::groups(&stores))).unwrap();
-    let tests = serde_yaml_ng::to_string(&promtool::unit_tests(&all, "rules.yaml")).unwrap();
-    std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
-    std::fs::write(dir.path().join("tests.yaml"), tests).unwrap();
-    let out = Command::new(promtool_bin())
-        .args(["test", "rules", "tests.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "promtool accepted a wrong expectation:\n{text}"
+    let (passed, text) = test_rules(
+        &monitoring::groups(&stores),
+        promtool::unit_tests(&all, "rules.yaml"),
     );
+    assert!(!passed, "promtool accepted a wrong expectation:\n{text}");
     assert!(text.contains("StoreErrorRateSpike"), "{text}");
 }
 
@@ -244,23 +251,9 @@ fn a_quiet_store_with_one_failure_pages_no_one_and_a_busy_burning_one_does() {
                 }
             }
         }
-        let dir = tempfile::tempdir().unwrap();
-        let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
-        std::fs::write(
-            dir.path().join("rules.yaml"),
-            yaml(&promtool::rules_file(&groups)),
-        )
-        .unwrap();
-        let tests = serde_json::json!({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [quiet.clone(), busy.clone()]});
-        std::fs::write(dir.path().join("tests.yaml"), yaml(&tests)).unwrap();
-        let out = Command::new(promtool_bin())
-            .args(["test", "rules", "tests.yaml"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.success(), guard, "guard {guard}:\n{text}");
+        let tests = serde_json::json!({"evaluation_interval": "1m", "tests": [quiet.clone(), busy.clone()]});
+        let (passed, text) = test_rules(&groups, tests);
+        assert_eq!(passed, guard, "guard {guard}:\n{text}");
         // Without the guard, only the quiet store's case fails: it pages.
         if !guard {
             assert!(
@@ -496,26 +489,7 @@ fn enforced_namespace_label() {
                 .for_each(|r| enforce(r, &t.namespace));
             groups.push(group);
         }
-        let dir = tempfile::tempdir().unwrap();
-        let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
-        std::fs::write(
-            dir.path().join("rules.yaml"),
-            yaml(&promtool::rules_file(&groups)),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("tests.yaml"),
-            yaml(&promtool::unit_tests(&spike, "rules.yaml")),
-        )
-        .unwrap();
-        let out = Command::new(promtool_bin())
-            .args(["test", "rules", "tests.yaml"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.success(), text)
+        test_rules(&groups, promtool::unit_tests(&spike, "rules.yaml"))
     };
     let (excluded, text) = run_with(false);
     assert!(
@@ -592,16 +566,11 @@ fn a_total_outage_of_any_admitted_store_pages() {
             }],
         }));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
-    std::fs::write(
-        dir.path().join("rules.yaml"),
-        yaml(&promtool::rules_file(&groups)),
-    )
-    .unwrap();
-    let file = serde_json::json!({"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests});
-    std::fs::write(dir.path().join("tests.yaml"), yaml(&file)).unwrap();
-    run(&["test", "rules", "tests.yaml"], dir.path());
+    let (passed, text) = test_rules(
+        &groups,
+        serde_json::json!({"evaluation_interval": "1m", "tests": tests}),
+    );
+    assert!(passed, "{text}");
 }
 
 /// docs/alerts-and-dashboards.md gives the fleet's rule counts as built.
