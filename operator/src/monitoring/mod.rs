@@ -24,19 +24,18 @@ pub mod promtool;
 pub mod proof;
 pub mod rules;
 
-/// The fleet's rule groups, the same for every Store: the SLI recording
-/// rules, then the alerts. Applied once, in the operator's namespace.
+/// The fleet's rule group, the same for every Store: the SLI recording
+/// rules, then the alerts. Applied once, in the operator's namespace. One
+/// group, because Prometheus evaluates a group's rules in order at one
+/// timestamp: the alerts read the ratios of this very evaluation, where
+/// alerts in a group of their own would read them up to an interval late.
 pub fn fleet_groups() -> Vec<rules::RuleGroup> {
-    vec![
-        rules::RuleGroup {
-            name: "storeops.fleet.sli".into(),
-            rules: rules::fleet_sli_rules(),
-        },
-        rules::RuleGroup {
-            name: "storeops.fleet.alerts".into(),
-            rules: alerts::alerts().into_iter().flat_map(|a| a.rules).collect(),
-        },
-    ]
+    let mut rules = rules::fleet_sli_rules();
+    rules.extend(alerts::alerts().into_iter().flat_map(|a| a.rules));
+    vec![rules::RuleGroup {
+        name: "storeops.fleet".into(),
+        rules,
+    }]
 }
 
 /// The Store's own rule group: its objectives and facts (2 rules).
