@@ -177,6 +177,17 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// A path that names a file (a program to run), for a command line's
+/// `value_parser`; the error names the path.
+pub fn existing_file(path: &str) -> std::result::Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(path);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("{} is not a file", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

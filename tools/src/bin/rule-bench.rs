@@ -139,13 +139,13 @@ impl Variant {
 #[command(name = "rule-bench")]
 struct Args {
     /// Prometheus, the server (`bash testbin/backends.sh prometheus`).
-    #[arg(long, value_parser = existing_file)]
+    #[arg(long, value_parser = tools::bench::existing_file)]
     prometheus: PathBuf,
     /// promtool (`bash testbin/backends.sh promtool`).
-    #[arg(long, value_parser = existing_file)]
+    #[arg(long, value_parser = tools::bench::existing_file)]
     promtool: PathBuf,
     /// Sloth (`bash testbin/backends.sh sloth`).
-    #[arg(long, value_parser = existing_file)]
+    #[arg(long, value_parser = tools::bench::existing_file)]
     sloth: PathBuf,
     /// Store counts, one fresh Prometheus per count and rule set.
     #[arg(long = "stores", value_delimiter = ',', default_value = "10,100,1000")]
@@ -159,16 +159,6 @@ struct Args {
     /// Also write the Markdown here.
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-/// A path that names a file (a program to run).
-fn existing_file(path: &str) -> std::result::Result<PathBuf, String> {
-    let path = PathBuf::from(path);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!("{} is not a file", path.display()))
-    }
 }
 
 fn main() -> std::process::ExitCode {

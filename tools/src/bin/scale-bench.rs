@@ -45,7 +45,7 @@ use tools::bench::{
 #[command(name = "scale-bench")]
 struct Args {
     /// The operator's release binary (cargo build --release -p operator).
-    #[arg(long, value_parser = existing_file)]
+    #[arg(long, value_parser = tools::bench::existing_file)]
     operator: PathBuf,
     /// Store counts, one fresh control plane each.
     #[arg(long = "stores", value_delimiter = ',', default_value = "10,100,1000")]
@@ -59,16 +59,6 @@ struct Args {
     /// Also write the Markdown here.
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-/// A path that names a file (a program to run).
-fn existing_file(path: &str) -> std::result::Result<PathBuf, String> {
-    let path = PathBuf::from(path);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!("{} is not a file", path.display()))
-    }
 }
 
 fn main() -> std::process::ExitCode {
