@@ -86,6 +86,9 @@ struct Cost {
     groups: usize,
     /// `prometheus_rule_group_last_duration_seconds`, summed, in ms.
     eval_ms: f64,
+    /// The largest `prometheus_rule_group_last_duration_seconds`, in ms: a
+    /// group must finish within the interval.
+    slowest_ms: f64,
     /// `prometheus_rule_group_last_evaluation_samples`, summed.
     samples: f64,
     /// `process_resident_memory_bytes`, in MiB.
@@ -113,6 +116,8 @@ struct Cost {
 /// The rule sets compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Variant {
+    /// No rules: what scraping the series costs, the baseline of the others.
+    None,
     /// The per-Store rules of ec86d53.
     Today,
     /// The fleet's rules and 2 per Store.
@@ -122,10 +127,16 @@ enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 3] = [Variant::Today, Variant::Fleet, Variant::Sloth];
+    const ALL: [Variant; 4] = [
+        Variant::None,
+        Variant::Today,
+        Variant::Fleet,
+        Variant::Sloth,
+    ];
 
     fn name(self) -> &'static str {
         match self {
+            Variant::None => "none (scrapes only)",
             Variant::Today => "today (ec86d53)",
             Variant::Fleet => "fleet",
             Variant::Sloth => "Sloth v0.16.0",
@@ -499,6 +510,9 @@ fn sloth_spec(n: usize) -> String {
 fn rules_file(variant: Variant, n: usize, dir: &Path, sloth: &Path) -> Result<PathBuf> {
     let file = dir.join(format!("rules-{variant:?}-{n}.yaml").to_lowercase());
     match variant {
+        Variant::None => {
+            std::fs::write(&file, r#"{"groups": []}"#)?;
+        }
         Variant::Today => {
             let mut groups = Vec::new();
             for i in 1..=n {
@@ -613,6 +627,15 @@ fn cost_of(reads: &[(Instant, String)]) -> Result<Cost> {
         rules: metric_sum(&last.1, "prometheus_rule_group_rules"),
         groups: metric_lines(&last.1, "prometheus_rule_group_rules").count(),
         eval_ms: mean("prometheus_rule_group_last_duration_seconds") * 1000.0,
+        slowest_ms: reads
+            .iter()
+            .map(|r| {
+                metric_lines(&r.1, "prometheus_rule_group_last_duration_seconds")
+                    .fold(0.0, f64::max)
+            })
+            .sum::<f64>()
+            / reads.len() as f64
+            * 1000.0,
         samples: mean("prometheus_rule_group_last_evaluation_samples"),
         rss_mib: mean("process_resident_memory_bytes") / (1024.0 * 1024.0),
         cpu_cores: if seconds > 0.0 {
@@ -1000,6 +1023,31 @@ impl Paging {
 
 // --- The report -----------------------------------------------------------
 
+/// The windows of the rule sets (storeops' and Sloth's) longer than a run
+/// of `seconds`, for the report: `1h to 30d`.
+fn longer_windows(seconds: u64) -> String {
+    let windows = [
+        ("5m", 300),
+        ("30m", 1800),
+        ("1h", 3600),
+        ("2h", 7200),
+        ("6h", 21_600),
+        ("1d", 86_400),
+        ("3d", 259_200),
+        ("30d", 2_592_000),
+    ];
+    let longer: Vec<&str> = windows
+        .iter()
+        .filter(|(_, s)| *s > seconds)
+        .map(|(w, _)| *w)
+        .collect();
+    match longer.as_slice() {
+        [] => "none".into(),
+        [one] => (*one).into(),
+        [first, .., last] => format!("{first} to {last}"),
+    }
+}
+
 /// `2h05m`, `7m`, for minutes.
 fn hm(minutes: u64) -> String {
     if minutes < 60 {
@@ -1047,36 +1095,47 @@ fn markdown(
         out,
         "- Rule sets: **today**: the per-Store rules of the old design (commit ec86d53, frozen in tools/bench/per-store-rules-ec86d53.json), once per Store; **fleet**: `operator::monitoring::groups` (the fleet's rules once, 2 rules per Store); **Sloth v0.16.0**: `sloth generate` for the same objectives, 2 SLOs per Store (availability 99.5 % over the API's 5xx, latency 99 % under 0.25 s).\n\
          - Series: one in-process exporter of N stores, one pod each, scraped every {INTERVAL_SECONDS} s (`honor_labels`), rules evaluated every {INTERVAL_SECONDS} s. Per store 10 API requests/s (GET /products 6.99/s, of which 0.01/s answer 500: 0.1 %; POST /products/{{name}}/buy 3/s) and a readiness probe 0.1/s; 99.5 % of the requests under 0.25 s, 96 % under 0.1 s (the request histogram's 15 buckets per label set); 2 stock gauges, sales, insufficient-stock and dropped-telemetry counters: {} series per store. Healthy: no alert should fire.\n\
-         - Each count and rule set: a fresh Prometheus (fresh TSDB) run {} s, then its own /metrics read {} times {INTERVAL_SECONDS} s apart and averaged. The counters start with the run: windows longer than the run (1h to 30d) hold only the run's data, so these figures are the cost of a young TSDB; a long window over days of samples reads more samples per evaluation, for every rule set.\n\
-         - eval ms: `prometheus_rule_group_last_duration_seconds` summed over the groups (the rule evaluation time of one round). Each group is evaluated on its own, at its own offset in the interval, and its duration is wall time: with many groups some run at once and wait for each other (for the CPU and for the query engine's 20 concurrent queries), and the sum counts that waiting, so it can exceed the interval without a missed round. CPU cores (Prometheus' CPU seconds per second while read, its scrapes included, the same for all) is the cost in CPU. samples: `prometheus_rule_group_last_evaluation_samples` summed; rounds: `prometheus_rule_group_iterations_total` over all groups; missed: `prometheus_rule_group_iterations_missed_total` over all groups; recorded: series of `storeops:*` and `slo:*` at the end (0 would be a rule set evaluating nothing); firing: alerts firing at the end; ready s: start until /-/ready (rules loaded); scrape s: the exporter's last `scrape_duration_seconds`.\n",
+         - Each count and rule set: a fresh Prometheus (fresh TSDB) run {} s, then its own /metrics read {} times {INTERVAL_SECONDS} s apart and averaged. The counters start with the run: windows longer than the run ({}) hold only the run's data, so these figures are the cost of a young TSDB; a long window over days of samples reads more samples per evaluation, for every rule set.\n\
+         - eval ms: `prometheus_rule_group_last_duration_seconds` summed over the groups (the rule evaluation time of one round). Each group is evaluated on its own, at its own offset in the interval, and its duration is wall time: with many groups some run at once and wait for each other (for the CPU and for the query engine's 20 concurrent queries), and the sum counts that waiting, so it can exceed the interval without a missed round. CPU cores: Prometheus' CPU seconds per second while read, its scrapes included; rules' CPU cores: that less the scrape-only run's of the same count, the rules' cost in CPU. samples: `prometheus_rule_group_last_evaluation_samples` summed; rounds: `prometheus_rule_group_iterations_total` over all groups; missed: `prometheus_rule_group_iterations_missed_total` over all groups; recorded: series of `storeops:*` and `slo:*` at the end (0 would be a rule set evaluating nothing); firing: alerts firing at the end; ready s: start until /-/ready (rules loaded); scrape s: the exporter's last `scrape_duration_seconds`.\n",
         exposition(1, 0.0)
             .lines()
             .filter(|l| !l.starts_with('#'))
             .count(),
         args.seconds,
-        args.samples
+        args.samples,
+        longer_windows(args.seconds)
     );
     let _ = writeln!(
         out,
-        "| Stores | rule set | groups | rules | eval ms | samples | recorded | firing | RSS MiB | CPU cores | rounds | missed | failures | ready s | scrape s |"
+        "| Stores | rule set | groups | rules | eval ms | slowest group ms | samples | recorded | firing | RSS MiB | CPU cores | rules' CPU cores | rounds | missed | failures | ready s | scrape s |"
     );
     let _ = writeln!(
         out,
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
+    // CPU over the scrape-only run of the same count: what the rules cost.
+    let rule_cpu = |n: usize, v: Variant| -> Option<f64> {
+        let base = costs.get(&(n, Variant::None))?;
+        (v != Variant::None).then(|| costs.get(&(n, v)).map(|c| c.cpu_cores - base.cpu_cores))?
+    };
     for ((n, variant), c) in costs {
         let _ = writeln!(
             out,
-            "| {n} | {} | {} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} |",
+            "| {n} | {} | {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} |",
             variant.name(),
             c.groups,
             c.rules,
             c.eval_ms,
+            c.slowest_ms,
             c.samples,
             c.recorded,
             c.firing,
             c.rss_mib,
             c.cpu_cores,
+            match rule_cpu(*n, *variant) {
+                Some(cpu) => format!("{cpu:.2}"),
+                None => "-".into(),
+            },
             c.iterations,
             c.missed,
             c.failures,
@@ -1103,15 +1162,22 @@ fn markdown(
     }
     let _ = writeln!(
         out,
-        "\n| Stores | rules fleet/today | eval fleet/today | samples fleet/today | RSS fleet/today | rules fleet/Sloth | eval fleet/Sloth | samples fleet/Sloth | RSS fleet/Sloth |"
+        "\n| Stores | rules fleet/today | eval fleet/today | rules' CPU fleet/today | samples fleet/today | RSS fleet/today | rules fleet/Sloth | eval fleet/Sloth | rules' CPU fleet/Sloth | samples fleet/Sloth | RSS fleet/Sloth |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let ratio = |a: f64, b: f64| {
         if b > 0.0 {
             format!("{:.3}", a / b)
         } else {
             "n/a".into()
         }
+    };
+    let cpu_ratio = |n: usize, v: Variant| match (rule_cpu(n, Variant::Fleet), rule_cpu(n, v)) {
+        (Some(f), Some(o)) => ratio(f, o),
+        _ => "n/a".into(),
     };
     for &n in &args.counts {
         let (Some(f), Some(t), Some(s)) = (
@@ -1123,13 +1189,15 @@ fn markdown(
         };
         let _ = writeln!(
             out,
-            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             ratio(f.rules, t.rules),
             ratio(f.eval_ms, t.eval_ms),
+            cpu_ratio(n, Variant::Today),
             ratio(f.samples, t.samples),
             ratio(f.rss_mib, t.rss_mib),
             ratio(f.rules, s.rules),
             ratio(f.eval_ms, s.eval_ms),
+            cpu_ratio(n, Variant::Sloth),
             ratio(f.samples, s.samples),
             ratio(f.rss_mib, s.rss_mib)
         );
@@ -1154,6 +1222,18 @@ fn markdown(
                 ratio(f.eval_ms, t.eval_ms),
                 met(f.eval_ms <= t.eval_ms / 20.0)
             );
+            if let (Some(fc), Some(tc)) = (
+                rule_cpu(largest, Variant::Fleet),
+                rule_cpu(largest, Variant::Today),
+            ) {
+                let _ = writeln!(
+                    out,
+                    "| the same in CPU: the rules' CPU (over the scrape-only run) at most 1/20 of today's ({:.3} cores) | {fc:.3} cores ({}) | {} |",
+                    tc / 20.0,
+                    ratio(fc, tc),
+                    met(fc <= tc / 20.0)
+                );
+            }
         }
     }
     let cheaper: Vec<String> = args
@@ -1206,10 +1286,19 @@ fn markdown(
         met(faster)
     );
 
+    let coarse = paging
+        .values()
+        .flat_map(|p| p.resolved.values())
+        .any(|&r| r > (FINE_AFTER_STOP * 60) as i64);
     let _ = writeln!(
         out,
         "\n### Time to page and to resolve (promtool)\n\n\
-         One store, 600 requests a minute on GET /products, objective 99.5 % over 30 days, under `promtool test rules` (one sample a minute, rules evaluated every minute; `group_eval_order`: groups of recording rules only before those with alerts, Sloth's best case, as in Prometheus its alert groups run apart from its recording groups and read them up to an interval late): 3 healthy days (no 5xx), then the error rate below for 48 hours from t0 = 3d + 30 s, then healthy again for 12 hours. The errors start and stop 30 s after an evaluation (the minute of each counts half of them), as they would at any moment: started on an evaluation, a ratio would reach a threshold exactly on one (0.1 × 216 min / 1440 min = 3 × 0.005), where `>` is decided by float rounding. storeops: `operator::monitoring::groups` of that one Store; Sloth: its rules for the same SLO; both alerts are `StoreAvailabilityBudgetBurn`, Sloth's page alert labelled `severity=critical`, its ticket alert `warning`. Looked at every minute from t0 to 8 hours after the errors stop, hourly before t0 and every 10 minutes from then on (resolutions after that would be 10-minute steps: none is); first: from t0 to the first evaluation with an alert of that severity firing; resolved: from the end of the errors to the first evaluation from which none of that severity fires again. Both rule sets read the same 500 series, present (at 0) from the start.\n"
+         One store, 600 requests a minute on GET /products, objective 99.5 % over 30 days, under `promtool test rules` (one sample a minute, rules evaluated every minute; `group_eval_order`: groups of recording rules only before those with alerts, Sloth's best case, as in Prometheus its alert groups run apart from its recording groups and read them up to an interval late): 3 healthy days (no 5xx), then the error rate below for 48 hours from t0 = 3d + 30 s, then healthy again for 12 hours. The errors start and stop 30 s after an evaluation (the minute of each counts half of them), as they would at any moment: started on an evaluation, a ratio would reach a threshold exactly on one (0.1 × 216 min / 1440 min = 3 × 0.005), where `>` is decided by float rounding. storeops: `operator::monitoring::groups` of that one Store; Sloth: its rules for the same SLO; both alerts are `StoreAvailabilityBudgetBurn`, Sloth's page alert labelled `severity=critical`, its ticket alert `warning`. Looked at every minute from t0 to 8 hours after the errors stop, hourly before t0 and every 10 minutes from then on{}; first: from t0 to the first evaluation with an alert of that severity firing; resolved: from the end of the errors to the first evaluation from which none of that severity fires again. Both rule sets read the same 500 series, present (at 0) from the start.\n",
+        if coarse {
+            " (so the resolutions after that are to 10 minutes)"
+        } else {
+            " (every resolution below is earlier, to the minute)"
+        }
     );
     let _ = writeln!(
         out,
@@ -1360,6 +1449,8 @@ mod tests {
         assert_eq!(minutes("2d23h59m30s"), Some(4319));
         assert_eq!(minutes("0s"), Some(0));
         assert_eq!(minutes("3x"), None);
+        assert_eq!(longer_windows(120), "5m to 30d");
+        assert_eq!(longer_windows(600), "30m to 30d");
     }
 
     #[test]
