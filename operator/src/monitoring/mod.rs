@@ -46,11 +46,16 @@ pub fn store_group(t: &rules::Target) -> rules::RuleGroup {
     }
 }
 
-/// The rule groups of the fleet and of `stores`: what Prometheus loads from
-/// the fleet's PrometheusRule and theirs.
+/// The rule groups of `stores` and of the fleet: what Prometheus loads from
+/// their PrometheusRules and the fleet's. The Stores' first: promtool
+/// evaluates groups in this order at each step, so the fleet reads this
+/// step's objectives from the first step on, as it does in Prometheus once
+/// a Store's objectives exist (a series the fleet records from them would
+/// otherwise start one step after the counters, and its ratios differ from
+/// the others' by that step's extrapolation).
 pub fn groups(stores: &[rules::Target]) -> Vec<rules::RuleGroup> {
-    let mut groups = fleet_groups();
-    groups.extend(stores.iter().map(store_group));
+    let mut groups: Vec<_> = stores.iter().map(store_group).collect();
+    groups.extend(fleet_groups());
     groups
 }
 

@@ -16,6 +16,14 @@ pub fn rules_file(groups: &[RuleGroup]) -> Value {
     json!({ "groups": groups })
 }
 
+/// A test file's `group_eval_order`: `groups` in their order (the Stores'
+/// objectives before the fleet's rules that read them, see
+/// [`super::groups`]). Without one promtool evaluates the groups of a test
+/// in an order that varies from run to run.
+pub fn eval_order(groups: &[RuleGroup]) -> Value {
+    json!(groups.iter().map(|g| &g.name).collect::<Vec<_>>())
+}
+
 /// The promtool test file for `alerts`, reading `rules_file_name`.
 pub fn unit_tests(alerts: &[Proven], rules_file_name: &str) -> Value {
     let mut tests = Vec::new();
@@ -60,12 +68,14 @@ fn test_group(alert: &Proven, kind: &str, case: &Case) -> Value {
 /// The rule groups of the fleet with `stores`, and the promtool tests of
 /// every alert over those stores together, as YAML.
 pub fn files(stores: &[Target]) -> (String, String) {
-    let rules = rules_file(&super::groups(stores));
+    let groups = super::groups(stores);
+    let rules = rules_file(&groups);
     let proven: Vec<_> = super::alerts::alerts()
         .into_iter()
         .map(|a| a.prove(stores))
         .collect();
-    let tests = unit_tests(&proven, "rules.yaml");
+    let mut tests = unit_tests(&proven, "rules.yaml");
+    tests["group_eval_order"] = eval_order(&groups);
     let yaml = |v: &Value| serde_yaml_ng::to_string(v).expect("JSON values serialize as YAML");
     (yaml(&rules), yaml(&tests))
 }

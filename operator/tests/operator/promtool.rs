@@ -29,13 +29,15 @@ fn run(args: &[&str], dir: &std::path::Path) -> String {
 }
 
 /// `promtool test rules` of the test file `tests` (its `rule_files` set to
-/// a file of `groups`): whether it passed, and what promtool said.
+/// a file of `groups`, evaluated in their order): whether it passed, and
+/// what promtool said.
 fn test_rules(groups: &[rules::RuleGroup], mut tests: serde_json::Value) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let yaml = |v: &serde_json::Value| serde_yaml_ng::to_string(v).unwrap();
     let rules_file = promtool::rules_file(groups);
     std::fs::write(dir.path().join("rules.yaml"), yaml(&rules_file)).unwrap();
     tests["rule_files"] = serde_json::json!(["rules.yaml"]);
+    tests["group_eval_order"] = promtool::eval_order(groups);
     std::fs::write(dir.path().join("tests.yaml"), yaml(&tests)).unwrap();
     let out = Command::new(promtool_bin())
         .args(["test", "rules", "tests.yaml"])
@@ -570,6 +572,63 @@ fn a_total_outage_of_any_admitted_store_pages() {
         &groups,
         serde_json::json!({"evaluation_interval": "1m", "tests": tests}),
     );
+    assert!(passed, "{text}");
+}
+
+/// A latency threshold changed halfway through two hours of requests that
+/// all take between 0.25 s and 1 s: each request is judged by the
+/// threshold in force when it was served. The objective series are input
+/// here (the Store's own group is a fixed file), its `le` 0.25 for the
+/// first hour and 1.0 for the second; all buckets read again by the new
+/// threshold would make the 2h slow ratio 0, not 0.5.
+#[test]
+fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time() {
+    let t = target();
+    let labels = format!(
+        r#"namespace="{}",store_id="{}",job="{}",pod="p",instance="i",http_request_method="GET",http_route="/products",http_response_status_code="200""#,
+        t.namespace, t.store_id, t.job
+    );
+    let metric = "http_server_request_duration_seconds";
+    let bucket = |le: &str, values: &str| serde_json::json!({"series": format!(r#"{metric}_bucket{{{labels},le="{le}"}}"#), "values": values});
+    let threshold = |le: &str, values: &str| {
+        serde_json::json!({
+            "series": format!(
+                r#"{}{{namespace="{}",store_id="{}",objective="{}",le="{le}"}}"#,
+                rules::OBJECTIVE,
+                t.namespace,
+                t.store_id,
+                rules::objective::LATENCY_THRESHOLD_SECONDS
+            ),
+            "values": values,
+        })
+    };
+    let ratio = |window: &str, value: f64| {
+        serde_json::json!({
+            "expr": format!("round({}, 0.01)", rules::slow_ratio(window)),
+            "eval_time": "2h",
+            "exp_samples": [{
+                "labels": format!(r#"{{namespace="{}",store_id="{}"}}"#, t.namespace, t.store_id),
+                "value": value,
+            }],
+        })
+    };
+    let tests = serde_json::json!({
+        "evaluation_interval": "1m",
+        "tests": [{
+            "name": "threshold 0.25 s, then 1 s",
+            "interval": "1m",
+            "input_series": [
+                serde_json::json!({"series": format!("{metric}_count{{{labels}}}"), "values": "0+60x130"}),
+                bucket("0.25", "0x130"),
+                bucket("1.0", "0+60x130"),
+                bucket("+Inf", "0+60x130"),
+                threshold("0.25", "0.25x59 stale"),
+                threshold("1.0", "_x60 1x70"),
+            ],
+            "promql_expr_test": [ratio("1h", 0.0), ratio("2h", 0.5), ratio("5m", 0.0)],
+        }],
+    });
+    let (passed, text) = test_rules(&monitoring::fleet_groups(), tests);
     assert!(passed, "{text}");
 }
 
