@@ -663,7 +663,8 @@ fn metric_lines<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = f64> +
 
 /// The sum of metric `name`'s samples in a text-format page (0 when absent).
 fn metric_sum(text: &str, name: &str) -> f64 {
-    metric_lines(text, name).sum()
+    // An empty f64 sum is -0.0, which the report would print as "-0".
+    metric_lines(text, name).fold(0.0, |a, b| a + b)
 }
 
 /// The body of `GET path` on loopback `port` (HTTP/1.0: no chunks), which
