@@ -148,6 +148,12 @@ pub const POD_BUCKETS: &str = "storeops_pod:http_request_duration_seconds_bucket
 /// a window then sums both, each request judged by the threshold in force
 /// when it was served.
 pub const POD_WITHIN_THRESHOLD: &str = "storeops_pod:http_requests_within_threshold:sum";
+/// [`POD_REQUESTS`] where the Store has a latency threshold: the slow
+/// ratios' denominator, recorded from the same evaluations as
+/// [`POD_WITHIN_THRESHOLD`]. A Store's rules load after its pods are first
+/// scraped; over all requests, the requests served before would count as
+/// slow for as long as they stay in a window (hours of false burn).
+pub const POD_JUDGED: &str = "storeops_pod:http_requests_judged:sum";
 
 /// A Store's objectives, one series each, told apart by the `objective`
 /// label (and `le`, `long` where named), labelled `namespace, store_id`.
@@ -383,7 +389,8 @@ pub fn requests_in(window: &str) -> String {
 /// The fleet's SLI recording rules: per-pod sums of the API request
 /// counters, the 5-minute request rate, and the error and slow ratios per
 /// window of [`WINDOWS`]. The slow ratio reads, per store, the bucket of its
-/// own threshold ([`POD_WITHIN_THRESHOLD`]).
+/// own threshold ([`POD_WITHIN_THRESHOLD`]) over the requests recorded with
+/// it ([`POD_JUDGED`]).
 pub fn fleet_sli_rules() -> Vec<Rule> {
     let count = format!("{}_count", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
     let bucket = format!("{}_bucket", m::HTTP_SERVER_REQUEST_DURATION_SECONDS);
@@ -422,6 +429,14 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
                 objective::LATENCY_THRESHOLD_SECONDS
             ),
         ),
+        record(
+            POD_JUDGED,
+            format!(
+                r#"{POD_REQUESTS} and on (namespace, {}) {OBJECTIVE}{{objective="{}"}}"#,
+                l::STORE_ID,
+                objective::LATENCY_THRESHOLD_SECONDS
+            ),
+        ),
         record(REQUESTS_RATE5M, store_rate(POD_REQUESTS, "5m")),
     ];
     for w in WINDOWS {
@@ -431,9 +446,10 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
             format!("{}\n/\n{all}", store_rate(POD_ERRORS, w)),
         ));
         let fast = store_rate(POD_WITHIN_THRESHOLD, w);
+        let judged = store_rate(POD_JUDGED, w);
         rules.push(record(
             &slow_ratio(w),
-            format!("1 - (\n{fast}\n/\n{all}\n)"),
+            format!("1 - (\n{fast}\n/\n{judged}\n)"),
         ));
     }
     rules
@@ -467,8 +483,8 @@ mod tests {
 
     #[test]
     fn the_fleet_rules_do_not_grow_with_the_fleet_and_a_store_adds_two() {
-        // Recording rules: 4 per-pod sums, the 5m request rate, 2 ratios per window.
-        assert_eq!(fleet_sli_rules().len(), 5 + 2 * WINDOWS.len());
+        // Recording rules: 5 per-pod sums, the 5m request rate, 2 ratios per window.
+        assert_eq!(fleet_sli_rules().len(), 6 + 2 * WINDOWS.len());
         let t = Target {
             namespace: "shop".into(),
             store_id: "alpha".into(),

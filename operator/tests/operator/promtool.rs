@@ -580,7 +580,9 @@ fn a_total_outage_of_any_admitted_store_pages() {
 /// threshold in force when it was served. The objective series are input
 /// here (the Store's own group is a fixed file), its `le` 0.25 for the
 /// first hour and 1.0 for the second; all buckets read again by the new
-/// threshold would make the 2h slow ratio 0, not 0.5.
+/// threshold would make the 2h slow ratio 0, not 0.5. And a Store whose
+/// objectives appear after its first requests (its rules load later) has
+/// no slow requests from that.
 #[test]
 fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time() {
     let t = target();
@@ -626,6 +628,21 @@ fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time(
                 threshold("1.0", "_x60 1x70"),
             ],
             "promql_expr_test": [ratio("1h", 0.0), ratio("2h", 0.5), ratio("5m", 0.0)],
+        }, {
+            // As on a cluster: a Store's rules load after its pod is first
+            // scraped. Every request is fast; the ones served before the
+            // objective existed must not count as slow (over all requests
+            // the 2h ratio would be 0.25 and page for hours).
+            "name": "objectives loaded 30 minutes after the first scrape",
+            "interval": "1m",
+            "input_series": [
+                serde_json::json!({"series": format!("{metric}_count{{{labels}}}"), "values": "0+60x130"}),
+                bucket("0.25", "0+60x130"),
+                bucket("1.0", "0+60x130"),
+                bucket("+Inf", "0+60x130"),
+                threshold("0.25", "_x30 0.25x100"),
+            ],
+            "promql_expr_test": [ratio("1h", 0.0), ratio("2h", 0.0), ratio("5m", 0.0)],
         }],
     });
     let (passed, text) = test_rules(&monitoring::fleet_groups(), tests);
