@@ -102,7 +102,10 @@ pub const NETWORK_POLICY: ManagedKind = kind(
 );
 /// How Prometheus scrapes the store.
 pub const SERVICE_MONITOR: ManagedKind = monitoring("ServiceMonitor", "servicemonitors");
-/// The store's recording rules and alerts.
+/// A Store's own rules, as earlier versions applied them (its objectives
+/// as recording rules): never built now, swept where found. A Store's
+/// objectives are series of the operator's `/metrics`, read by the
+/// fleet's PrometheusRule, which the operator applies apart.
 pub const PROMETHEUS_RULE: ManagedKind = monitoring("PrometheusRule", "prometheusrules");
 
 /// Every managed kind, in the order a Store's objects are applied (but the

@@ -198,6 +198,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new(
         controllers.iter().map(Controller::store).collect(),
     ));
+    serve_objectives_once_synced(&controllers, metrics.clone());
     let ready = Arc::new(AtomicBool::new(false));
     let http = tokio::spawn(serve_http(args.listen, metrics.clone(), ready.clone()));
     let stop_rx = stop_on_signal(ready.clone());
@@ -214,6 +215,7 @@ async fn run(config: OperatorConfig, args: ProcessArgs) -> anyhow::Result<()> {
         client.clone(),
         config.clone(),
     ));
+    retire_store_rules(&client, &scopes);
     // One discovery poller for the reconciles, the drift watches and the
     // controllers' "reconcile every Store" when the CRDs come or go.
     let monitoring =
@@ -310,6 +312,52 @@ async fn store_controllers(
         );
     }
     Ok(controllers)
+}
+
+/// Deletes, in the background, the per-Store PrometheusRules earlier
+/// versions applied (the fleet's rules read the objectives from `/metrics`).
+fn retire_store_rules(client: &kube::Client, scopes: &[Option<String>]) {
+    let (client, scopes) = (client.clone(), scopes.to_vec());
+    tokio::spawn(async move {
+        match operator::reconcile::fleet::retire_store_rules(&client, &scopes).await {
+            Ok(deleted) if !deleted.is_empty() => {
+                tracing::info!(
+                    ?deleted,
+                    "deleted the per-Store PrometheusRules of an earlier version"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "could not delete the per-Store PrometheusRules of an earlier version")
+            }
+        }
+    });
+}
+
+/// Serves the Stores' objectives at `/metrics` once every watch cache is
+/// synced, which happens only when this replica leads and runs the
+/// controllers: a follower serves none.
+fn serve_objectives_once_synced(controllers: &[Controller<Store>], metrics: Arc<Metrics>) {
+    let stores: Vec<_> = controllers.iter().map(Controller::store).collect();
+    tokio::spawn(async move {
+        for store in stores {
+            // kube's readiness wakes one waiter only, and the controller
+            // waits on it too: look again every second.
+            loop {
+                let ready = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    store.wait_until_ready(),
+                );
+                match ready.await {
+                    Ok(Ok(())) => break,
+                    Ok(Err(_)) => return,
+                    Err(_) => continue,
+                }
+            }
+        }
+        metrics.caches_synced();
+        tracing::info!("the watch caches are synced: serving the Stores' objectives");
+    });
 }
 
 /// On SIGTERM or Ctrl-C: out of the Service's endpoints first (readiness

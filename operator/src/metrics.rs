@@ -4,7 +4,13 @@
 //! - `storeops_reconcile_errors_total{reason}`
 //! - `storeops_reconcile_duration_seconds` (histogram, `trace_id` exemplars)
 //! - `storeops_stores{condition,status}` (from the watch cache, at scrape time)
+//! - each Store's objectives and facts, the series the fleet's rules read
+//!   (`storeops_store_objective`, `storeops_store_info`,
+//!   `storeops_objective_stores`: [`crate::monitoring::rules::exposition`]),
+//!   from the watch cache once it is synced, so only the leader serves them
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use prometheus_client::collector::Collector;
@@ -16,6 +22,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
 use crate::api::Store;
+use crate::monitoring::rules::{self, Target};
 
 type Label = [(&'static str, String); 1];
 
@@ -25,6 +32,7 @@ pub struct Metrics {
     reconciliations: Family<Label, Counter>,
     errors: Family<Label, Counter>,
     duration: HistogramWithExemplars<Label>,
+    synced: Arc<AtomicBool>,
 }
 
 impl Metrics {
@@ -51,15 +59,28 @@ impl Metrics {
             "Duration of a reconcile",
             duration.clone(),
         );
+        let synced = Arc::new(AtomicBool::new(false));
         if !stores.is_empty() {
-            registry.register_collector(Box::new(StoresByCondition(stores)));
+            registry.register_collector(Box::new(StoresByCondition(stores.clone())));
+            registry.register_collector(Box::new(Objectives {
+                stores,
+                synced: synced.clone(),
+            }));
         }
         Metrics {
             registry,
             reconciliations,
             errors,
             duration,
+            synced,
         }
+    }
+
+    /// Serves the Stores' objectives from now on: call once every watch
+    /// cache is synced (a follower's stay empty: it serves none, and the
+    /// fleet's rules keep the leader's).
+    pub fn caches_synced(&self) {
+        self.synced.store(true, Ordering::Relaxed);
     }
 
     /// Counts a finished reconcile by result and records its duration.
@@ -114,5 +135,99 @@ impl Collector for StoresByCondition {
             ConstGauge::new(n).encode(family.encode_family(&labels)?)?;
         }
         Ok(())
+    }
+}
+
+/// Each Store's objectives and facts ([`Target::exported`]) and how many
+/// Stores have them ([`rules::EXPORTED_STORES`]), once the caches are
+/// synced: before that an empty cache would end every Store's objectives.
+#[derive(Debug)]
+struct Objectives {
+    stores: Vec<kube::runtime::reflector::Store<Store>>,
+    synced: Arc<AtomicBool>,
+}
+
+impl Collector for Objectives {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        if !self.synced.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let targets: Vec<Target> = self
+            .stores
+            .iter()
+            .flat_map(|s| s.state())
+            .filter_map(|store| crate::reconcile::resolve::monitored_target(&store))
+            .collect();
+        let series: Vec<_> = targets.iter().flat_map(Target::exported).collect();
+        for (metric, help) in [
+            (
+                rules::EXPORTED_OBJECTIVE,
+                "A Store's objective, by objective",
+            ),
+            (rules::EXPORTED_INFO, "A Store's facts, as labels"),
+        ] {
+            let mut family = encoder.encode_descriptor(
+                metric,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for e in series.iter().filter(|e| e.metric == metric) {
+                let labels: Vec<(&str, &str)> =
+                    e.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ConstGauge::new(e.value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let family = encoder.encode_descriptor(
+            rules::EXPORTED_STORES,
+            "Stores whose objectives this operator serves (the leader's, once synced)",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        ConstGauge::new(targets.len() as i64).encode(family)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::watcher::Event;
+
+    /// The text `/metrics` serves with these Stores in the watch cache.
+    fn served(stores: &[Store], synced: bool) -> String {
+        let (reader, mut writer) = kube::runtime::reflector::store();
+        for s in stores {
+            writer.apply_watcher_event(&Event::Apply(s.clone()));
+        }
+        let metrics = Metrics::new(vec![reader]);
+        if synced {
+            metrics.caches_synced();
+        }
+        metrics.encode()
+    }
+
+    #[test]
+    fn the_leader_serves_each_stores_objectives_and_a_follower_none() {
+        let mut off = Store::test();
+        off.metadata.name = Some("quiet".into());
+        off.spec.store_id = Some("quiet".into());
+        off.spec.monitoring.alerts.enabled = false;
+        let text = served(&[Store::test(), off], true);
+        let expected = rules::exposition(&[Store::test().resolved().monitored]);
+        for line in expected.lines().filter(|l| !l.starts_with('#')) {
+            // The same series, as prometheus_client writes numbers.
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let found = text
+                .lines()
+                .find(|l| l.starts_with(series))
+                .unwrap_or_else(|| panic!("{series} not served:\n{text}"));
+            let served: f64 = found.rsplit_once(' ').unwrap().1.parse().unwrap();
+            assert_eq!(served, value.parse::<f64>().unwrap(), "{found}");
+        }
+        assert!(!text.contains(r#"store_id="quiet""#), "{text}");
+        let unsynced = served(&[Store::test()], false);
+        assert!(!unsynced.contains("storeops_store_objective"), "{unsynced}");
+        assert!(!unsynced.contains(rules::EXPORTED_STORES), "{unsynced}");
     }
 }

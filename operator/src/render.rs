@@ -146,12 +146,15 @@ pub fn render(
             catalog,
             database_endpoint: database_endpoint(&store, &secrets),
         };
-        let desired = crate::reconcile::resolve::resolve(&store, config)
-            .and_then(|resolved| build::build(&resolved, config, &found))
-            .map_err(|source| Error::Build {
+        let resolved =
+            crate::reconcile::resolve::resolve(&store, config).map_err(|source| Error::Build {
                 store: name.clone(),
                 source,
             })?;
+        let desired = build::build(&resolved, config, &found).map_err(|source| Error::Build {
+            store: name.clone(),
+            source,
+        })?;
         for object in &desired.objects {
             let yaml = serde_yaml_ng::to_string(object).map_err(|source| Error::Write {
                 kind: object.kind(),
@@ -163,8 +166,28 @@ pub fn render(
                 object.kind()
             ));
         }
+        if resolved.alerts {
+            out.push_str(&objectives_comment(&name, &resolved.monitored));
+        }
     }
     Ok(out)
+}
+
+/// The series the operator serves for the Store at its `/metrics` (no
+/// object: the fleet's rules read them), as YAML comments.
+fn objectives_comment(name: &str, t: &crate::monitoring::rules::Target) -> String {
+    let mut out =
+        format!("# Store {name}'s objectives, served at the operator's /metrics (no object):\n");
+    for e in t.exported() {
+        let labels: Vec<String> = e.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        out.push_str(&format!(
+            "#   {}{{{}}} {}\n",
+            e.metric,
+            labels.join(","),
+            e.value
+        ));
+    }
+    out
 }
 
 fn catalog_ref(store: &Store) -> Option<&crate::api::ConfigMapKeyRef> {
@@ -228,13 +251,16 @@ mod tests {
                 &DEPLOYMENT,
                 &SERVICE,
                 &SERVICE_MONITOR,
-                &PROMETHEUS_RULE,
             ]
         );
         assert!(out.contains("namespace: shop"));
         assert!(
             !out.contains("ownerReferences"),
             "a rendered Store has no uid"
+        );
+        assert!(
+            out.contains(r#"#   storeops_store_objective{store_namespace="shop",store_id="gamma",objective="availability_target"} 0.995"#),
+            "{out}"
         );
     }
 

@@ -19,7 +19,7 @@
 //! ([`wait`]), child processes tied to the test ([`process`]), and the real
 //! programs on loopback the tests run against, each started by one launcher:
 //! the [`store_service`], [`postgres`], a [`collector`] (read back through
-//! [`otlp`]) and [`prometheus`].
+//! [`otlp`]), [`prometheus`] and a metrics page for it to scrape ([`exporter`]).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -28,6 +28,7 @@ pub mod audit;
 pub mod certs;
 mod cluster;
 pub mod collector;
+pub mod exporter;
 pub mod fixtures;
 pub mod manifests;
 pub mod operator;

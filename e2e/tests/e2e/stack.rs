@@ -214,8 +214,10 @@ async fn loaded_rules(client: &kube::Client, namespace: &str, name: &str) -> Vec
     .await
 }
 
-/// The fleet's rules (SLIs and alerts, in the operator's namespace) and each
-/// Store's (its objectives: 2 recording rules) are loaded and healthy.
+/// The fleet's rules (objectives, SLIs and alerts, in the operator's
+/// namespace) are loaded and healthy, a Store has no PrometheusRule of its
+/// own, and each demo Store's objectives are recorded from the operator's
+/// /metrics.
 #[tokio::test]
 async fn the_fleets_and_each_stores_rules_are_loaded_and_evaluate_without_failures() {
     let client = client().await;
@@ -231,11 +233,37 @@ async fn the_fleets_and_each_stores_rules_are_loaded_and_evaluate_without_failur
         "{} rules in the fleet's PrometheusRule",
         fleet.len()
     );
-    for (name, _) in demo_stores(&client).await {
-        let rules = loaded_rules(&client, SHOP, &format!("store-{name}")).await;
-        let alerting = rules.iter().filter(|r| r["type"] == "alerting").count();
-        eprintln!("Store {name}: {} rules, all healthy", rules.len());
-        assert_eq!((rules.len(), alerting), (2, 0), "rules of Store {name}");
+    let own: Vec<String> = prometheus_rules(&client, SHOP)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter_map(|r| r.metadata.name.clone())
+        .collect();
+    assert!(own.is_empty(), "PrometheusRules in {SHOP}: {own:?}");
+    for (name, id) in demo_stores(&client).await {
+        let id = if id.is_empty() { name.clone() } else { id };
+        eventually(
+            &format!("Store {name}'s objectives recorded"),
+            SCRAPED,
+            || {
+                let client = client.clone();
+                let name = id.clone();
+                async move {
+                    let got = stack::query(
+                        &client,
+                        &format!(r#"count(storeops:store:objective{{namespace="{SHOP}",store_id="{name}"}})"#),
+                    )
+                    .await?;
+                    match got.first() {
+                        Some((_, n)) if *n == 10.0 => Ok(()),
+                        other => Err(format!("want 10 objectives, got {other:?}")),
+                    }
+                }
+            },
+        )
+        .await;
     }
     // Prometheus scrapes its own counters every 30 s: a group just loaded
     // may have none yet.
@@ -809,9 +837,9 @@ async fn the_exemplars_prometheus_stored_name_traces_the_collector_received() {
 }
 
 /// An objective is data: a Store's changed availability target reaches
-/// Prometheus as its objective series (the Store's own 2-rule
-/// PrometheusRule, reloaded by the Prometheus Operator), and the fleet's
-/// rules are not written.
+/// Prometheus as its objective series (served at the operator's /metrics,
+/// recorded by the fleet's rules), and no rule is written: the fleet's
+/// PrometheusRule keeps its version, and the Store has none.
 #[tokio::test]
 async fn a_changed_objective_reaches_prometheus_and_the_fleets_rules_stay_as_they_are() {
     let client = client().await;
@@ -865,5 +893,14 @@ async fn a_changed_objective_reaches_prometheus_and_the_fleets_rules_stay_as_the
             .resource_version,
         fleet_version,
         "the fleet's PrometheusRule was written"
+    );
+    let own = prometheus_rules(&client, &env.namespace)
+        .list(&Default::default())
+        .await
+        .unwrap();
+    assert!(
+        own.items.is_empty(),
+        "a PrometheusRule in {}",
+        env.namespace
     );
 }

@@ -112,7 +112,8 @@ pub struct Monitoring {
     /// The ServiceMonitor through which Prometheus scrapes the store.
     #[serde(default)]
     pub service_monitor: ServiceMonitorSettings,
-    /// The PrometheusRule with the store's SLO and business alerts.
+    /// The store's SLO and business alerts: its objectives, which the fleet's
+    /// PrometheusRule reads.
     #[serde(default)]
     pub alerts: Alerts,
     /// The store's Grafana dashboard (a ConfigMap found by the Grafana sidecar).
@@ -150,11 +151,13 @@ impl Default for ServiceMonitorSettings {
     }
 }
 
-/// The store's alert rules (a PrometheusRule).
+/// The store's alerts: the fleet's rules, with its objectives (served at
+/// the operator's /metrics).
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Alerts {
-    /// Create the PrometheusRule (when the prometheus-operator CRDs exist).
+    /// Alert on this Store: the operator serves its objectives, which the
+    /// fleet's PrometheusRule reads (when the prometheus-operator CRDs exist).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Service level objectives, alerted on with multi-window burn rates.
@@ -169,8 +172,10 @@ pub struct Alerts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = URL_PATTERN))]
     pub runbook_base_url: Option<String>,
-    /// Extra labels of the PrometheusRule, e.g. the release label a
-    /// Prometheus selects rules by.
+    /// Deprecated and ignored: the labels of the Store's own PrometheusRule,
+    /// which it no longer has (its objectives are served at the operator's
+    /// /metrics; the fleet's rule takes the chart's fleetRuleLabels). Kept
+    /// so that Stores that set it stay valid.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "alerts_labels")]
     pub labels: BTreeMap<String, String>,

@@ -181,8 +181,6 @@ pub fn planted_bad_rules() -> Vec<(Rule, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Store;
-    use crate::monitoring::groups;
 
     fn group(rules: Vec<Rule>) -> Vec<RuleGroup> {
         vec![RuleGroup {
@@ -192,16 +190,8 @@ mod tests {
     }
 
     #[test]
-    fn the_generated_rules_load() {
-        let mut long = Store::test();
-        long.metadata.name = Some("a".repeat(57));
-        for store in [
-            Store::test(),
-            long,
-            Store::test().with_replicas(3).with_postgres(),
-        ] {
-            assert_eq!(check(&groups(&[store.resolved().monitored])), Ok(()));
-        }
+    fn the_fleets_rules_load() {
+        assert_eq!(check(&crate::monitoring::fleet_groups()), Ok(()));
     }
 
     #[test]

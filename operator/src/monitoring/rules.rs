@@ -1,14 +1,16 @@
-//! The Prometheus rules of the fleet and of each Store.
+//! The Prometheus rules of the fleet, and the series each Store contributes.
 //!
-//! The heavy rules are the fleet's, written once and evaluated over every
-//! Store (`sum by (namespace, store_id, ...)`): per-pod sums of the request
+//! The rules are the fleet's, written once and evaluated over every Store
+//! (`sum by (namespace, store_id, ...)`): per-pod sums of the request
 //! counters, the SLI ratios per window, and the alerts. A Store contributes
-//! two rules of its own ([`objective_rules`]): its objectives as series
-//! (`storeops:store:objective`, one per objective) and its facts
-//! (`storeops:store:info`). The alerts join both on `namespace, store_id`, so
-//! per-Store thresholds differ side by side, a Store's objective change takes
-//! effect at the next evaluation, and the rule count does not grow with the
-//! fleet (40 at most, plus 2 per Store).
+//! no rule: the operator serves its objectives and facts as series at its
+//! own `/metrics`, from its watch cache ([`Target::exported`]:
+//! [`EXPORTED_OBJECTIVE`], [`EXPORTED_INFO`]), and two fleet rules record
+//! them under the Store's `namespace` ([`OBJECTIVE`], [`INFO`]). The alerts
+//! join both on `namespace, store_id`, so per-Store thresholds differ side
+//! by side, an objective change takes effect at the next scrape and
+//! evaluation and writes no object, and the rule count does not grow with
+//! the fleet (40 at most).
 //!
 //! Why per-pod sums first: every window's `rate()` then reads one series per
 //! pod (per bucket for latency) instead of one per route, method and status
@@ -156,11 +158,29 @@ pub const POD_WITHIN_THRESHOLD: &str = "storeops_pod:http_requests_within_thresh
 pub const POD_JUDGED: &str = "storeops_pod:http_requests_judged:sum";
 
 /// A Store's objectives, one series each, told apart by the `objective`
-/// label (and `le`, `long` where named), labelled `namespace, store_id`.
+/// label (and `le`, `long` where named), labelled `namespace, store_id`:
+/// recorded by the fleet from [`EXPORTED_OBJECTIVE`].
 pub const OBJECTIVE: &str = "storeops:store:objective";
 /// A Store's facts, value 1, labelled `namespace, store_id` and
-/// [`INFO_LABELS`].
+/// [`INFO_LABELS`]: recorded by the fleet from [`EXPORTED_INFO`].
 pub const INFO: &str = "storeops:store:info";
+
+/// What the operator serves at `/metrics` for each Store whose alerts are
+/// on: [`OBJECTIVE`]'s series with [`STORE_NAMESPACE`] for `namespace`
+/// (the scrape sets `namespace` to the operator's own, and a Prometheus
+/// enforcing a namespace label would too).
+pub const EXPORTED_OBJECTIVE: &str = "storeops_store_objective";
+/// The same of [`INFO`], with [`STORE_JOB`] for `job` as well.
+pub const EXPORTED_INFO: &str = "storeops_store_info";
+/// The Stores whose objectives the operator serves: present only while it
+/// leads and its watch caches are synced. While it is absent (the operator
+/// restarting, failing over, or not scraped) the fleet keeps the objectives
+/// it last recorded, so no alert resolves or goes silent for that.
+pub const EXPORTED_STORES: &str = "storeops_objective_stores";
+/// The label of the exported series holding the Store's namespace.
+pub const STORE_NAMESPACE: &str = "store_namespace";
+/// The label of [`EXPORTED_INFO`] holding the Store's scrape job.
+pub const STORE_JOB: &str = "store_job";
 /// The labels of [`INFO`]: the scrape job (the Service), the Deployment, the
 /// runbooks' base URL, and whether Prometheus scrapes it (`true`/`false`).
 pub const INFO_LABELS: [&str; 4] = ["job", "deployment", "runbook_base", "scraped"];
@@ -222,6 +242,66 @@ pub struct Target {
     /// Prometheus scrapes the store (a ServiceMonitor is applied): only then
     /// can it be missing or down.
     pub scraped: bool,
+}
+
+/// One series the operator serves for a Store: its metric, labels, value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    /// [`EXPORTED_OBJECTIVE`] or [`EXPORTED_INFO`].
+    pub metric: &'static str,
+    /// Its labels, [`STORE_NAMESPACE`] and `store_id` first.
+    pub labels: Vec<(&'static str, String)>,
+    /// Its value (1 for the info series).
+    pub value: f64,
+}
+
+impl Exported {
+    /// `metric{<scrape labels>,<labels>}`, as promtool's input series
+    /// name it: `scrape` are the labels the operator's scrape adds.
+    pub fn selector(&self, scrape: &[(&str, &str)]) -> String {
+        let all: Vec<String> = scrape
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+            .chain(
+                self.labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", escape(v))),
+            )
+            .collect();
+        format!("{}{{{}}}", self.metric, all.join(","))
+    }
+}
+
+/// The operator's series of `stores` in Prometheus' text format, with
+/// [`EXPORTED_STORES`]: what `/metrics` serves of them (and the benchmarks'
+/// exporter), one `# TYPE` per metric.
+pub fn exposition(stores: &[Target]) -> String {
+    let mut out = String::new();
+    let all: Vec<Exported> = stores.iter().flat_map(Target::exported).collect();
+    for metric in [EXPORTED_OBJECTIVE, EXPORTED_INFO] {
+        out.push_str(&format!("# TYPE {metric} gauge\n"));
+        for e in all.iter().filter(|e| e.metric == metric) {
+            let labels: Vec<String> = e
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            out.push_str(&format!("{metric}{{{}}} {:?}\n", labels.join(","), e.value));
+        }
+    }
+    out.push_str(&format!(
+        "# TYPE {EXPORTED_STORES} gauge\n{EXPORTED_STORES} {}\n",
+        stores.len()
+    ));
+    out
+}
+
+/// A label value as the text format quotes it: `\\`, `\"` and `\n` escaped.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// One series of [`OBJECTIVE`]: the `objective` label, more labels, the value.
@@ -319,11 +399,40 @@ impl Target {
         ]
     }
 
-    fn store_labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("namespace".to_string(), self.namespace.clone()),
-            (l::STORE_ID.to_string(), self.store_id.clone()),
-        ])
+    /// The series the operator serves for this Store: one
+    /// [`EXPORTED_OBJECTIVE`] per objective, one [`EXPORTED_INFO`].
+    pub fn exported(&self) -> Vec<Exported> {
+        let store = || {
+            vec![
+                (STORE_NAMESPACE, self.namespace.clone()),
+                (l::STORE_ID, self.store_id.clone()),
+            ]
+        };
+        let mut all: Vec<Exported> = self
+            .objectives()
+            .into_iter()
+            .map(|o| {
+                let mut labels = store();
+                labels.push(("objective", o.name.to_string()));
+                labels.extend(o.labels);
+                Exported {
+                    metric: EXPORTED_OBJECTIVE,
+                    labels,
+                    value: o.value,
+                }
+            })
+            .collect();
+        let mut labels = store();
+        labels.extend(
+            self.info()
+                .map(|(k, v)| (if k == "job" { STORE_JOB } else { k }, v)),
+        );
+        all.push(Exported {
+            metric: EXPORTED_INFO,
+            labels,
+            value: 1.0,
+        });
+        all
     }
 }
 
@@ -335,33 +444,37 @@ fn record(name: &str, expr: String) -> Rule {
     }
 }
 
-/// `label_replace(<expr>, "<label>", "<value>", "", "")`: `expr` with one label more.
-fn with_label(expr: String, label: &str, value: &str) -> String {
-    format!(r#"label_replace({expr}, "{label}", "{value}", "", "")"#)
+/// `label_replace(<expr>, "<to>", "$1", "<from>", "(.*)")`.
+fn relabel(expr: &str, to: &str, from: &str) -> String {
+    format!(r#"label_replace({expr}, "{to}", "$1", "{from}", "(.*)")"#)
 }
 
-/// The two rules of one Store: its objectives and its facts, as series
-/// labelled with its `namespace` and `store_id` (the rule's labels, which a
-/// Prometheus enforcing a namespace label per PrometheusRule sets the same).
-pub fn objective_rules(t: &Target) -> Vec<Rule> {
-    let series: Vec<String> = t
-        .objectives()
-        .into_iter()
-        .map(|o| {
-            let mut expr = with_label(format!("vector({:?})", o.value), "objective", o.name);
-            for (label, value) in &o.labels {
-                expr = with_label(expr, label, value);
-            }
-            expr
-        })
-        .collect();
-    let mut objectives = record(OBJECTIVE, series.join("\nor\n"));
-    objectives.labels = t.store_labels();
-    let mut info = record(INFO, "vector(1)".into());
-    info.labels = t.store_labels();
-    info.labels
-        .extend(t.info().map(|(k, v)| (k.to_string(), v)));
-    vec![objectives, info]
+/// The two rules that record the Stores' exported series ([`Target::exported`])
+/// as [`OBJECTIVE`] and [`INFO`]: under the Store's `namespace` (and `job`),
+/// one series per Store whatever the operator's replicas, and while
+/// [`EXPORTED_STORES`] is absent the series last recorded (the rule reads
+/// its own result), so an operator restart neither resolves nor silences
+/// an alert. A deleted Store's series end with the next scrape.
+pub fn objective_rules() -> Vec<Rule> {
+    let keep = |recorded: &str| format!("{recorded} unless on () {EXPORTED_STORES}");
+    let objective = format!(
+        "max by (namespace, {}, objective, le, long) (\n{}\n)\nor\n({})",
+        l::STORE_ID,
+        relabel(EXPORTED_OBJECTIVE, "namespace", STORE_NAMESPACE),
+        keep(OBJECTIVE)
+    );
+    let info = format!(
+        "max by (namespace, {}, {}) (\n{}\n)\nor\n({})",
+        l::STORE_ID,
+        INFO_LABELS.join(", "),
+        relabel(
+            &relabel(EXPORTED_INFO, "namespace", STORE_NAMESPACE),
+            "job",
+            STORE_JOB
+        ),
+        keep(INFO)
+    );
+    vec![record(OBJECTIVE, objective), record(INFO, info)]
 }
 
 /// `{http_route!~"/livez|/readyz|/metrics"}`'s matcher: the kubelet and
@@ -386,8 +499,8 @@ pub fn requests_in(window: &str) -> String {
     by_store("", &format!("increase({POD_REQUESTS}[{window}])"))
 }
 
-/// The fleet's SLI recording rules: per-pod sums of the API request
-/// counters, the 5-minute request rate, and the error and slow ratios per
+/// The fleet's recording rules: the Stores' objectives and facts
+/// ([`objective_rules`]), per-pod sums of the API request counters, the 5-minute request rate, and the error and slow ratios per
 /// window of [`WINDOWS`]. The slow ratio reads, per store, the bucket of its
 /// own threshold ([`POD_WITHIN_THRESHOLD`]) over the requests recorded with
 /// it ([`POD_JUDGED`]).
@@ -401,7 +514,8 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
         )
     };
     let api = api_matcher();
-    let mut rules = vec![
+    let mut rules = objective_rules();
+    rules.extend([
         record(POD_REQUESTS, per_pod("", format!("{count}{{{api}}}"))),
         // A pod without a single 5xx yet has no 5xx series: `or ... * 0`
         // makes its sum 0 rather than absent (its first failures then count
@@ -438,7 +552,7 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
             ),
         ),
         record(REQUESTS_RATE5M, store_rate(POD_REQUESTS, "5m")),
-    ];
+    ]);
     for w in WINDOWS {
         let all = store_rate(POD_REQUESTS, w);
         rules.push(record(
@@ -482,9 +596,10 @@ mod tests {
     }
 
     #[test]
-    fn the_fleet_rules_do_not_grow_with_the_fleet_and_a_store_adds_two() {
-        // Recording rules: 5 per-pod sums, the 5m request rate, 2 ratios per window.
-        assert_eq!(fleet_sli_rules().len(), 6 + 2 * WINDOWS.len());
+    fn the_fleet_rules_do_not_grow_with_the_fleet_and_a_store_adds_none() {
+        // Recording rules: the objectives and facts, 5 per-pod sums, the 5m
+        // request rate, 2 ratios per window.
+        assert_eq!(fleet_sli_rules().len(), 2 + 6 + 2 * WINDOWS.len());
         let t = Target {
             namespace: "shop".into(),
             store_id: "alpha".into(),
@@ -499,14 +614,20 @@ mod tests {
             runbook_base: DEFAULT_RUNBOOK_BASE.into(),
             scraped: true,
         };
-        let rules = objective_rules(&t);
-        assert_eq!(rules.len(), 2);
+        let text = exposition(std::slice::from_ref(&t));
         assert!(
-            rules[0].expr.contains(r#""le", "1.0""#),
-            "{}",
-            rules[0].expr
+            text.contains(
+                r#"storeops_store_objective{store_namespace="shop",store_id="alpha",objective="latency_threshold_seconds",le="1.0"} 1.0"#
+            ),
+            "{text}"
         );
+        assert!(
+            text.contains(r#"storeops_store_info{store_namespace="shop",store_id="alpha",store_job="store-alpha",deployment="store-alpha","#),
+            "{text}"
+        );
+        assert!(text.ends_with("storeops_objective_stores 1\n"), "{text}");
+        // Six objectives, a burn factor per row of the table, the info.
+        assert_eq!(t.exported().len(), 6 + BURN_RATES.len() + 1);
         assert_eq!(t.objective(objective::BURN_FACTOR, Some("6h")), Some(6.0));
-        assert_eq!(rules[1].labels["scraped"], "true");
     }
 }

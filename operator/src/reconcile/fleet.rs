@@ -2,7 +2,8 @@
 //! leader: the fleet dashboards (overview, APM, business insights,
 //! workbench) and the fleet's PrometheusRule (the SLI recording rules and
 //! alerts of every Store). Re-applied every few minutes so that a deleted or
-//! edited one comes back.
+//! edited one comes back. And once, the per-Store rules of earlier versions
+//! retired.
 
 use std::time::Duration;
 
@@ -55,6 +56,58 @@ pub async fn apply_fleet_rules(
             .await?
             .changed,
     )
+}
+
+/// Deletes the per-Store PrometheusRules of earlier versions (a Store's
+/// objectives as two recording rules, labelled with its store id): the
+/// operator serves the objectives at `/metrics` now, and a rule left in
+/// place would record the same series as the fleet's, with the objectives
+/// of its day. Once per leadership, in each scope (`None`: every
+/// namespace), as the reconciles' sweep runs only on a new generation.
+/// Returns `namespace/name` of each deleted; nothing where the
+/// monitoring.coreos.com CRDs are not installed.
+pub async fn retire_store_rules(
+    client: &Client,
+    scopes: &[Option<String>],
+) -> Result<Vec<String>, Error> {
+    use kube::ResourceExt;
+    use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+    let kind = &super::kinds::PROMETHEUS_RULE;
+    let resource = super::kinds::api_resource(kind);
+    let selector = format!(
+        "{},app.kubernetes.io/managed-by={}",
+        crate::api::STORE_ID_LABEL,
+        super::identity::PART_OF
+    );
+    let fail = |name: String, source| Error::DeleteOrphan {
+        kind: kind.kind,
+        name,
+        source,
+    };
+    let mut deleted = Vec::new();
+    for scope in scopes {
+        let api: Api<DynamicObject> = match scope {
+            Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        let rules = match api
+            .list_metadata(&ListParams::default().labels(&selector))
+            .await
+        {
+            Ok(rules) => rules,
+            Err(kube::Error::Api(s)) if s.code == 404 => continue,
+            Err(e) => return Err(fail(String::new(), e)),
+        };
+        for rule in rules.items {
+            let (namespace, name) = (rule.namespace().unwrap_or_default(), rule.name_any());
+            Api::<DynamicObject>::namespaced_with(client.clone(), &namespace, &resource)
+                .delete(&name, &DeleteParams::background())
+                .await
+                .map_err(|e| fail(name.clone(), e))?;
+            deleted.push(format!("{namespace}/{name}"));
+        }
+    }
+    Ok(deleted)
 }
 
 /// Keeps the fleet's dashboards and rules in place until the task is dropped.

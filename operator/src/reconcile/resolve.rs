@@ -49,9 +49,9 @@ pub struct ResolvedStore {
     pub telemetry: Telemetry,
     /// The ServiceMonitor's settings; `None` when it is disabled.
     pub service_monitor: Option<ServiceMonitorSettings>,
-    /// Labels of the PrometheusRule (how Prometheus selects it); `None` when
-    /// alerts are disabled.
-    pub alert_labels: Option<BTreeMap<String, String>>,
+    /// Alerts are on: the operator serves the Store's objectives, which the
+    /// fleet's rules read.
+    pub alerts: bool,
     /// What the rules and dashboards are about: namespace, store id, job,
     /// objectives and thresholds, runbook base.
     pub monitored: Target,
@@ -134,6 +134,15 @@ pub fn resolve(store: &Store, config: &OperatorConfig) -> Result<ResolvedStore, 
     Ok(resolved(store, config))
 }
 
+/// The rules' view of `store` when its alerts are on, for the objectives the
+/// operator serves; `None` when they are off, or its spec is invalid (then
+/// the Store is Degraded with InvalidSpec, and the fleet's alerts leave it
+/// alone until it is fixed).
+pub fn monitored_target(store: &Store) -> Option<Target> {
+    let resolved = resolve(store, &OperatorConfig::default()).ok()?;
+    resolved.alerts.then_some(resolved.monitored)
+}
+
 /// The model of a Store known to be valid.
 fn resolved(store: &Store, config: &OperatorConfig) -> ResolvedStore {
     let spec = &store.spec;
@@ -170,10 +179,7 @@ fn resolved(store: &Store, config: &OperatorConfig) -> ResolvedStore {
                 interval: monitoring.service_monitor.interval.clone(),
                 labels: monitoring.service_monitor.labels.clone(),
             }),
-        alert_labels: monitoring
-            .alerts
-            .enabled
-            .then(|| monitoring.alerts.labels.clone()),
+        alerts: monitoring.alerts.enabled,
         monitored: monitored(store, &id),
         dashboards: monitoring.dashboards.enabled.then(|| DashboardSettings {
             folder: monitoring.dashboards.folder.clone(),
@@ -278,7 +284,7 @@ mod tests {
         assert_eq!(r.catalog, None);
         assert_eq!(r.resources, default_resources());
         assert_eq!(r.telemetry.otlp_endpoint, None);
-        assert!(r.service_monitor.is_some() && r.alert_labels.is_some());
+        assert!(r.service_monitor.is_some() && r.alerts);
         assert_eq!(r.monitored.namespace, "shop");
         assert_eq!(r.monitored.job, "store-alpha");
         assert!(r.monitored.scraped);
@@ -338,7 +344,7 @@ mod tests {
         store.spec.monitoring.dashboards.enabled = false;
         let r = of(&store);
         assert_eq!(r.service_monitor, None);
-        assert_eq!(r.alert_labels, None);
+        assert!(!r.alerts);
         assert_eq!(r.dashboards, None);
         assert!(!r.monitored.scraped);
     }

@@ -50,13 +50,11 @@ pub enum Reason {
     PodNotStarting,
     /// A problem: the Store breaks an admission rule (it skipped admission).
     InvalidSpec,
-    /// A problem: the generated rules would not load in Prometheus.
-    PrometheusRuleInvalid,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 19] = [
         Reason::StoreReady,
         Reason::ReplicasNotReady,
         Reason::RollingOut,
@@ -76,7 +74,6 @@ impl Reason {
         Reason::DeleteFailed,
         Reason::PodNotStarting,
         Reason::InvalidSpec,
-        Reason::PrometheusRuleInvalid,
     ];
 
     /// The reason as the condition (and the Warning event) carries it.
@@ -101,7 +98,6 @@ impl Reason {
             Reason::DeleteFailed => "DeleteFailed",
             Reason::PodNotStarting => "PodNotStarting",
             Reason::InvalidSpec => "InvalidSpec",
-            Reason::PrometheusRuleInvalid => "PrometheusRuleInvalid",
         }
     }
 }
@@ -284,7 +280,7 @@ pub fn monitoring_ready(observed: &Observed) -> State {
         Monitoring::Applied => state(
             true,
             Reason::Applied,
-            "the ServiceMonitor and PrometheusRule the spec asks for are applied",
+            "the ServiceMonitor the spec asks for is applied (the objectives are served by the operator)",
         ),
         Monitoring::Disabled => state(
             true,
@@ -294,7 +290,7 @@ pub fn monitoring_ready(observed: &Observed) -> State {
         Monitoring::NotApplied => state(
             false,
             Reason::NotApplied,
-            "this generation's ServiceMonitor and PrometheusRule are not applied; \
+            "this generation's ServiceMonitor is not applied; \
              the Degraded condition says why",
         ),
         Monitoring::CrdsMissing => state(

@@ -54,8 +54,8 @@ fn compress(text: &str) -> String {
     .into_owned()
 }
 
-fn compressed_groups(t: &Target) -> Vec<RuleGroup> {
-    let mut groups = monitoring::groups(std::slice::from_ref(t));
+fn compressed_groups() -> Vec<RuleGroup> {
+    let mut groups = monitoring::fleet_groups();
     for rule in groups.iter_mut().flat_map(|g| g.rules.iter_mut()) {
         rule.expr = compress(&rule.expr);
         rule.for_ = rule.for_.as_deref().map(compress);
@@ -127,6 +127,8 @@ impl Store {
 
 struct Prometheus {
     _server: testenv::prometheus::Prometheus,
+    /// The Store's objectives, as the operator serves them.
+    _objectives: testenv::exporter::Exporter,
     url: String,
 }
 
@@ -137,13 +139,16 @@ impl Prometheus {
 
     /// On a port chosen earlier, so the collector can send OTLP metrics to it.
     fn start_on(port: u16, dir: &Path, store_url: &str, t: &Target) -> Prometheus {
-        let rules = json!({"groups": compressed_groups(t)});
+        let rules = json!({"groups": compressed_groups()});
         std::fs::write(
             dir.join("rules.yaml"),
             serde_yaml_ng::to_string(&rules).unwrap(),
         )
         .unwrap();
         let target = store_url.trim_start_matches("http://");
+        let page = monitoring::rules::exposition(std::slice::from_ref(t));
+        let objectives = testenv::exporter::Exporter::start(Box::new(move |_| page.clone()))
+            .unwrap_or_else(|e| panic!("{e}"));
         let config = json!({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [dir.join("rules.yaml")],
@@ -151,6 +156,10 @@ impl Prometheus {
                 "job_name": t.job,
                 "static_configs": [{"targets": [target], "labels": {
                     "namespace": t.namespace, "pod": t.example_pod()}}],
+            }, {
+                "job_name": "storeops-operator",
+                "static_configs": [{"targets": [objectives.target()], "labels": {
+                    "namespace": "storeops-system"}}],
             }],
         });
         let program = testenv::programs::PROMETHEUS
@@ -161,6 +170,7 @@ impl Prometheus {
         Prometheus {
             url: server.url(),
             _server: server,
+            _objectives: objectives,
         }
     }
 
@@ -326,8 +336,8 @@ async fn every_query_variable_of_the_fleet_dashboards_lists_the_store() {
 #[tokio::test]
 async fn every_recording_rule_records_and_every_alert_expression_evaluates() {
     let _shared = DRILL.read().await;
-    let Loaded { t, prometheus, .. } = loaded();
-    for rule in compressed_groups(t).iter().flat_map(|g| &g.rules) {
+    let Loaded { prometheus, .. } = loaded();
+    for rule in compressed_groups().iter().flat_map(|g| &g.rules) {
         let result = prometheus.query(&rule.expr).await;
         match (&rule.record, result) {
             (Some(name), Ok(r)) => assert!(

@@ -213,7 +213,7 @@ async fn http_get(url: &str) -> String {
 #[tokio::test]
 async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
     let cluster = Cluster::start().await;
-    let _operator = cluster.operator("operator-a");
+    let mut operator = cluster.operator("operator-a");
     cluster.namespace("shop").await;
     cluster.apply_store("shop", "alpha", default_spec()).await;
     cluster
@@ -276,16 +276,14 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
         "shop",
         &kinds::api_resource(&kinds::PROMETHEUS_RULE),
     );
-    let rule = rules
-        .get("store-alpha")
-        .await
-        .expect("the PrometheusRule appeared");
-    let groups = rule.data["spec"]["groups"].as_array().unwrap();
-    assert_eq!(groups.len(), 1, "{groups:?}");
-    assert_eq!(
-        groups[0]["rules"].as_array().unwrap().len(),
-        2,
-        "{groups:?}"
+    // No PrometheusRule of its own: the operator serves its objectives.
+    assert!(rules.get_opt("store-alpha").await.unwrap().is_none());
+    let objective = r#"storeops_store_objective{store_namespace="shop",store_id="alpha",objective="availability_target"} 0.995"#;
+    let page = http_get(&format!("http://{}/metrics", operator.listen)).await;
+    assert!(
+        page.contains(objective),
+        "{page}\n{}",
+        std::fs::read_to_string(operator.log()).unwrap_or_default()
     );
     // And the fleet's rules (SLIs and alerts), in the operator's namespace.
     let fleet: Api<DynamicObject> = Api::namespaced_with(
@@ -336,19 +334,49 @@ async fn monitoring_crds_installed_later_are_picked_up_without_a_restart() {
         deleted.elapsed().as_secs_f64()
     );
 
-    // Alerts turned off: the PrometheusRule goes, the ServiceMonitor stays.
+    // Alerts turned off: the objectives go, the ServiceMonitor stays.
     let mut spec = default_spec();
     spec["monitoring"] = json!({"alerts": {"enabled": false}});
     cluster.apply_store("shop", "alpha", spec).await;
     let start = Instant::now();
-    while rules.get_opt("store-alpha").await.unwrap().is_some() {
+    while http_get(&format!("http://{}/metrics", operator.listen))
+        .await
+        .contains(r#"store_id="alpha""#)
+    {
         assert!(
             start.elapsed() < CONVERGE,
-            "the PrometheusRule of disabled alerts is still there"
+            "the objectives of disabled alerts are still served"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(monitors.get_opt("store-alpha").await.unwrap().is_some());
+
+    // A per-Store PrometheusRule of an earlier version is deleted by the
+    // next leader (left, it would record the objectives of its day).
+    let old: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+        "metadata": {"name": "store-alpha", "namespace": "shop", "labels": {
+            "app.kubernetes.io/instance": "alpha",
+            "app.kubernetes.io/managed-by": "storeops",
+            "storeops.dev/store-id": "alpha"}},
+        "spec": {"groups": [{"name": "storeops.shop.alpha.objectives", "rules": [
+            {"record": "storeops:store:objective", "expr": "vector(0.995)"}]}]},
+    }))
+    .unwrap();
+    rules
+        .create(&kube::api::PostParams::default(), &old)
+        .await
+        .unwrap();
+    operator.stop();
+    let _next = cluster.operator("operator-b");
+    let start = Instant::now();
+    while rules.get_opt("store-alpha").await.unwrap().is_some() {
+        assert!(
+            start.elapsed() < CONVERGE,
+            "the per-Store PrometheusRule of an earlier version is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     cluster.assert_never_forbidden();
 }
 

@@ -132,8 +132,8 @@ fn a_wrong_expectation_fails_promtool() {
         .annotations
         .insert("description".into(), "50% of something else".into());
     let (passed, text) = test_rules(
-        &monitoring::groups(&stores),
-        promtool::unit_tests(&all, "rules.yaml"),
+        &monitoring::fleet_groups(),
+        promtool::unit_tests(&all, &stores, "rules.yaml"),
     );
     assert!(!passed, "promtool accepted a wrong expectation:\n{text}");
     assert!(text.contains("StoreErrorRateSpike"), "{text}");
@@ -226,12 +226,14 @@ fn a_quiet_store_with_one_failure_pages_no_one_and_a_busy_burning_one_does() {
                 serde_json::json!({"exp_labels": labels, "exp_annotations": annotations})
             })
             .collect();
+        let mut input = vec![
+            serde_json::json!({"series": format!("{metric}{}", labels("200")), "values": ok}),
+            serde_json::json!({"series": format!("{metric}{}", labels("500")), "values": failed}),
+        ];
+        input.extend(promtool::objectives_input(std::slice::from_ref(&t), 4330));
         serde_json::json!({
             "name": name, "interval": "1m",
-            "input_series": [
-                {"series": format!("{metric}{}", labels("200")), "values": ok},
-                {"series": format!("{metric}{}", labels("500")), "values": failed},
-            ],
+            "input_series": input,
             "alert_rule_test": [{"eval_time": "4320m", "alertname": "StoreAvailabilityBudgetBurn", "exp_alerts": exp}],
         })
     };
@@ -243,7 +245,7 @@ fn a_quiet_store_with_one_failure_pages_no_one_and_a_busy_burning_one_does() {
         &[("1h", "5m", "critical")],
     );
     for guard in [true, false] {
-        let mut groups = monitoring::groups(std::slice::from_ref(&t));
+        let mut groups = monitoring::fleet_groups();
         if !guard {
             for rule in groups.iter_mut().flat_map(|g| g.rules.iter_mut()) {
                 if let Some(i) = rule.expr.find(
@@ -300,10 +302,10 @@ fn promtool_refuses_every_rule_the_operators_check_refuses() {
 /// reach a Prometheus template, PromQL, a label, a Grafana field or a file
 /// name (issue: `runbookBaseUrl: https://wiki/{{team}}/runbooks` was admitted
 /// and broke every rule). Each is refused by the admission rules naming its
-/// field, or `render`'s PrometheusRule loads in promtool and the dashboards'
-/// folder stays one directory name.
+/// field, or the page the operator serves of it parses in promtool and the
+/// dashboards' folder stays one directory name.
 #[test]
-fn a_hostile_string_is_refused_naming_its_field_or_renders_rules_promtool_loads() {
+fn a_hostile_string_is_refused_naming_its_field_or_served_as_promtool_reads_it() {
     let hostile = [
         "{{team}}",
         "{{ $labels.x }}",
@@ -380,26 +382,26 @@ fn a_hostile_string_is_refused_naming_its_field_or_renders_rules_promtool_loads(
             .unwrap_or_else(|e| panic!("{field} = {h:?}: admitted but render fails: {e}"));
             for doc in serde_yaml_ng::Deserializer::from_str(&out) {
                 let doc = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc).unwrap();
-                match doc["kind"].as_str() {
-                    Some("PrometheusRule") => {
-                        let file = dir.path().join(format!("rules-{}.yaml", files.len()));
-                        std::fs::write(&file, serde_yaml_ng::to_string(&doc["spec"]).unwrap())
-                            .unwrap();
-                        files.push((file, format!("{field} = {h:?}")));
-                    }
-                    Some("ConfigMap") => {
-                        if let Some(folder) =
-                            doc["metadata"]["annotations"]["grafana_folder"].as_str()
-                        {
-                            assert!(
-                                !folder.contains('/') && !folder.starts_with('.'),
-                                "{field} = {h:?}: folder {folder:?}"
-                            );
-                        }
-                    }
-                    _ => {}
+                if let Some(folder) = doc["metadata"]["annotations"]["grafana_folder"].as_str() {
+                    assert!(
+                        !folder.contains('/') && !folder.starts_with('.'),
+                        "{field} = {h:?}: folder {folder:?}"
+                    );
                 }
             }
+            // What the operator serves of it at /metrics, for the fleet's rules.
+            let (reader, mut writer) = kube::runtime::reflector::store();
+            writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(store));
+            let metrics = operator::metrics::Metrics::new(vec![reader]);
+            metrics.caches_synced();
+            let page = metrics.encode();
+            assert!(
+                page.contains("storeops_store_objective{"),
+                "{field} = {h:?}:\n{page}"
+            );
+            let file = dir.path().join(format!("metrics-{}.txt", files.len()));
+            std::fs::write(&file, page).unwrap();
+            files.push((file, format!("{field} = {h:?}")));
         }
     }
     assert!(
@@ -407,20 +409,20 @@ fn a_hostile_string_is_refused_naming_its_field_or_renders_rules_promtool_loads(
         "refused {refused}, rendered {}",
         files.len()
     );
-    let mut args = vec!["check".to_string(), "rules".to_string()];
-    args.extend(files.iter().map(|(f, _)| f.display().to_string()));
-    let out = Command::new(promtool_bin()).args(&args).output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let failed: Vec<&str> = files
-            .iter()
-            .filter(|(f, _)| {
-                text.contains(&format!("{}: ", f.display())) && text.contains("FAILED")
-            })
-            .map(|(_, what)| what.as_str())
-            .collect();
-        panic!("promtool refused rules rendered for {failed:?}:\n{text}");
+    // Each page as Prometheus' own parser reads it (promtool's linter
+    // reads the text format with it): no parsing error.
+    for (file, what) in &files {
+        let out = Command::new(promtool_bin())
+            .args(["check", "metrics"])
+            .stdin(std::fs::File::open(file).unwrap())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !text.contains("error"),
+            "{what}: promtool check metrics:\n{text}"
+        );
     }
 }
 
@@ -463,11 +465,13 @@ fn enforce(rule: &mut rules::Rule, namespace: &str) {
     rule.labels.insert("namespace".into(), namespace.into());
 }
 
-/// kube-prometheus-stack's `enforcedNamespaceLabel`: the Stores' own rules
-/// keep working (their series carry their namespace), and the fleet's
-/// alerts need the exception docs/alerts-and-dashboards.md gives
-/// (`excludedFromEnforcement`): enforced to the operator's namespace, they
-/// see no store and stay silent.
+/// kube-prometheus-stack's `enforcedNamespaceLabel`: the Stores'
+/// objectives come from the operator's scrape, enforced to the operator's
+/// namespace like any series it serves, and keep each Store's in
+/// `store_namespace`, so the fleet's rules, excluded from enforcement as
+/// docs/alerts-and-dashboards.md says (`excludedFromEnforcement`), see every
+/// Store; enforced to the operator's namespace, they see none and stay
+/// silent.
 #[test]
 fn enforced_namespace_label() {
     let stores = fleet();
@@ -483,21 +487,10 @@ fn enforced_namespace_label() {
                 enforce(rule, "storeops-system");
             }
         }
-        for t in &stores {
-            let mut group = monitoring::store_group(t);
-            group
-                .rules
-                .iter_mut()
-                .for_each(|r| enforce(r, &t.namespace));
-            groups.push(group);
-        }
-        test_rules(&groups, promtool::unit_tests(&spike, "rules.yaml"))
+        test_rules(&groups, promtool::unit_tests(&spike, &stores, "rules.yaml"))
     };
     let (excluded, text) = run_with(false);
-    assert!(
-        excluded,
-        "the fleet excluded, the Stores' rules enforced:\n{text}"
-    );
+    assert!(excluded, "the fleet excluded:\n{text}");
     let (enforced, text) = run_with(true);
     assert!(
         !enforced && text.contains("got:[]"),
@@ -544,8 +537,7 @@ fn a_total_outage_of_any_admitted_store_pages() {
             stores.push(store.resolved().monitored);
         }
     }
-    let groups = monitoring::groups(&stores);
-    assert_eq!(monitoring::check::check(&groups), Ok(()));
+    let groups = monitoring::fleet_groups();
     let mut tests = Vec::new();
     for t in &stores {
         let series = |code: &str, per_minute: u32| {
@@ -557,10 +549,12 @@ fn a_total_outage_of_any_admitted_store_pages() {
                 "values": format!("0+{per_minute}x120"),
             })
         };
+        let mut input = vec![series("500", 600)];
+        input.extend(promtool::objectives_input(&stores, 130));
         tests.push(serde_json::json!({
             "name": format!("outage of {} ({:?})", t.store_id, (t.availability_target, t.window_days, t.min_events)),
             "interval": "1m",
-            "input_series": [series("500", 600)],
+            "input_series": input,
             "promql_expr_test": [{
                 "expr": format!(r#"count(ALERTS{{alertname="StoreAvailabilityBudgetBurn",alertstate="firing",severity="critical",store_id="{}"}}) > bool 0"#, t.store_id),
                 "eval_time": "2h",
@@ -577,12 +571,12 @@ fn a_total_outage_of_any_admitted_store_pages() {
 
 /// A latency threshold changed halfway through two hours of requests that
 /// all take between 0.25 s and 1 s: each request is judged by the
-/// threshold in force when it was served. The objective series are input
-/// here (the Store's own group is a fixed file), its `le` 0.25 for the
-/// first hour and 1.0 for the second; all buckets read again by the new
-/// threshold would make the 2h slow ratio 0, not 0.5. And a Store whose
-/// objectives appear after its first requests (its rules load later) has
-/// no slow requests from that.
+/// threshold in force when it was served. The operator's series are input
+/// here, the threshold's `le` 0.25 for the first hour and 1.0 for the
+/// second; all buckets read again by the new threshold would make the 2h
+/// slow ratio 0, not 0.5. And a Store whose objectives appear after its
+/// first requests (the operator serves them later) has no slow requests
+/// from that.
 #[test]
 fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time() {
     let t = target();
@@ -595,8 +589,8 @@ fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time(
     let threshold = |le: &str, values: &str| {
         serde_json::json!({
             "series": format!(
-                r#"{}{{namespace="{}",store_id="{}",objective="{}",le="{le}"}}"#,
-                rules::OBJECTIVE,
+                r#"{}{{namespace="storeops-system",job="storeops-operator",store_namespace="{}",store_id="{}",objective="{}",le="{le}"}}"#,
+                rules::EXPORTED_OBJECTIVE,
                 t.namespace,
                 t.store_id,
                 rules::objective::LATENCY_THRESHOLD_SECONDS
@@ -604,6 +598,10 @@ fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time(
             "values": values,
         })
     };
+    let exporting = serde_json::json!({
+        "series": format!(r#"{}{{namespace="storeops-system",job="storeops-operator"}}"#, rules::EXPORTED_STORES),
+        "values": "1x130",
+    });
     let ratio = |window: &str, value: f64| {
         serde_json::json!({
             "expr": format!("round({}, 0.01)", rules::slow_ratio(window)),
@@ -626,11 +624,12 @@ fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time(
                 bucket("+Inf", "0+60x130"),
                 threshold("0.25", "0.25x59 stale"),
                 threshold("1.0", "_x60 1x70"),
+                exporting.clone(),
             ],
             "promql_expr_test": [ratio("1h", 0.0), ratio("2h", 0.5), ratio("5m", 0.0)],
         }, {
-            // As on a cluster: a Store's rules load after its pod is first
-            // scraped. Every request is fast; the ones served before the
+            // As on a cluster: a Store's objectives may first be served
+            // after its pod is first scraped. Every request is fast; the ones served before the
             // objective existed must not count as slow (over all requests
             // the 2h ratio would be 0.25 and page for hours).
             "name": "objectives loaded 30 minutes after the first scrape",
@@ -641,8 +640,78 @@ fn a_changed_latency_threshold_judges_each_request_by_the_threshold_of_its_time(
                 bucket("1.0", "0+60x130"),
                 bucket("+Inf", "0+60x130"),
                 threshold("0.25", "_x30 0.25x100"),
+                exporting,
             ],
             "promql_expr_test": [ratio("1h", 0.0), ratio("2h", 0.0), ratio("5m", 0.0)],
+        }],
+    });
+    let (passed, text) = test_rules(&monitoring::fleet_groups(), tests);
+    assert!(passed, "{text}");
+}
+
+/// The operator's series go away for 20 minutes (a restart, a failover, a
+/// missed scrape): the fleet keeps the objectives and facts it last
+/// recorded, so no alert resolves or goes silent meanwhile. Served again
+/// without one Store (deleted meanwhile), that Store's end at once.
+#[test]
+fn objectives_outlive_an_operator_restart_and_end_with_their_store() {
+    let stores = fleet();
+    let scrape = [
+        ("namespace", "storeops-system"),
+        ("job", "storeops-operator"),
+    ];
+    let served = |v: f64, stays: bool| {
+        let back = if stays {
+            format!(" {v:?}x20")
+        } else {
+            String::new()
+        };
+        format!("{v:?}x9 stale _x19{back}")
+    };
+    let mut input: Vec<serde_json::Value> = stores
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.exported()
+                .into_iter()
+                .map(move |e| serde_json::json!({"series": e.selector(&scrape), "values": served(e.value, i < 2)}))
+        })
+        .collect();
+    input.push(serde_json::json!({
+        "series": format!(r#"{}{{namespace="storeops-system",job="storeops-operator"}}"#, rules::EXPORTED_STORES),
+        "values": "3x9 stale _x19 2x20",
+    }));
+    let count = |metric: &str, at: &str, n: usize| {
+        serde_json::json!({
+            "expr": format!("count({metric})"),
+            "eval_time": at,
+            "exp_samples": [{"labels": "{}", "value": n}],
+        })
+    };
+    let objectives = format!(
+        r#"{}{{objective="{}"}}"#,
+        rules::OBJECTIVE,
+        rules::objective::AVAILABILITY_TARGET
+    );
+    let tests = serde_json::json!({
+        "evaluation_interval": "1m",
+        "tests": [{
+            "name": "the operator away for 20 minutes, back without gamma",
+            "interval": "1m",
+            "input_series": input,
+            "promql_expr_test": [
+                count(&objectives, "5m", 3),
+                count(rules::INFO, "5m", 3),
+                count(&objectives, "25m", 3),
+                count(rules::INFO, "25m", 3),
+                {
+                    "expr": format!(r#"{}{{objective="{}",store_id="beta_store"}}"#, rules::OBJECTIVE, rules::objective::AVAILABILITY_TARGET),
+                    "eval_time": "25m",
+                    "exp_samples": [{"labels": format!(r#"{}{{namespace="shop-b",objective="availability_target",store_id="beta_store"}}"#, rules::OBJECTIVE), "value": 0.99}],
+                },
+                count(&objectives, "35m", 2),
+                count(rules::INFO, "35m", 2),
+            ],
         }],
     });
     let (passed, text) = test_rules(&monitoring::fleet_groups(), tests);

@@ -6,8 +6,9 @@
 //! Three rule sets over the same synthetic series:
 //! - today: the per-Store rules of the old design (commit ec86d53, frozen in
 //!   `tools/bench/per-store-rules-ec86d53.json`), once per Store;
-//! - fleet: [`operator::monitoring::groups`] of N Stores (the fleet's rules
-//!   once, 2 rules per Store);
+//! - fleet: [`operator::monitoring::fleet_groups`] (the fleet's rules once,
+//!   none per Store), the Stores' objectives served as the operator serves
+//!   them ([`operator::monitoring::rules::exposition`]) beside their series;
 //! - sloth: what Sloth generates for the same objectives (2 SLOs per Store).
 //!
 //! Cost: for each N and rule set, a fresh Prometheus scrapes one in-process
@@ -27,10 +28,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use operator::monitoring::{self, alerts::names, rules::Target};
@@ -120,7 +119,7 @@ enum Variant {
     None,
     /// The per-Store rules of ec86d53.
     Today,
-    /// The fleet's rules and 2 per Store.
+    /// The fleet's rules, the objectives served as series.
     Fleet,
     /// Sloth's rules for the same objectives.
     Sloth,
@@ -357,75 +356,6 @@ fn exposition(stores: usize, seconds: f64) -> String {
     out
 }
 
-/// An HTTP server of [`exposition`] on loopback (a thread), stopped when dropped.
-struct Exporter {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Exporter {
-    /// Serves the series of `stores` stores, their counters starting now.
-    fn start(stores: usize) -> Result<Exporter> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let port = listener.local_addr()?.port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let start = Instant::now();
-        let thread = std::thread::Builder::new()
-            .name("exporter".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if stopped.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(conn) = conn {
-                        // A scrape that fails is Prometheus' `up == 0`, seen in the results.
-                        let _ = serve(conn, stores, start);
-                    }
-                }
-            })?;
-        Ok(Exporter {
-            port,
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop up to see the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Answers one request (whatever its path) with the metrics page.
-fn serve(mut conn: TcpStream, stores: usize, start: Instant) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let body = exposition(stores, start.elapsed().as_secs_f64());
-    write!(
-        conn,
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    conn.write_all(body.as_bytes())?;
-    conn.flush()
-}
-
 // --- The rule sets --------------------------------------------------------
 
 /// Store `i` as the fleet's rules see it: the Store defaults.
@@ -521,8 +451,7 @@ fn rules_file(variant: Variant, n: usize, dir: &Path, sloth: &Path) -> Result<Pa
             std::fs::write(&file, serde_json::to_vec(&json!({ "groups": groups }))?)?;
         }
         Variant::Fleet => {
-            let targets: Vec<Target> = (1..=n).map(target).collect();
-            let groups = monitoring::groups(&targets);
+            let groups = monitoring::fleet_groups();
             std::fs::write(&file, serde_json::to_vec(&json!({ "groups": groups }))?)?;
         }
         Variant::Sloth => {
@@ -555,7 +484,16 @@ fn rules_file(variant: Variant, n: usize, dir: &Path, sloth: &Path) -> Result<Pa
 fn measure(args: &Args, variant: Variant, n: usize) -> Result<Cost> {
     let dir = tempfile::tempdir()?;
     let rules = rules_file(variant, n, dir.path(), &args.sloth)?;
-    let exporter = Exporter::start(n)?;
+    // The fleet's rules read the Stores' objectives from the operator's
+    // /metrics: the same page, served beside the stores' series.
+    let objectives = if variant == Variant::Fleet {
+        monitoring::rules::exposition(&(1..=n).map(target).collect::<Vec<_>>())
+    } else {
+        String::new()
+    };
+    let exporter = testenv::exporter::Exporter::start(Box::new(move |seconds| {
+        exposition(n, seconds) + &objectives
+    }))?;
     let interval = format!("{INTERVAL_SECONDS}s");
     let config = json!({
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
@@ -564,7 +502,7 @@ fn measure(args: &Args, variant: Variant, n: usize) -> Result<Cost> {
             "job_name": JOB,
             "honor_labels": true,
             "static_configs": [{
-                "targets": [format!("127.0.0.1:{}", exporter.port)],
+                "targets": [exporter.target()],
                 "labels": {"namespace": NAMESPACE},
             }],
         }],
@@ -841,6 +779,24 @@ fn page_test(rules: &Path, order: &[String], rate: u32) -> Value {
         (half, 1),
         (0, AFTER_MINUTES - 1),
     ]);
+    // The Store's objectives as the operator serves them, for the fleet's
+    // rules (Sloth's read none of them).
+    let minutes = ERRORS_START + ERRORS_MINUTES + AFTER_MINUTES + 1;
+    let mut input = vec![
+        json!({"series": series("200"), "values": ok}),
+        json!({"series": series("500"), "values": failed}),
+    ];
+    let scrape = [
+        ("namespace", "storeops-system"),
+        ("job", "storeops-operator"),
+    ];
+    input.extend(target(1).exported().iter().map(
+        |e| json!({"series": e.selector(&scrape), "values": format!("{:?}x{minutes}", e.value)}),
+    ));
+    input.push(json!({
+        "series": format!(r#"{}{{namespace="storeops-system",job="storeops-operator"}}"#, monitoring::rules::EXPORTED_STORES),
+        "values": format!("1x{minutes}"),
+    }));
     let tests: Vec<Value> = scan_times()
         .into_iter()
         .map(|t| {
@@ -853,10 +809,7 @@ fn page_test(rules: &Path, order: &[String], rate: u32) -> Value {
         "group_eval_order": order,
         "tests": [{
             "interval": "1m",
-            "input_series": [
-                {"series": series("200"), "values": ok},
-                {"series": series("500"), "values": failed},
-            ],
+            "input_series": input,
             "alert_rule_test": tests,
         }],
     })
@@ -1094,7 +1047,7 @@ fn markdown(
     );
     let _ = writeln!(
         out,
-        "- Rule sets: **today**: the per-Store rules of the old design (commit ec86d53, frozen in tools/bench/per-store-rules-ec86d53.json), once per Store; **fleet**: `operator::monitoring::groups` (the fleet's rules once, 2 rules per Store); **Sloth v0.16.0**: `sloth generate` for the same objectives, 2 SLOs per Store (availability 99.5 % over the API's 5xx, latency 99 % under 0.25 s).\n\
+        "- Rule sets: **today**: the per-Store rules of the old design (commit ec86d53, frozen in tools/bench/per-store-rules-ec86d53.json), once per Store; **fleet**: `operator::monitoring::fleet_groups` (the fleet's rules once, none per Store; the Stores' objectives served as the operator serves them, on the exporter's page); **Sloth v0.16.0**: `sloth generate` for the same objectives, 2 SLOs per Store (availability 99.5 % over the API's 5xx, latency 99 % under 0.25 s).\n\
          - Series: one in-process exporter of N stores, one pod each, scraped every {INTERVAL_SECONDS} s (`honor_labels`), rules evaluated every {INTERVAL_SECONDS} s. Per store 10 API requests/s (GET /products 6.99/s, of which 0.01/s answer 500: 0.1 %; POST /products/{{name}}/buy 3/s) and a readiness probe 0.1/s; 99.5 % of the requests under 0.25 s, 96 % under 0.1 s (the request histogram's 15 buckets per label set); 2 stock gauges, sales, insufficient-stock and dropped-telemetry counters: {} series per store. Healthy: no alert should fire.\n\
          - Each count and rule set: a fresh Prometheus (fresh TSDB) run {} s, then its own /metrics read {} times {INTERVAL_SECONDS} s apart and averaged. The counters start with the run: windows longer than the run ({}) hold only the run's data, so these figures are the cost of a young TSDB; a long window over days of samples reads more samples per evaluation, for every rule set.\n\
          - eval ms: `prometheus_rule_group_last_duration_seconds` summed over the groups (the rule evaluation time of one round). Each group is evaluated on its own, at its own offset in the interval, and its duration is wall time: with many groups some run at once and wait for each other (for the CPU and for the query engine's 20 concurrent queries), and the sum counts that waiting, so it can exceed the interval without a missed round. CPU cores: Prometheus' CPU seconds per second while read, its scrapes included; rules' CPU cores: that less the scrape-only run's of the same count, the rules' cost in CPU. samples: `prometheus_rule_group_last_evaluation_samples` summed; rounds: `prometheus_rule_group_iterations_total` over all groups; missed: `prometheus_rule_group_iterations_missed_total` over all groups; recorded: series of `storeops:*` and `slo:*` at the end (0 would be a rule set evaluating nothing); firing: alerts firing at the end; ready s: start until /-/ready (rules loaded); scrape s: the exporter's last `scrape_duration_seconds`.\n",
@@ -1294,7 +1247,7 @@ fn markdown(
     let _ = writeln!(
         out,
         "\n### Time to page and to resolve (promtool)\n\n\
-         One store, 600 requests a minute on GET /products, objective 99.5 % over 30 days, under `promtool test rules` (one sample a minute, rules evaluated every minute; `group_eval_order`: groups of recording rules only before those with alerts, Sloth's best case, as in Prometheus its alert groups run apart from its recording groups and read them up to an interval late): 3 healthy days (no 5xx), then the error rate below for 48 hours from t0 = 3d + 30 s, then healthy again for 12 hours. The errors start and stop 30 s after an evaluation (the minute of each counts half of them), as they would at any moment: started on an evaluation, a ratio would reach a threshold exactly on one (0.1 × 216 min / 1440 min = 3 × 0.005), where `>` is decided by float rounding. storeops: `operator::monitoring::groups` of that one Store; Sloth: its rules for the same SLO; both alerts are `StoreAvailabilityBudgetBurn`, Sloth's page alert labelled `severity=critical`, its ticket alert `warning`. Looked at every minute from t0 to 8 hours after the errors stop, hourly before t0 and every 10 minutes from then on{}; first: from t0 to the first evaluation with an alert of that severity firing; resolved: from the end of the errors to the first evaluation from which none of that severity fires again. Both rule sets read the same 500 series, present (at 0) from the start.\n",
+         One store, 600 requests a minute on GET /products, objective 99.5 % over 30 days, under `promtool test rules` (one sample a minute, rules evaluated every minute; `group_eval_order`: groups of recording rules only before those with alerts, Sloth's best case, as in Prometheus its alert groups run apart from its recording groups and read them up to an interval late): 3 healthy days (no 5xx), then the error rate below for 48 hours from t0 = 3d + 30 s, then healthy again for 12 hours. The errors start and stop 30 s after an evaluation (the minute of each counts half of them), as they would at any moment: started on an evaluation, a ratio would reach a threshold exactly on one (0.1 × 216 min / 1440 min = 3 × 0.005), where `>` is decided by float rounding. storeops: `operator::monitoring::fleet_groups`, the Store's objectives as input series as the operator serves them; Sloth: its rules for the same SLO; both alerts are `StoreAvailabilityBudgetBurn`, Sloth's page alert labelled `severity=critical`, its ticket alert `warning`. Looked at every minute from t0 to 8 hours after the errors stop, hourly before t0 and every 10 minutes from then on{}; first: from t0 to the first evaluation with an alert of that severity firing; resolved: from the end of the errors to the first evaluation from which none of that severity fires again. Both rule sets read the same 500 series, present (at 0) from the start.\n",
         if coarse {
             " (so the resolutions after that are to 10 minutes)"
         } else {
@@ -1418,11 +1371,8 @@ mod tests {
 
     #[test]
     fn recording_groups_are_evaluated_before_alerting_groups() {
-        let fleet = json!({ "groups": monitoring::groups(&[target(1)]) }).to_string();
-        assert_eq!(
-            group_order(&fleet),
-            ["storeops.bench.s-0001.objectives", "storeops.fleet"]
-        );
+        let fleet = json!({ "groups": monitoring::fleet_groups() }).to_string();
+        assert_eq!(group_order(&fleet), ["storeops.fleet"]);
         let sloth = "groups:\n- name: sloth-slo-sli-recordings-store-s-0001-availability\n  rules: []\n- name: sloth-slo-meta-recordings-store-s-0001-availability\n- name: sloth-slo-alerts-store-s-0001-availability\n- name: sloth-slo-sli-recordings-store-s-0001-latency\n";
         assert_eq!(
             group_order(sloth),

@@ -18,10 +18,6 @@ pub enum Error {
     /// The Store breaks an admission rule (it skipped admission: read from a file).
     #[error(transparent)]
     InvalidStore(#[from] InvalidStore),
-    /// The generated rules would not load in Prometheus (a bug of the
-    /// operator's, never of the spec: nothing is applied until it is fixed).
-    #[error(transparent)]
-    InvalidRules(#[from] crate::monitoring::check::InvalidRules),
     /// The inline catalog could not be written as JSON.
     #[error("writing the catalog of Store {store:?} as JSON: {source}")]
     SerializeCatalog {
@@ -39,15 +35,11 @@ impl Error {
             Error::MissingMetadata { .. } => "missing_metadata",
             Error::InvalidStore(_) => "invalid_store",
             Error::SerializeCatalog { .. } => "serialize_catalog",
-            Error::InvalidRules(_) => "invalid_rules",
         }
     }
 
     /// The condition reason and event reason of the failure.
     pub fn reason(&self) -> Reason {
-        match self {
-            Error::InvalidRules(_) => Reason::PrometheusRuleInvalid,
-            _ => Reason::InvalidSpec,
-        }
+        Reason::InvalidSpec
     }
 }

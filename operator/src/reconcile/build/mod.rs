@@ -6,8 +6,10 @@
 //!   -> ServiceAccount, admin Secret, catalog ConfigMap (inline catalog),
 //!      PersistentVolumeClaim (embedded database), Deployment, Service,
 //!      PodDisruptionBudget (replicas > 1), NetworkPolicy (enabled),
-//!      ServiceMonitor and PrometheusRule (enabled), dashboard ConfigMap
-//!      (enabled)
+//!      ServiceMonitor (enabled), dashboard ConfigMap (enabled); no
+//!      PrometheusRule: the fleet's rules read the objectives the operator
+//!      serves at /metrics
+
 //! ```
 
 pub mod config_map;
@@ -180,10 +182,6 @@ pub fn build(
     objects.extend(pdb::disruption_budget(store).map(Object::PodDisruptionBudget));
     objects.extend(network_policy::network_policy(store, config, found).map(Object::NetworkPolicy));
     objects.extend(service_monitor::service_monitor(store).map(Object::ServiceMonitor));
-    if let Some(rule) = prometheus_rule::prometheus_rule(store) {
-        crate::monitoring::check::check(&rule.spec.groups)?;
-        objects.push(Object::PrometheusRule(rule));
-    }
     objects.extend(dashboard::store_config_map(store).map(Object::ConfigMap));
     Ok(Desired { objects })
 }
@@ -205,21 +203,13 @@ mod tests {
     }
 
     #[test]
-    fn rules_prometheus_would_not_load_stop_the_build_with_their_own_reason() {
-        let planted = crate::monitoring::check::planted_bad_rules();
-        let groups = vec![crate::monitoring::rules::RuleGroup {
-            name: "planted".into(),
-            rules: vec![planted[0].0.clone()],
-        }];
-        let err = Error::from(crate::monitoring::check::check(&groups).unwrap_err());
-        assert_eq!(err.reason().as_str(), "PrometheusRuleInvalid");
-        assert_eq!(err.metric_label(), "invalid_rules");
-        assert!(err.to_string().contains("group \"planted\""), "{err}");
+    fn a_build_error_is_the_specs() {
         let spec = Error::MissingMetadata {
             name: "a".into(),
             field: "namespace",
         };
         assert_eq!(spec.reason().as_str(), "InvalidSpec");
+        assert_eq!(spec.metric_label(), "missing_metadata");
     }
 
     /// Replicated on PostgreSQL, with an inline catalog and a
@@ -251,7 +241,6 @@ mod tests {
                 &DEPLOYMENT,
                 &SERVICE,
                 &SERVICE_MONITOR,
-                &PROMETHEUS_RULE,
             ]
         );
     }
@@ -269,8 +258,9 @@ mod tests {
             "{:?}",
             rest.iter().map(|k| k.kind).collect::<Vec<_>>()
         );
-        // Every kind but the volume (PostgreSQL holds the data).
-        assert_eq!(rest.len(), kinds::ALL.len() - 1);
+        // Every kind but the volume (PostgreSQL holds the data) and the
+        // PrometheusRule (only swept: a Store has no rules of its own).
+        assert_eq!(rest.len(), kinds::ALL.len() - 2);
     }
 
     #[test]
@@ -297,12 +287,18 @@ mod tests {
     }
 
     /// Every row of the managed-kinds table is built by some Store, so
-    /// every kind the sweep and the watches know is one the build makes.
+    /// every kind the sweep and the watches know is one the build makes;
+    /// but the PrometheusRule, which earlier versions built per Store and
+    /// the sweep now deletes.
     #[test]
     fn the_stores_between_them_build_every_managed_kind() {
         let mut built = built_kinds(&everything_but_a_volume());
         built.extend(built_kinds(&Store::test()));
-        for kind in kinds::ALL {
+        assert!(!built.contains(&&kinds::PROMETHEUS_RULE));
+        for kind in kinds::ALL
+            .into_iter()
+            .filter(|k| **k != kinds::PROMETHEUS_RULE)
+        {
             assert!(built.contains(&kind), "{} is never built", kind.kind);
         }
     }
