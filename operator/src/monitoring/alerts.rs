@@ -864,10 +864,8 @@ fn sales_stopped() -> Alert {
         names::SALES_STOPPED,
         format!(
             "{} > 0.1\nand\n{} == 0\n{}",
-            store_rate(
-                &format!("{}{{{}}}", count_metric(), super::rules::api_matcher()),
-                "15m"
-            ),
+            // The API requests, from the per-pod sums (one series per pod).
+            store_rate(super::rules::POD_REQUESTS, "15m"),
             store_rate(m::APP_ITEMS_SOLD_TOTAL, "15m"),
             known()
         ),

@@ -519,11 +519,12 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
         record(POD_REQUESTS, per_pod("", format!("{count}{{{api}}}"))),
         // A pod without a single 5xx yet has no 5xx series: `or ... * 0`
         // makes its sum 0 rather than absent (its first failures then count
-        // as an increase from 0).
+        // as an increase from 0). The request sums of this evaluation, not
+        // the raw series again.
         record(
             POD_ERRORS,
             format!(
-                "{}\nor\n{} * 0",
+                "{}\nor\n{POD_REQUESTS} * 0",
                 per_pod(
                     "",
                     format!(
@@ -531,7 +532,6 @@ pub fn fleet_sli_rules() -> Vec<Rule> {
                         l::HTTP_RESPONSE_STATUS_CODE
                     )
                 ),
-                per_pod("", format!("{count}{{{api}}}"))
             ),
         ),
         record(POD_BUCKETS, per_pod(", le", format!("{bucket}{{{api}}}"))),

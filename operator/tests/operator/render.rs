@@ -64,7 +64,6 @@ fn alpha_renders_every_object_of_an_inline_catalog_store() {
             &DEPLOYMENT,
             &SERVICE,
             &SERVICE_MONITOR,
-            &PROMETHEUS_RULE,
         ]
     );
     for o in &objects {
@@ -98,7 +97,6 @@ fn beta_reads_its_catalog_from_the_users_config_map() {
             &DEPLOYMENT,
             &SERVICE,
             &SERVICE_MONITOR,
-            &PROMETHEUS_RULE,
         ]
     );
     let pod = &find(&objects, &DEPLOYMENT, "store-beta")["spec"]["template"]["spec"];
