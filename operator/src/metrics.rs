@@ -158,13 +158,21 @@ impl Collector for Objectives {
             .flat_map(|s| s.state())
             .filter_map(|store| crate::reconcile::resolve::monitored_target(&store))
             .collect();
-        let series: Vec<_> = targets.iter().flat_map(Target::exported).collect();
+        let series: Vec<_> = targets
+            .iter()
+            .flat_map(Target::exported)
+            .chain([rules::exported_stores(targets.len())])
+            .collect();
         for (metric, help) in [
             (
                 rules::EXPORTED_OBJECTIVE,
                 "A Store's objective, by objective",
             ),
             (rules::EXPORTED_INFO, "A Store's facts, as labels"),
+            (
+                rules::EXPORTED_STORES,
+                "Stores whose objectives this operator serves (the leader's, once synced)",
+            ),
         ] {
             let mut family = encoder.encode_descriptor(
                 metric,
@@ -178,13 +186,6 @@ impl Collector for Objectives {
                 ConstGauge::new(e.value).encode(family.encode_family(&labels)?)?;
             }
         }
-        let family = encoder.encode_descriptor(
-            rules::EXPORTED_STORES,
-            "Stores whose objectives this operator serves (the leader's, once synced)",
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        ConstGauge::new(targets.len() as i64).encode(family)?;
         Ok(())
     }
 }

@@ -35,25 +35,17 @@ const OPERATOR_TARGET: [(&str, &str); 3] = [
 /// ([`super::rules::exposition`]), as promtool input series constant for
 /// `minutes`, with the labels its scrape adds.
 pub fn objectives_input(stores: &[Target], minutes: u32) -> Vec<Value> {
-    let mut input: Vec<Value> = stores
+    stores
         .iter()
         .flat_map(Target::exported)
+        .chain([super::rules::exported_stores(stores.len())])
         .map(|e| {
             json!({
                 "series": e.selector(&OPERATOR_TARGET),
                 "values": format!("{:?}x{minutes}", e.value),
             })
         })
-        .collect();
-    let labels: Vec<String> = OPERATOR_TARGET
-        .iter()
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    input.push(json!({
-        "series": format!("{}{{{}}}", super::rules::EXPORTED_STORES, labels.join(",")),
-        "values": format!("{}x{minutes}", stores.len()),
-    }));
-    input
+        .collect()
 }
 
 /// Minutes of a promtool duration such as `30m`, `4h` or `2d`.

@@ -272,6 +272,16 @@ impl Exported {
     }
 }
 
+/// [`EXPORTED_STORES`]: the operator serves the objectives of `stores`
+/// Stores.
+pub fn exported_stores(stores: usize) -> Exported {
+    Exported {
+        metric: EXPORTED_STORES,
+        labels: vec![],
+        value: stores as f64,
+    }
+}
+
 /// The operator's series of `stores` in Prometheus' text format, with
 /// [`EXPORTED_STORES`]: what `/metrics` serves of them (and the benchmarks'
 /// exporter), one `# TYPE` per metric.

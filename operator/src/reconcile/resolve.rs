@@ -139,8 +139,12 @@ pub fn resolve(store: &Store, config: &OperatorConfig) -> Result<ResolvedStore, 
 /// the Store is Degraded with InvalidSpec, and the fleet's alerts leave it
 /// alone until it is fixed).
 pub fn monitored_target(store: &Store) -> Option<Target> {
-    let resolved = resolve(store, &OperatorConfig::default()).ok()?;
-    resolved.alerts.then_some(resolved.monitored)
+    // At every scrape, for every Store: what resolve checks, not all it builds.
+    store.metadata.name.as_ref()?;
+    store.namespace()?;
+    validation::validate(store).ok()?;
+    let alerts = store.spec.monitoring.alerts.enabled;
+    alerts.then(|| monitored(store, &Identity::of(store)))
 }
 
 /// The model of a Store known to be valid.

@@ -803,13 +803,11 @@ fn page_test(rules: &Path, order: &[String], rate: u32) -> Value {
         ("namespace", "storeops-system"),
         ("job", "storeops-operator"),
     ];
-    input.extend(target(1).exported().iter().map(
+    let served = target(1).exported();
+    let stores = monitoring::rules::exported_stores(1);
+    input.extend(served.iter().chain([&stores]).map(
         |e| json!({"series": e.selector(&scrape), "values": format!("{:?}x{minutes}", e.value)}),
     ));
-    input.push(json!({
-        "series": format!(r#"{}{{namespace="storeops-system",job="storeops-operator"}}"#, monitoring::rules::EXPORTED_STORES),
-        "values": format!("1x{minutes}"),
-    }));
     let tests: Vec<Value> = scan_times()
         .into_iter()
         .map(|t| {
